@@ -1,0 +1,100 @@
+package dev.gpubroker.market.demo;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.HoldOutcome;
+import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.Offer;
+import dev.gpubroker.market.OfferQuery;
+import dev.gpubroker.market.ProviderUnavailableException;
+import dev.gpubroker.store.DemoCapacityRepository;
+import reactor.core.publisher.Mono;
+
+/**
+ * One simulated provider of the demo marketplace. It answers after a realistic latency, and misbehaves as its
+ * settings say: sometimes no answer at all, sometimes an API error, sometimes a listed offer that cannot be held.
+ */
+final class DemoProvider implements ComputeProvider {
+
+    private final DemoProviderSettings settings;
+    private final DemoCapacityRepository capacity;
+    private final Map<String, DemoProviderSettings.DemoOffer> offersById;
+    private final Mono<Void> capacitySeeded;
+
+    DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity) {
+        this.settings = settings;
+        this.capacity = capacity;
+        this.offersById = settings.offers().stream()
+                .collect(Collectors.toUnmodifiableMap(DemoProviderSettings.DemoOffer::offerId, Function.identity()));
+        // The catalog's capacity is written once, on first use; holds already in the database are kept.
+        this.capacitySeeded = Mono.defer(() -> capacity.seed(settings.name(),
+                        settings.offers().stream().collect(Collectors.toMap(DemoProviderSettings.DemoOffer::offerId,
+                                DemoProviderSettings.DemoOffer::capacity))))
+                .cache(ignored -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
+    }
+
+    @Override
+    public String name() {
+        return settings.name();
+    }
+
+    @Override
+    public Mono<List<Offer>> offers(OfferQuery query) {
+        return Mono.defer(() -> {
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            if (random.nextDouble() < settings.hangProbability()) {
+                return Mono.never();
+            }
+            if (random.nextDouble() < settings.errorProbability()) {
+                return Mono.delay(latency())
+                        .then(Mono.error(new ProviderUnavailableException("provider API answered HTTP 503 (simulated outage)")));
+            }
+            return Mono.delay(latency()).then(capacitySeeded).then(capacity.freeUnits(settings.name()))
+                    .map(this::toOffers);
+        });
+    }
+
+    @Override
+    public Mono<HoldOutcome> hold(HoldRequest request) {
+        return Mono.defer(() -> {
+            DemoProviderSettings.DemoOffer offer = offersById.get(request.offerId());
+            if (offer == null) {
+                return Mono.just(new HoldOutcome.Unholdable("offer " + request.offerId() + " is no longer listed"));
+            }
+            if (ThreadLocalRandom.current().nextDouble() < settings.holdRefusalProbability()) {
+                return Mono.delay(latency()).thenReturn(new HoldOutcome.Unholdable(
+                        "the host behind this listing did not respond (simulated stale listing)"));
+            }
+            return Mono.delay(latency()).then(capacitySeeded)
+                    .then(capacity.hold(request.holdId(), settings.name(), offer.offerId(), request.gpuCount()))
+                    .map(held -> held
+                            ? new HoldOutcome.Held(request.holdId())
+                            : new HoldOutcome.NoCapacity("all " + offer.capacity() + " " + offer.gpu() + " GPUs of offer "
+                                    + offer.offerId() + " are taken"));
+        });
+    }
+
+    @Override
+    public Mono<Void> release(String holdId) {
+        return capacity.release(holdId);
+    }
+
+    private List<Offer> toOffers(Map<String, Integer> freeUnitsByOffer) {
+        return settings.offers().stream()
+                .map(offer -> new Offer(settings.name(), offer.offerId(), offer.gpu(), offer.vramGb(), offer.region(),
+                        offer.price(), freeUnitsByOffer.getOrDefault(offer.offerId(), 0), settings.reliability()))
+                .toList();
+    }
+
+    private Duration latency() {
+        long min = settings.latencyMin().toMillis();
+        long max = settings.latencyMax().toMillis();
+        return Duration.ofMillis(min == max ? min : ThreadLocalRandom.current().nextLong(min, max + 1));
+    }
+}

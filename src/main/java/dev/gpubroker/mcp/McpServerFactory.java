@@ -1,0 +1,75 @@
+package dev.gpubroker.mcp;
+
+import java.time.Duration;
+
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.stereotype.Component;
+
+import io.modelcontextprotocol.json.McpJsonMapper;
+import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.json.schema.jackson3.DefaultJsonSchemaValidator;
+import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Builds the MCP server the same way for every transport, so stdio and streamable HTTP serve the same tools with
+ * the same behaviour.
+ */
+@Component
+public class McpServerFactory {
+
+    static final String INSTRUCTIONS = """
+            GPU Broker sells GPU time from several providers, paid in USDC. Typical flow: call `quote` with the GPU model \
+            and duration you need; pick a quote (they are ranked best first by reliability-adjusted expected cost) and \
+            call `reserve` with its quoteId before it expires (about 60 s); then pay and run. Money is a decimal USDC \
+            string. Every call that changes something takes an idempotencyKey: reuse it when you retry.""";
+
+    private final ToolRegistry tools;
+    private final McpJsonMapper jsonMapper;
+    private final JsonMapper json;
+    private final String version;
+
+    public McpServerFactory(ToolRegistry tools, JsonMapper json, ObjectProvider<BuildProperties> build) {
+        this.tools = tools;
+        this.json = json;
+        this.jsonMapper = new JacksonMcpJsonMapper(json);
+        BuildProperties properties = build.getIfAvailable();
+        this.version = properties == null ? "dev" : properties.getVersion();
+    }
+
+    public McpJsonMapper jsonMapper() {
+        return jsonMapper;
+    }
+
+    public McpAsyncServer create(McpStreamableServerTransportProvider transport, CallerResolver callers) {
+        return configure(McpServer.async(transport), callers);
+    }
+
+    public McpAsyncServer create(McpServerTransportProvider transport, CallerResolver callers) {
+        return configure(McpServer.async(transport), callers);
+    }
+
+    private McpAsyncServer configure(McpServer.AsyncSpecification<?> specification, CallerResolver callers) {
+        return specification
+                .serverInfo("gpu-broker", version)
+                .instructions(INSTRUCTIONS)
+                .capabilities(capabilities())
+                .jsonMapper(jsonMapper)
+                .jsonSchemaValidator(new DefaultJsonSchemaValidator(json))
+                // Arguments are checked by ToolArgumentValidator, which answers with the field at fault.
+                .validateToolInputs(false)
+                .requestTimeout(Duration.ofSeconds(60))
+                .tools(tools.specifications(callers))
+                .build();
+    }
+
+    private static McpSchema.ServerCapabilities capabilities() {
+        return McpSchema.ServerCapabilities.builder().tools(false).logging().build();
+    }
+}

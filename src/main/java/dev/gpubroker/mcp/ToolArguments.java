@@ -1,0 +1,53 @@
+package dev.gpubroker.mcp;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Typed access to a tool call's arguments. The schema check has run before, so a wrong type here is a contract bug
+ * (the schema and the handler disagree) and fails loudly.
+ */
+public final class ToolArguments {
+
+    private final Map<String, Object> values;
+
+    public ToolArguments(Map<String, Object> values) {
+        this.values = values == null ? Map.of() : values;
+    }
+
+    public String string(String name) {
+        return optionalString(name).orElseThrow(() -> new IllegalStateException("required argument " + name + " missing"));
+    }
+
+    public Optional<String> optionalString(String name) {
+        return Optional.ofNullable(values.get(name)).map(value -> as(name, value, String.class));
+    }
+
+    public int integer(String name) {
+        return optionalInteger(name).orElseThrow(() -> new IllegalStateException("required argument " + name + " missing"));
+    }
+
+    public Optional<Integer> optionalInteger(String name) {
+        return Optional.ofNullable(values.get(name)).map(value -> Math.toIntExact(as(name, value, Number.class).longValue()));
+    }
+
+    public Optional<Double> optionalNumber(String name) {
+        return Optional.ofNullable(values.get(name)).map(value -> as(name, value, Number.class).doubleValue());
+    }
+
+    public Optional<List<String>> optionalStrings(String name) {
+        return Optional.ofNullable(values.get(name)).map(value -> as(name, value, Collection.class).stream()
+                .map(item -> as(name, item, String.class))
+                .toList());
+    }
+
+    private static <T> T as(String name, Object value, Class<T> type) {
+        if (!type.isInstance(value)) {
+            throw new IllegalStateException("argument " + name + " is " + value.getClass().getSimpleName()
+                    + ", the handler expects " + type.getSimpleName() + ": schema and handler disagree");
+        }
+        return type.cast(value);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.gpubroker.mcp;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+
+import io.modelcontextprotocol.server.McpAsyncServerExchange;
+import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+
+import dev.gpubroker.identity.Agent;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Joins the tool contract ({@code tool-schemas/}) with the handlers. Every schema needs a handler and every handler
+ * a schema: the server refuses to start otherwise. Each call is authenticated, checked against the inputSchema,
+ * handled, and answered as structured content plus the same JSON as text; a bug in a handler becomes an
+ * {@code internal_error} result without details (which could leak), and is logged in full.
+ */
+@Component
+public class ToolRegistry {
+
+    private static final Logger log = LoggerFactory.getLogger(ToolRegistry.class);
+
+    private final Map<String, ToolContract> contracts;
+    private final Map<String, ToolHandler> handlers;
+    private final ToolArgumentValidator validator;
+    private final JsonMapper json;
+
+    public ToolRegistry(ToolContractCatalog catalog, List<ToolHandler> handlerBeans, ToolArgumentValidator validator,
+            JsonMapper json) {
+        this.contracts = catalog.contracts().stream()
+                .collect(Collectors.toMap(ToolContract::name, Function.identity(), (a, b) -> {
+                    throw new IllegalStateException("two tool schemas are named " + a.name());
+                }, LinkedHashMap::new));
+        this.handlers = handlerBeans.stream()
+                .collect(Collectors.toMap(ToolHandler::name, Function.identity(), (a, b) -> {
+                    throw new IllegalStateException("two tool handlers are named " + a.name());
+                }));
+        Set<String> withoutHandler = new TreeSet<>(contracts.keySet());
+        withoutHandler.removeAll(handlers.keySet());
+        Set<String> withoutSchema = new TreeSet<>(handlers.keySet());
+        withoutSchema.removeAll(contracts.keySet());
+        if (!withoutHandler.isEmpty() || !withoutSchema.isEmpty()) {
+            throw new IllegalStateException("the tool contract and the handlers disagree: schemas without a handler "
+                    + withoutHandler + ", handlers without a schema " + withoutSchema
+                    + " (tool-schemas/<name>.json and a ToolHandler must come together)");
+        }
+        this.validator = validator;
+        this.json = json;
+    }
+
+    public List<String> toolNames() {
+        return List.copyOf(contracts.keySet());
+    }
+
+    /** The tools for one MCP server, each calling through {@code callers} to find the agent. */
+    public List<AsyncToolSpecification> specifications(CallerResolver callers) {
+        List<AsyncToolSpecification> specifications = new ArrayList<>();
+        for (ToolContract contract : contracts.values()) {
+            ToolHandler handler = handlers.get(contract.name());
+            specifications.add(AsyncToolSpecification.builder()
+                    .tool(toTool(contract))
+                    .callHandler((exchange, request) -> call(contract, handler, callers, exchange, request))
+                    .build());
+        }
+        return specifications;
+    }
+
+    private Mono<CallToolResult> call(ToolContract contract, ToolHandler handler, CallerResolver callers,
+            McpAsyncServerExchange exchange, McpSchema.CallToolRequest request) {
+        long startNanos = System.nanoTime();
+        return callers.resolve(exchange.transportContext())
+                .map(agent -> invoke(contract, handler, agent, request.arguments()))
+                .defaultIfEmpty(Mono.just(ToolResult.failure(new ToolError("unauthenticated",
+                        "this call carries no valid agent API key", null, callers.unauthenticatedHint()))))
+                .flatMap(Function.identity())
+                .onErrorResume(error -> {
+                    log.error("Tool {} failed with a bug or an infrastructure fault", contract.name(), error);
+                    return Mono.just(ToolResult.failure(new ToolError("internal_error",
+                            "the server failed to handle this call; nothing was charged",
+                            null, "retry in a few seconds; if it keeps failing, tell the operator")));
+                })
+                .map(result -> {
+                    log.info("tool {} -> {} in {} ms", contract.name(),
+                            result instanceof ToolResult.Failure failure ? failure.error().code() : "ok",
+                            (System.nanoTime() - startNanos) / 1_000_000);
+                    return toCallToolResult(result);
+                });
+    }
+
+    private Mono<ToolResult> invoke(ToolContract contract, ToolHandler handler, Agent agent, Map<String, Object> arguments) {
+        return validator.validate(contract, arguments)
+                .map(error -> Mono.just(ToolResult.failure(error)))
+                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments))));
+    }
+
+    private CallToolResult toCallToolResult(ToolResult result) {
+        return switch (result) {
+            case ToolResult.Success success -> CallToolResult.builder()
+                    .structuredContent(success.output())
+                    .addTextContent(json.writeValueAsString(success.output()))
+                    .isError(false)
+                    .build();
+            case ToolResult.Failure failure -> {
+                Map<String, Object> error = new LinkedHashMap<>();
+                error.put("code", failure.error().code());
+                error.put("message", failure.error().message());
+                if (failure.error().field() != null) {
+                    error.put("field", failure.error().field());
+                }
+                error.put("nextStep", failure.error().nextStep());
+                // No structuredContent on errors: clients validate it against the tool's outputSchema, which describes
+                // success. The error travels as JSON text instead, readable by a model and by code.
+                Map<String, Object> body = Map.of("error", error);
+                yield CallToolResult.builder()
+                        .addTextContent(json.writeValueAsString(body))
+                        .isError(true)
+                        .build();
+            }
+        };
+    }
+
+    private static McpSchema.Tool toTool(ToolContract contract) {
+        return McpSchema.Tool.builder()
+                .name(contract.name())
+                .title(contract.title())
+                .description(contract.description())
+                .inputSchema(contract.inputSchema())
+                .outputSchema(contract.outputSchema())
+                .annotations(McpSchema.ToolAnnotations.builder()
+                        .title(contract.title())
+                        .readOnlyHint(contract.hint("readOnlyHint"))
+                        .destructiveHint(contract.hint("destructiveHint"))
+                        .idempotentHint(contract.hint("idempotentHint"))
+                        .openWorldHint(contract.hint("openWorldHint"))
+                        .build())
+                .build();
+    }
+}

@@ -1,0 +1,80 @@
+package dev.gpubroker.mcp.http;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.web.reactive.function.server.RouterFunction;
+
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.server.transport.DefaultServerTransportSecurityValidator;
+import io.modelcontextprotocol.server.transport.ServerTransportSecurityValidator;
+import org.springframework.ai.mcp.server.webflux.transport.WebFluxStreamableServerTransportProvider;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.identity.AgentService;
+import dev.gpubroker.mcp.McpServerFactory;
+
+/**
+ * MCP over streamable HTTP at {@value #ENDPOINT}. DNS-rebinding protection is on: only loopback hosts and origins
+ * (plus those configured) are accepted. Agents authenticate with their API key as a bearer token
+ * ({@link McpAuthenticationFilter}); the agent id then travels in the MCP transport context.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
+public class McpHttpConfiguration {
+
+    public static final String ENDPOINT = "/mcp";
+    static final String AGENT_ID_ATTRIBUTE = "gpubroker.agentId";
+
+    private static final Logger log = LoggerFactory.getLogger(McpHttpConfiguration.class);
+    private static final List<String> LOOPBACK_HOSTS = List.of("127.0.0.1:*", "localhost:*", "[::1]:*");
+    private static final List<String> LOOPBACK_ORIGINS =
+            List.of("http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*");
+
+    @Bean
+    public ServerTransportSecurityValidator mcpSecurityValidator(BrokerProperties properties) {
+        List<String> hosts = new ArrayList<>(LOOPBACK_HOSTS);
+        hosts.addAll(properties.http().allowedHosts());
+        List<String> origins = new ArrayList<>(LOOPBACK_ORIGINS);
+        origins.addAll(properties.http().allowedOrigins());
+        log.info("MCP HTTP accepts Host {} and Origin {}", hosts, origins);
+        return DefaultServerTransportSecurityValidator.builder().allowedHosts(hosts).allowedOrigins(origins).build();
+    }
+
+    @Bean
+    public WebFluxStreamableServerTransportProvider mcpHttpTransport(McpServerFactory factory,
+            ServerTransportSecurityValidator securityValidator) {
+        return WebFluxStreamableServerTransportProvider.builder()
+                .jsonMapper(factory.jsonMapper())
+                .messageEndpoint(ENDPOINT)
+                .securityValidator(securityValidator)
+                .contextExtractor(request -> request.attribute(AGENT_ID_ATTRIBUTE)
+                        .map(agentId -> McpTransportContext.create(Map.of(AGENT_ID_ATTRIBUTE, agentId)))
+                        .orElse(McpTransportContext.EMPTY))
+                .build();
+    }
+
+    @Bean(destroyMethod = "close")
+    public McpAsyncServer mcpHttpServer(McpServerFactory factory, WebFluxStreamableServerTransportProvider transport,
+            AgentService agents) {
+        return factory.create(transport, new HttpCallerResolver(agents));
+    }
+
+    @Bean
+    public RouterFunction<?> mcpRoutes(WebFluxStreamableServerTransportProvider transport) {
+        return transport.getRouterFunction();
+    }
+
+    @Bean
+    public McpAuthenticationFilter mcpAuthenticationFilter(AgentService agents,
+            ServerTransportSecurityValidator securityValidator) {
+        return new McpAuthenticationFilter(agents, securityValidator);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.gpubroker.scheduler;
+
+import java.time.Instant;
+import java.util.Objects;
+
+import dev.gpubroker.money.Usdc;
+
+/** A reservation as persisted. Its capacity hold at the provider is named by its reservation id. */
+public record Reservation(
+        String reservationId,
+        String agentId,
+        String idempotencyKey,
+        String quoteId,
+        ReservationState state,
+        String provider,
+        String offerId,
+        int gpuCount,
+        Usdc amount,
+        Instant createdAt,
+        Instant updatedAt,
+        Instant holdExpiresAt,
+        boolean capacityReleased,
+        String stateReason) {
+
+    public Reservation {
+        Objects.requireNonNull(reservationId, "reservationId");
+        Objects.requireNonNull(agentId, "agentId");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(amount, "amount");
+        if (amount.isZero()) {
+            throw new IllegalArgumentException("a reservation's amount is positive");
+        }
+    }
+
+    public String holdId() {
+        return reservationId;
+    }
+}

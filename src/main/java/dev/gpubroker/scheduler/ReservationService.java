@@ -1,0 +1,193 @@
+package dev.gpubroker.scheduler;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.HoldOutcome;
+import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.market.Quote;
+import dev.gpubroker.market.QuoteService;
+import dev.gpubroker.scheduler.ReserveOutcome.Reason;
+import dev.gpubroker.scheduler.ReserveOutcome.Refused;
+import dev.gpubroker.scheduler.ReserveOutcome.Reserved;
+import dev.gpubroker.store.QuoteRepository;
+import dev.gpubroker.store.ReservationRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Turns a quote into a reservation: capacity held at the provider for the quoted price until the hold expires.
+ *
+ * <p>Crash safety: the reservation row is written first, in state {@code PENDING_HOLD}, in the same transaction that
+ * takes the quote; it claims the idempotency key before anything happens at the provider. The provider hold is
+ * named by the reservation id, so it is idempotent. A crash between the two leaves a pending row that
+ * {@link ReservationTimers} finds, releases at the provider and removes, so the key can be used again.
+ */
+@Service
+public class ReservationService {
+
+    private static final Logger log = LoggerFactory.getLogger(ReservationService.class);
+
+    private final QuoteService quotes;
+    private final QuoteRepository quoteRepository;
+    private final ReservationRepository reservations;
+    private final ProviderCatalog providers;
+    private final TransactionalOperator transaction;
+    private final Clock clock;
+    private final Duration holdTtl;
+    private final Duration providerTimeout;
+    private final int maxOpenPerAgent;
+
+    public ReservationService(QuoteService quotes, QuoteRepository quoteRepository, ReservationRepository reservations,
+            ProviderCatalog providers, TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+        this.quotes = quotes;
+        this.quoteRepository = quoteRepository;
+        this.reservations = reservations;
+        this.providers = providers;
+        this.transaction = transaction;
+        this.clock = clock;
+        this.holdTtl = properties.reservations().holdTtl();
+        this.providerTimeout = properties.market().providerTimeout();
+        this.maxOpenPerAgent = properties.reservations().maxOpenPerAgent();
+    }
+
+    public Mono<ReserveOutcome> reserve(String agentId, String quoteId, String idempotencyKey) {
+        return reservations.findByIdempotencyKey(agentId, idempotencyKey)
+                .map(existing -> replay(existing, quoteId))
+                .switchIfEmpty(Mono.defer(() -> reserveNew(agentId, quoteId, idempotencyKey)));
+    }
+
+    /** A reservation of this agent, or empty when unknown or another agent's (the two look the same). */
+    public Mono<Reservation> findForAgent(String agentId, String reservationId) {
+        return reservations.findById(reservationId)
+                .filter(reservation -> reservation.agentId().equals(agentId)
+                        && reservation.state() != ReservationState.PENDING_HOLD);
+    }
+
+    public Flux<Reservation> recentForAgent(String agentId, int limit) {
+        return reservations.findByAgent(agentId, limit).filter(r -> r.state() != ReservationState.PENDING_HOLD);
+    }
+
+    private ReserveOutcome replay(Reservation existing, String quoteId) {
+        if (!existing.quoteId().equals(quoteId)) {
+            return new Refused(Reason.IDEMPOTENCY_KEY_REUSED,
+                    "this idempotencyKey was already used for reservation " + existing.reservationId() + " of quote "
+                            + existing.quoteId() + ", not for quote " + quoteId,
+                    "use a new idempotencyKey for a new reservation, or the same arguments to get the earlier result");
+        }
+        if (existing.state() == ReservationState.PENDING_HOLD) {
+            return new Refused(Reason.IN_PROGRESS, "a reserve call with this idempotencyKey is still in progress",
+                    "retry the same call in 2 seconds");
+        }
+        return new Reserved(existing, true);
+    }
+
+    private Mono<ReserveOutcome> reserveNew(String agentId, String quoteId, String idempotencyKey) {
+        Instant now = clock.instant();
+        return quotes.findForAgent(agentId, quoteId)
+                .flatMap(quote -> {
+                    if (quote.isExpiredAt(now)) {
+                        return Mono.just(refused(Reason.QUOTE_EXPIRED, "quote " + quoteId + " expired at "
+                                + quote.expiresAt(), "call quote again for a fresh quote, then reserve it"));
+                    }
+                    ComputeProvider provider = providers.find(quote.provider()).orElse(null);
+                    if (provider == null) {
+                        return Mono.just(refused(Reason.PROVIDER_UNAVAILABLE, "provider " + quote.provider()
+                                + " is no longer enabled on this server", "call quote again and pick another offer"));
+                    }
+                    return reservations.countOpen(agentId).flatMap(open -> open >= maxOpenPerAgent
+                            ? Mono.just(refused(Reason.TOO_MANY_OPEN_RESERVATIONS, "this agent already has " + open
+                                    + " open reservations (at most " + maxOpenPerAgent + ")",
+                                    "cancel or let unused reservations expire, then retry"))
+                            : claim(agentId, quote, idempotencyKey, now, provider));
+                })
+                .switchIfEmpty(Mono.fromSupplier(() -> refused(Reason.QUOTE_NOT_FOUND, "no quote " + quoteId
+                        + " exists for this agent", "call quote and use a quoteId from its answer")));
+    }
+
+    private Mono<ReserveOutcome> claim(String agentId, Quote quote, String idempotencyKey, Instant now,
+            ComputeProvider provider) {
+        Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
+                idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
+                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null);
+        Mono<Boolean> claimed = quoteRepository.markReserved(quote.quoteId(), pending.reservationId())
+                .flatMap(took -> took
+                        ? reservations.insert(pending).thenReturn(true)
+                        : Mono.just(false));
+        return transaction.transactional(claimed)
+                .flatMap(took -> took
+                        ? holdAtProvider(pending, provider)
+                        : Mono.just(refused(Reason.QUOTE_ALREADY_RESERVED, "quote " + quote.quoteId()
+                                + " is already reserved", "call quote again for a fresh quote")))
+                // The same key raced with itself: the other call claimed it first; answer what it answers.
+                .onErrorResume(DataIntegrityViolationException.class, e -> reservations
+                        .findByIdempotencyKey(agentId, idempotencyKey)
+                        .map(existing -> replay(existing, quote.quoteId()))
+                        .switchIfEmpty(Mono.error(e)));
+    }
+
+    private Mono<ReserveOutcome> holdAtProvider(Reservation pending, ComputeProvider provider) {
+        HoldRequest request = new HoldRequest(pending.holdId(), pending.offerId(), pending.gpuCount(),
+                pending.holdExpiresAt());
+        return Mono.defer(() -> provider.hold(request))
+                .timeout(providerTimeout)
+                .flatMap(outcome -> switch (outcome) {
+                    case HoldOutcome.Held held -> confirm(pending, provider);
+                    case HoldOutcome.NoCapacity noCapacity -> drop(pending).thenReturn(refused(Reason.NO_CAPACITY,
+                            noCapacity.reason(), "call quote again and reserve another offer"));
+                    case HoldOutcome.Unholdable unholdable -> drop(pending).thenReturn(refused(
+                            Reason.OFFER_UNAVAILABLE, unholdable.reason(), "call quote again and reserve another offer"));
+                })
+                .onErrorResume(error -> !(error instanceof IllegalTransitionException), error -> {
+                    log.warn("Hold for reservation {} at {} failed: {}", pending.reservationId(), provider.name(),
+                            error.toString());
+                    // The hold may have happened before the failure: release it (idempotent), then drop the claim.
+                    // If that fails too, the pending row stays and ReservationTimers cleans it up later.
+                    return provider.release(pending.holdId()).timeout(providerTimeout)
+                            .then(drop(pending))
+                            .onErrorResume(cleanupError -> Mono.empty())
+                            .thenReturn(refused(Reason.PROVIDER_UNAVAILABLE, "provider " + provider.name()
+                                    + " did not confirm the hold in time", "retry the same call, or reserve another offer"));
+                });
+    }
+
+    private Mono<ReserveOutcome> confirm(Reservation pending, ComputeProvider provider) {
+        Instant now = clock.instant();
+        return reservations.transition(pending.reservationId(), ReservationState.PENDING_HOLD, ReservationState.HELD,
+                        null, now)
+                .flatMap(moved -> {
+                    if (!moved) {
+                        // The abandoned-claim cleanup took it first (this call was very slow): nothing is held.
+                        return provider.release(pending.holdId()).thenReturn(refused(Reason.PROVIDER_UNAVAILABLE,
+                                "the hold took too long and was abandoned", "retry with a new idempotencyKey"));
+                    }
+                    log.info("Reservation {} held {} x {} at {} for {} until {}", pending.reservationId(),
+                            pending.gpuCount(), pending.offerId(), pending.provider(), pending.amount(),
+                            pending.holdExpiresAt());
+                    return reservations.findById(pending.reservationId()).map(held -> new Reserved(held, false));
+                });
+    }
+
+    /** Removes a claim that never held anything and gives its quote back. */
+    Mono<Void> drop(Reservation pending) {
+        return transaction.transactional(reservations.deletePending(pending.reservationId())
+                .flatMap(deleted -> deleted
+                        ? quoteRepository.clearReserved(pending.quoteId(), pending.reservationId())
+                        : Mono.empty()));
+    }
+
+    private static ReserveOutcome refused(Reason reason, String message, String nextStep) {
+        return new Refused(reason, message, nextStep);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.gpubroker.store;
+
+import java.time.ZoneOffset;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.identity.Agent;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Mono;
+
+@Repository
+public class AgentRepository {
+
+    private static final String COLUMNS = "agent_id, name, wallet_address, created_at";
+
+    private final DatabaseClient db;
+
+    public AgentRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<Void> insert(Agent agent, String apiKeyHash) {
+        return Binds.nullable(db.sql("INSERT INTO agents (agent_id, name, api_key_hash, wallet_address, created_at) "
+                                + "VALUES (:id, :name, :hash, :wallet, :createdAt)")
+                        .bind("id", agent.agentId())
+                        .bind("name", agent.name())
+                        .bind("hash", apiKeyHash)
+                        .bind("createdAt", agent.createdAt().atOffset(ZoneOffset.UTC)), "wallet", agent.walletAddress(), String.class)
+                .then();
+    }
+
+    public Mono<Agent> findByApiKeyHash(String apiKeyHash) {
+        return db.sql("SELECT " + COLUMNS + " FROM agents WHERE api_key_hash = :hash")
+                .bind("hash", apiKeyHash)
+                .map(AgentRepository::toAgent)
+                .one();
+    }
+
+    public Mono<Agent> findById(String agentId) {
+        return db.sql("SELECT " + COLUMNS + " FROM agents WHERE agent_id = :id")
+                .bind("id", agentId)
+                .map(AgentRepository::toAgent)
+                .one();
+    }
+
+    public Mono<Long> count() {
+        return db.sql("SELECT COUNT(*) FROM agents").map(row -> row.get(0, Long.class)).one();
+    }
+
+    private static Agent toAgent(Readable row) {
+        return new Agent(row.get("agent_id", String.class), row.get("name", String.class),
+                row.get("wallet_address", String.class), Columns.instant(row, "created_at"));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.gpubroker.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import io.r2dbc.h2.H2ConnectionConfiguration;
+import io.r2dbc.h2.H2ConnectionFactory;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import io.r2dbc.spi.ConnectionFactories;
+import io.r2dbc.spi.ConnectionFactory;
+import io.r2dbc.spi.ConnectionFactoryOptions;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.config.BrokerProperties;
+
+/**
+ * One database for everything: the H2 file database under the data directory by default, any R2DBC URL
+ * (PostgreSQL for several instances) when {@code gpubroker.database.url} is set. Migrations run before the pool
+ * is handed out, so no repository ever sees an old schema.
+ */
+@Configuration(proxyBeanMethods = false)
+public class DatabaseConfiguration {
+
+    private static final Logger log = LoggerFactory.getLogger(DatabaseConfiguration.class);
+    private static final String H2_OPTIONS = "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE";
+
+    @Bean(destroyMethod = "dispose")
+    public ConnectionPool connectionPool(BrokerProperties properties) throws Exception {
+        BrokerProperties.Database database = properties.database();
+        ConnectionFactory target;
+        if (database.url().isBlank()) {
+            Path dataDir = properties.dataDir().toAbsolutePath().normalize();
+            Files.createDirectories(dataDir);
+            String file = dataDir.resolve("gpubroker").toString();
+            migrate("jdbc:h2:file:" + file + ";" + H2_OPTIONS, "sa", "");
+            H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().file(file).username("sa");
+            for (String option : H2_OPTIONS.split(";")) {
+                h2.option(option);
+            }
+            target = new H2ConnectionFactory(h2.build());
+            log.info("Database: embedded H2 file database at {}.mv.db", file);
+        } else {
+            ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(database.url()).mutate()
+                    .option(ConnectionFactoryOptions.USER, database.username())
+                    .option(ConnectionFactoryOptions.PASSWORD, database.password())
+                    .build();
+            migrate(jdbcUrlFor(options), database.username(), database.password());
+            target = ConnectionFactories.get(options);
+            log.info("Database: {} at {}", options.getValue(ConnectionFactoryOptions.DRIVER),
+                    options.getValue(ConnectionFactoryOptions.HOST));
+        }
+        return new ConnectionPool(ConnectionPoolConfiguration.builder(target)
+                .initialSize(2)
+                .maxSize(16)
+                .maxAcquireTime(Duration.ofSeconds(15))
+                .maxIdleTime(Duration.ofMinutes(5))
+                .build());
+    }
+
+    @Bean
+    public DatabaseClient databaseClient(ConnectionFactory connectionFactory) {
+        return DatabaseClient.create(connectionFactory);
+    }
+
+    @Bean
+    public R2dbcTransactionManager transactionManager(ConnectionFactory connectionFactory) {
+        return new R2dbcTransactionManager(connectionFactory);
+    }
+
+    @Bean
+    public TransactionalOperator transactionalOperator(R2dbcTransactionManager transactionManager) {
+        return TransactionalOperator.create(transactionManager);
+    }
+
+    private static void migrate(String jdbcUrl, String user, String password) {
+        var result = Flyway.configure()
+                .dataSource(jdbcUrl, user, password)
+                .locations("classpath:db/migration")
+                .load()
+                .migrate();
+        log.info("Database schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion,
+                result.migrationsExecuted);
+    }
+
+    private static String jdbcUrlFor(ConnectionFactoryOptions options) {
+        Object driver = options.getRequiredValue(ConnectionFactoryOptions.DRIVER);
+        Object host = options.getRequiredValue(ConnectionFactoryOptions.HOST);
+        Object port = options.getValue(ConnectionFactoryOptions.PORT);
+        Object database = options.getValue(ConnectionFactoryOptions.DATABASE);
+        return "jdbc:" + driver + "://" + host + (port == null ? "" : ":" + port) + "/" + (database == null ? "" : database);
+    }
+}

@@ -1,0 +1,151 @@
+package dev.gpubroker.store;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationState;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Reservations. Every state change is a conditional update from the state the caller saw, so two concurrent
+ * actors (a payment and the expiry timer, say) can never both win.
+ */
+@Repository
+public class ReservationRepository {
+
+    private final DatabaseClient db;
+
+    public ReservationRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<Void> insert(Reservation reservation) {
+        return db.sql("""
+                INSERT INTO reservations (reservation_id, agent_id, idempotency_key, quote_id, state, provider, offer_id,
+                    gpu_count, amount_micros, created_at, updated_at, hold_expires_at, capacity_released)
+                VALUES (:id, :agent, :key, :quote, :state, :provider, :offer, :gpuCount, :amount, :createdAt, :updatedAt,
+                    :holdExpiresAt, FALSE)""")
+                .bind("id", reservation.reservationId())
+                .bind("agent", reservation.agentId())
+                .bind("key", reservation.idempotencyKey())
+                .bind("quote", reservation.quoteId())
+                .bind("state", reservation.state().name())
+                .bind("provider", reservation.provider())
+                .bind("offer", reservation.offerId())
+                .bind("gpuCount", reservation.gpuCount())
+                .bind("amount", reservation.amount().micros())
+                .bind("createdAt", reservation.createdAt().atOffset(ZoneOffset.UTC))
+                .bind("updatedAt", reservation.updatedAt().atOffset(ZoneOffset.UTC))
+                .bind("holdExpiresAt", reservation.holdExpiresAt().atOffset(ZoneOffset.UTC))
+                .fetch().rowsUpdated().then();
+    }
+
+    public Mono<Reservation> findById(String reservationId) {
+        return db.sql("SELECT * FROM reservations WHERE reservation_id = :id")
+                .bind("id", reservationId)
+                .map(ReservationRepository::toReservation)
+                .one();
+    }
+
+    public Mono<Reservation> findByIdempotencyKey(String agentId, String idempotencyKey) {
+        return db.sql("SELECT * FROM reservations WHERE agent_id = :agent AND idempotency_key = :key")
+                .bind("agent", agentId)
+                .bind("key", idempotencyKey)
+                .map(ReservationRepository::toReservation)
+                .one();
+    }
+
+    public Mono<Long> countOpen(String agentId) {
+        return db.sql("SELECT COUNT(*) AS n FROM reservations WHERE agent_id = :agent "
+                        + "AND state IN ('PENDING_HOLD', 'HELD', 'APPROVAL_REQUIRED', 'PAID', 'RUNNING')")
+                .bind("agent", agentId)
+                .map(row -> Columns.longValue(row, "n"))
+                .one();
+    }
+
+    /** Moves a reservation from one state to another; true when this call made the move. */
+    public Mono<Boolean> transition(String reservationId, ReservationState from, ReservationState to, String reason,
+            Instant at) {
+        return Binds.nullable(db.sql("UPDATE reservations SET state = :to, state_reason = :reason, updated_at = :at "
+                                + "WHERE reservation_id = :id AND state = :from")
+                        .bind("to", to.name())
+                        .bind("at", at.atOffset(ZoneOffset.UTC))
+                        .bind("id", reservationId)
+                        .bind("from", from.name()), "reason", reason, String.class)
+                .fetch().rowsUpdated()
+                .map(rows -> rows == 1);
+    }
+
+    public Mono<Void> markCapacityReleased(String reservationId) {
+        return db.sql("UPDATE reservations SET capacity_released = TRUE WHERE reservation_id = :id")
+                .bind("id", reservationId)
+                .fetch().rowsUpdated().then();
+    }
+
+    /** Removes a reservation that never held anything (its hold was refused or abandoned), freeing its key. */
+    public Mono<Boolean> deletePending(String reservationId) {
+        return db.sql("DELETE FROM reservations WHERE reservation_id = :id AND state = 'PENDING_HOLD'")
+                .bind("id", reservationId)
+                .fetch().rowsUpdated()
+                .map(rows -> rows == 1);
+    }
+
+    public Flux<Reservation> findHeldExpiringBy(Instant now, int limit) {
+        return db.sql("SELECT * FROM reservations WHERE state IN ('HELD', 'APPROVAL_REQUIRED') AND hold_expires_at <= :now "
+                        + "ORDER BY hold_expires_at LIMIT :limit")
+                .bind("now", now.atOffset(ZoneOffset.UTC))
+                .bind("limit", limit)
+                .map(ReservationRepository::toReservation)
+                .all();
+    }
+
+    public Flux<Reservation> findClosedWithCapacityHeld(int limit) {
+        return db.sql("SELECT * FROM reservations WHERE state IN ('EXPIRED', 'CANCELLED') AND capacity_released = FALSE "
+                        + "ORDER BY updated_at LIMIT :limit")
+                .bind("limit", limit)
+                .map(ReservationRepository::toReservation)
+                .all();
+    }
+
+    public Flux<Reservation> findPendingCreatedBefore(Instant cutoff, int limit) {
+        return db.sql("SELECT * FROM reservations WHERE state = 'PENDING_HOLD' AND created_at < :cutoff "
+                        + "ORDER BY created_at LIMIT :limit")
+                .bind("cutoff", cutoff.atOffset(ZoneOffset.UTC))
+                .bind("limit", limit)
+                .map(ReservationRepository::toReservation)
+                .all();
+    }
+
+    public Flux<Reservation> findByAgent(String agentId, int limit) {
+        return db.sql("SELECT * FROM reservations WHERE agent_id = :agent ORDER BY created_at DESC LIMIT :limit")
+                .bind("agent", agentId)
+                .bind("limit", limit)
+                .map(ReservationRepository::toReservation)
+                .all();
+    }
+
+    private static Reservation toReservation(Readable row) {
+        return new Reservation(
+                row.get("reservation_id", String.class),
+                row.get("agent_id", String.class),
+                row.get("idempotency_key", String.class),
+                row.get("quote_id", String.class),
+                ReservationState.valueOf(row.get("state", String.class)),
+                row.get("provider", String.class),
+                row.get("offer_id", String.class),
+                Columns.intValue(row, "gpu_count"),
+                Usdc.ofMicros(Columns.longValue(row, "amount_micros")),
+                Columns.instant(row, "created_at"),
+                Columns.instant(row, "updated_at"),
+                Columns.instant(row, "hold_expires_at"),
+                Boolean.TRUE.equals(row.get("capacity_released", Boolean.class)),
+                row.get("state_reason", String.class));
+    }
+}
