@@ -41,7 +41,8 @@ public class ToolArgumentValidator {
         }
         Error first = errors.getFirst();
         String field = fieldOf(first);
-        String message = first.getMessage();
+        String detail = first.getMessage();
+        String message = field == null || detail.startsWith(field) ? detail : field + ": " + detail;
         if (errors.size() > 1) {
             message = message + " (and " + (errors.size() - 1) + " more problem(s))";
         }

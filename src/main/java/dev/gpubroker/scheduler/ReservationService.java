@@ -128,8 +128,11 @@ public class ReservationService {
         return transaction.transactional(claimed)
                 .flatMap(took -> took
                         ? holdAtProvider(pending, provider)
-                        : Mono.just(refused(Reason.QUOTE_ALREADY_RESERVED, "quote " + quote.quoteId()
-                                + " is already reserved", "call quote again for a fresh quote")))
+                        // Taken: by a concurrent call with this very key (then answer as a retry), or by another.
+                        : reservations.findByIdempotencyKey(agentId, idempotencyKey)
+                                .map(existing -> replay(existing, quote.quoteId()))
+                                .defaultIfEmpty(refused(Reason.QUOTE_ALREADY_RESERVED, "quote " + quote.quoteId()
+                                        + " is already reserved", "call quote again for a fresh quote")))
                 // The same key raced with itself: the other call claimed it first; answer what it answers.
                 .onErrorResume(DataIntegrityViolationException.class, e -> reservations
                         .findByIdempotencyKey(agentId, idempotencyKey)

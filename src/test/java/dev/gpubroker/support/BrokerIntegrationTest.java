@@ -1,0 +1,141 @@
+package dev.gpubroker.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+
+import dev.gpubroker.identity.AgentService;
+import dev.gpubroker.identity.NewAgent;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A real server on a random loopback port with its own data directory, and official MCP Java SDK clients talking to
+ * it over streamable HTTP, as an agent would.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@ActiveProfiles("test")
+public abstract class BrokerIntegrationTest {
+
+    @LocalServerPort
+    protected int port;
+
+    @Autowired
+    protected AgentService agents;
+
+    @Autowired
+    protected DatabaseClient db;
+
+    @Autowired
+    protected JsonMapper json;
+
+    private final List<McpSyncClient> openClients = new ArrayList<>();
+
+    @DynamicPropertySource
+    static void freshDataDirectory(DynamicPropertyRegistry registry) {
+        registry.add("gpubroker.data-dir", () -> {
+            try {
+                return Files.createTempDirectory("gpubroker-test-").toString();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    @AfterEach
+    void closeClients() {
+        openClients.forEach(McpSyncClient::closeGracefully);
+        openClients.clear();
+    }
+
+    protected NewAgent newAgent(String name) {
+        return agents.create(name, null).block(Duration.ofSeconds(10));
+    }
+
+    protected URI baseUri() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** An initialized SDK client that authenticates with this API key. */
+    protected McpSyncClient client(String apiKey) {
+        HttpClientStreamableHttpTransport transport = HttpClientStreamableHttpTransport.builder(baseUri().toString())
+                .endpoint("/mcp")
+                .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + apiKey))
+                .build();
+        McpSyncClient client = McpClient.sync(transport)
+                .clientInfo(new McpSchema.Implementation("gpu-broker-tests", "1.0"))
+                .requestTimeout(Duration.ofSeconds(30))
+                .build();
+        client.initialize();
+        openClients.add(client);
+        return client;
+    }
+
+    protected static CallToolResult call(McpSyncClient client, String tool, Map<String, Object> arguments) {
+        return client.callTool(new McpSchema.CallToolRequest(tool, arguments));
+    }
+
+    @SuppressWarnings("unchecked")
+    protected static Map<String, Object> output(CallToolResult result) {
+        if (Boolean.TRUE.equals(result.isError())) {
+            throw new AssertionError("expected a successful tool result, got an error: " + result.content());
+        }
+        return (Map<String, Object>) result.structuredContent();
+    }
+
+    /** The {@code error} object of an isError result (it travels as JSON text). */
+    protected Map<String, Object> error(CallToolResult result) {
+        if (!Boolean.TRUE.equals(result.isError())) {
+            throw new AssertionError("expected an error result, got " + result.structuredContent());
+        }
+        String text = ((McpSchema.TextContent) result.content().getFirst()).text();
+        Map<String, Object> body = json.readValue(text, new TypeReference<Map<String, Object>>() { });
+        @SuppressWarnings("unchecked")
+        Map<String, Object> error = (Map<String, Object>) body.get("error");
+        return error;
+    }
+
+    @SuppressWarnings("unchecked")
+    protected static List<Map<String, Object>> quotes(CallToolResult result) {
+        return (List<Map<String, Object>>) output(result).get("quotes");
+    }
+
+    protected long count(String table) {
+        return db.sql("SELECT COUNT(*) AS n FROM " + table).map(row -> row.get("n", Number.class).longValue())
+                .one().block(Duration.ofSeconds(10));
+    }
+
+    protected long count(String table, String where, Map<String, Object> bindings) {
+        var spec = db.sql("SELECT COUNT(*) AS n FROM " + table + " WHERE " + where);
+        for (var binding : bindings.entrySet()) {
+            spec = spec.bind(binding.getKey(), binding.getValue());
+        }
+        return spec.map(row -> row.get("n", Number.class).longValue()).one().block(Duration.ofSeconds(10));
+    }
+
+    protected static Path projectDirectory() {
+        return Path.of(System.getProperty("gpubroker.projectDir", ".")).toAbsolutePath().normalize();
+    }
+}
