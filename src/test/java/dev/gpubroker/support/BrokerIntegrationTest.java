@@ -55,13 +55,14 @@ public abstract class BrokerIntegrationTest {
 
     @DynamicPropertySource
     static void freshDataDirectory(DynamicPropertyRegistry registry) {
-        registry.add("gpubroker.data-dir", () -> {
-            try {
-                return Files.createTempDirectory("gpubroker-test-").toString();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        // Called once per application context: each context gets its own directory, asked for as often as needed.
+        String dataDir;
+        try {
+            dataDir = Files.createTempDirectory("gpubroker-test-").toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        registry.add("gpubroker.data-dir", () -> dataDir);
     }
 
     @AfterEach

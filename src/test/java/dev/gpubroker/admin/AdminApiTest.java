@@ -1,0 +1,94 @@
+package dev.gpubroker.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
+
+import dev.gpubroker.support.BrokerIntegrationTest;
+import tools.jackson.core.type.TypeReference;
+
+class AdminApiTest extends BrokerIntegrationTest {
+
+    @Value("${gpubroker.data-dir}")
+    String dataDir;
+
+    @Test
+    void anOperatorCreatesAnAgentWhoseKeyWorksOnMcpAndIsStoredOnlyHashed() throws Exception {
+        HttpResponse<String> response = createAgent(adminToken(), "{\"name\": \"research-bot\"}");
+
+        assertThat(response.statusCode()).isEqualTo(201);
+        Map<String, Object> created = json.readValue(response.body(), new TypeReference<Map<String, Object>>() { });
+        String apiKey = (String) created.get("apiKey");
+        assertThat(apiKey).startsWith("gpb_").hasSizeGreaterThan(40);
+        assertThat(created).containsEntry("name", "research-bot").containsKey("agentId");
+        assertThat(count("agents", "api_key_hash = :key", Map.of("key", apiKey))).isZero();
+        assertThat(quotes(call(client(apiKey), "quote", Map.of("gpu", "H100", "durationMinutes", 10)))).isNotEmpty();
+    }
+
+    @Test
+    void anAgentWithAWalletItControlsIsRegisteredWithThatAddress() throws Exception {
+        HttpResponse<String> response = createAgent(adminToken(),
+                "{\"name\": \"self-custody\", \"walletAddress\": \"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\"}");
+
+        assertThat(response.statusCode()).isEqualTo(201);
+        assertThat(response.body()).contains("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
+    }
+
+    @Test
+    void badInputIsAProblemThatNamesTheFieldAndCreatesNothing() throws Exception {
+        long before = count("agents");
+
+        HttpResponse<String> noName = createAgent(adminToken(), "{\"walletAddress\": null}");
+        HttpResponse<String> badWallet = createAgent(adminToken(), "{\"name\": \"x\", \"walletAddress\": \"0x123\"}");
+        HttpResponse<String> notJson = createAgent(adminToken(), "name=x");
+
+        assertThat(noName.statusCode()).isEqualTo(400);
+        assertThat(noName.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(noName.body()).contains("\"field\":\"name\"");
+        assertThat(badWallet.statusCode()).isEqualTo(400);
+        assertThat(badWallet.body()).contains("\"field\":\"walletAddress\"");
+        assertThat(notJson.statusCode()).isIn(400, 415);
+        assertThat(count("agents")).isEqualTo(before);
+    }
+
+    @Test
+    void theAdminApiRefusesAMissingOrWrongToken() throws Exception {
+        long before = count("agents");
+
+        HttpResponse<String> missing = createAgent(null, "{\"name\": \"sneaky\"}");
+        HttpResponse<String> wrong = createAgent("gpa_wrong", "{\"name\": \"sneaky\"}");
+        HttpResponse<String> agentKeyInstead = createAgent(newAgent("impostor").apiKey(), "{\"name\": \"sneaky\"}");
+
+        for (HttpResponse<String> response : java.util.List.of(missing, wrong, agentKeyInstead)) {
+            assertThat(response.statusCode()).isEqualTo(401);
+            assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+            assertThat(response.headers().firstValue("WWW-Authenticate")).isPresent();
+        }
+        assertThat(count("agents")).isEqualTo(before + 1);
+    }
+
+    private String adminToken() throws Exception {
+        return Files.readString(java.nio.file.Path.of(dataDir, AdminToken.FILE)).strip();
+    }
+
+    private HttpResponse<String> createAgent(String token, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(baseUri().resolve("/admin/v1/agents"))
+                .header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package dev.gpubroker.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.spec.McpSchema;
+
+import dev.gpubroker.support.BrokerJar;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The packaged jar with {@code --stdio}, driven by the official MCP Java SDK client, as Claude Desktop runs it. */
+class StdioTransportIT {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @Test
+    void aStdioClientQuotesAndReservesAsTheDemoAgent() throws IOException {
+        Path dataDir = BrokerJar.newDataDir();
+        try (Session session = new Session(dataDir, Map.of())) {
+            McpSyncClient client = session.client();
+
+            assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("quote", "reserve");
+            McpSchema.CallToolResult quote = client.callTool(new McpSchema.CallToolRequest("quote",
+                    Map.of("gpu", "any", "durationMinutes", 30, "limit", 3)));
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> quotes = (List<Map<String, Object>>) ((Map<String, Object>) quote.structuredContent()).get("quotes");
+            assertThat(quotes).isNotEmpty().hasSizeLessThanOrEqualTo(3);
+
+            McpSchema.CallToolResult reserve = client.callTool(new McpSchema.CallToolRequest("reserve",
+                    Map.of("quoteId", quotes.getFirst().get("quoteId"), "idempotencyKey", "stdio-reserve-1")));
+            assertThat(reserve.isError()).as(String.valueOf(reserve.content())).isFalse();
+            @SuppressWarnings("unchecked")
+            Map<String, Object> reservation = (Map<String, Object>) reserve.structuredContent();
+            assertThat(reservation).containsEntry("status", "held");
+        }
+        // The first start wrote the demo agent's key and the admin token, readable by the owner only.
+        for (String secret : List.of("demo-agent.key", "admin.token")) {
+            assertThat(Files.getPosixFilePermissions(dataDir.resolve(secret)))
+                    .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+        }
+    }
+
+    @Test
+    void aWrongAgentKeyOnStdioGetsAnActionableError() {
+        try (Session session = new Session(BrokerJar.newDataDir(), Map.of("GPUBROKER_AGENT_KEY", "gpb_wrong"))) {
+            McpSchema.CallToolResult result = session.client().callTool(new McpSchema.CallToolRequest("quote",
+                    Map.of("gpu", "H100", "durationMinutes", 30)));
+
+            assertThat(result.isError()).isTrue();
+            assertThat(((McpSchema.TextContent) result.content().getFirst()).text())
+                    .contains("unauthenticated").contains("GPUBROKER_AGENT_KEY");
+        }
+    }
+
+    @Test
+    void stdoutCarriesNothingButJsonRpcMessages() throws Exception {
+        Path dataDir = BrokerJar.newDataDir();
+        Path stdout = dataDir.resolve("stdout.txt");
+        ProcessBuilder builder = new ProcessBuilder(BrokerJar.java(), "-jar", BrokerJar.jar().toString(), "--stdio")
+                .redirectOutput(stdout.toFile())
+                .redirectError(dataDir.resolve("stderr.txt").toFile());
+        builder.environment().put("GPUBROKER_DATA_DIR", dataDir.toString());
+        Process process = builder.start();
+        String requests = """
+                {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}
+                {"jsonrpc":"2.0","method":"notifications/initialized"}
+                {"jsonrpc":"2.0","id":2,"method":"tools/list"}
+                """;
+        process.getOutputStream().write(requests.getBytes(StandardCharsets.UTF_8));
+        process.getOutputStream().flush();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (Files.readString(stdout).lines().count() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        process.getOutputStream().close();
+        assertThat(process.waitFor(30, TimeUnit.SECONDS)).as("the server stops when stdin closes").isTrue();
+
+        List<String> lines = Files.readAllLines(stdout);
+        assertThat(lines).hasSize(2);
+        for (String line : lines) {
+            JsonNode message = JSON.readTree(line);
+            assertThat(message.path("jsonrpc").asString()).isEqualTo("2.0");
+        }
+        assertThat(lines.get(1)).contains("\"quote\"").contains("\"reserve\"");
+        assertThat(Files.readString(dataDir.resolve("stderr.txt"))).contains("serving MCP over stdio");
+    }
+
+    /** A stdio client session with its server process, closed together. */
+    private static final class Session implements AutoCloseable {
+
+        private final McpSyncClient client;
+
+        Session(Path dataDir, Map<String, String> environment) {
+            ServerParameters.Builder parameters = ServerParameters.builder(BrokerJar.java())
+                    .args("-jar", BrokerJar.jar().toString(), "--stdio")
+                    .addEnvVar("GPUBROKER_DATA_DIR", dataDir.toString());
+            environment.forEach(parameters::addEnvVar);
+            StdioClientTransport transport = new StdioClientTransport(parameters.build(), new JacksonMcpJsonMapper(JSON));
+            this.client = McpClient.sync(transport)
+                    .clientInfo(new McpSchema.Implementation("gpu-broker-stdio-test", "1.0"))
+                    .requestTimeout(Duration.ofSeconds(60))
+                    .initializationTimeout(Duration.ofSeconds(90))
+                    .build();
+            client.initialize();
+        }
+
+        McpSyncClient client() {
+            return client;
+        }
+
+        @Override
+        public void close() {
+            client.closeGracefully();
+        }
+    }
+}
