@@ -71,5 +71,5 @@ public class GpuBrokerApplication {
               GPUBROKER_AGENT_KEY     agent API key for --stdio
               GPUBROKER_ADMIN_TOKEN   admin token (default: generated into <data>/admin.token)
 
-            Every setting is listed in docs/configuration.md.""";
+            Every setting is listed in the README (Configuration).""";
 }
