@@ -81,7 +81,9 @@ public class ToolRegistry {
     private Mono<CallToolResult> call(ToolContract contract, ToolHandler handler, CallerResolver callers,
             McpAsyncServerExchange exchange, McpSchema.CallToolRequest request) {
         long startNanos = System.nanoTime();
+        String[] agentId = {"-"};
         return callers.resolve(exchange.transportContext())
+                .doOnNext(agent -> agentId[0] = agent.agentId())
                 .map(agent -> invoke(contract, handler, agent, request.arguments()))
                 .defaultIfEmpty(Mono.just(ToolResult.failure(new ToolError("unauthenticated",
                         "this call carries no valid agent API key", null, callers.unauthenticatedHint()))))
@@ -93,7 +95,7 @@ public class ToolRegistry {
                             null, "retry in a few seconds; if it keeps failing, tell the operator")));
                 })
                 .map(result -> {
-                    log.info("tool {} -> {} in {} ms", contract.name(),
+                    log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0],
                             result instanceof ToolResult.Failure failure ? failure.error().code() : "ok",
                             (System.nanoTime() - startNanos) / 1_000_000);
                     return toCallToolResult(result);
