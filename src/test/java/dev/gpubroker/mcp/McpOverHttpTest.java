@@ -222,6 +222,24 @@ class McpOverHttpTest extends BrokerIntegrationTest {
         assertThat(local.statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void aForeignHostHeaderIsRefused() throws Exception {
+        NewAgent agent = newAgent("rebound-host");
+        // java.net.http will not send a Host header of our choosing, so this request is written by hand.
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            String request = "POST /mcp HTTP/1.1\r\nHost: attacker.example:" + port + "\r\n"
+                    + "Authorization: Bearer " + agent.apiKey() + "\r\nContent-Type: application/json\r\n"
+                    + "Accept: application/json, text/event-stream\r\nContent-Length: " + INITIALIZE.length()
+                    + "\r\nConnection: close\r\n\r\n" + INITIALIZE;
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.UTF_8)).readLine();
+
+            assertThat(statusLine).startsWith("HTTP/1.1 421");
+        }
+    }
+
     private static HttpResponse<String> post(HttpRequest.Builder request) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
             return http.send(request
