@@ -19,7 +19,9 @@ public record BrokerProperties(
         @DefaultValue Reservations reservations,
         @DefaultValue Market market,
         @DefaultValue Http http,
-        @DefaultValue Database database) {
+        @DefaultValue Database database,
+        @DefaultValue Chain chain,
+        @DefaultValue Wallets wallets) {
 
     public record Quotes(
             @DefaultValue("60s") Duration ttl,
@@ -44,6 +46,43 @@ public record BrokerProperties(
     public record Http(
             @DefaultValue List<String> allowedOrigins,
             @DefaultValue List<String> allowedHosts) {
+    }
+
+    /**
+     * The EVM chain payments settle on. {@code embedded}: the server starts anvil on loopback with its state under
+     * the data directory and deploys a test USDC and the escrow there. {@code rpc}: any JSON-RPC endpoint, with the
+     * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
+     */
+    public record Chain(
+            @DefaultValue("embedded") String mode,
+            @DefaultValue("") String preset,
+            @DefaultValue("") String rpcUrl,
+            @DefaultValue("0") long chainId,
+            @DefaultValue("") String usdcAddress,
+            @DefaultValue("") String escrowAddress,
+            @DefaultValue("") String payeeAddress,
+            @DefaultValue("USD Coin") String usdcDomainName,
+            @DefaultValue("2") String usdcDomainVersion,
+            @DefaultValue("1") int confirmations,
+            @DefaultValue("10s") Duration rpcTimeout,
+            @DefaultValue("30s") Duration receiptTimeout,
+            @DefaultValue("15") int feeBumpPercent,
+            @DefaultValue("1h") Duration reclaimGrace,
+            @DefaultValue("24h") Duration escrowDeadlineAfterRun,
+            @DefaultValue("1000.00") String demoAgentFunding) {
+
+        public boolean embedded() {
+            return "embedded".equals(mode);
+        }
+    }
+
+    /**
+     * Web3 Secret Storage keystores (agent wallets held by the server, the relayer). The password comes from
+     * GPUBROKER_WALLET_PASSWORD, or the password file, created at first start with embedded defaults.
+     */
+    public record Wallets(
+            @DefaultValue("./wallets") Path dir,
+            @DefaultValue("") String passwordFile) {
     }
 
     /** An R2DBC URL; empty means the embedded H2 file database under the data directory. */

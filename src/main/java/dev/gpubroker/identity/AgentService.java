@@ -8,7 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
+import org.web3j.crypto.Keys;
+
+import dev.gpubroker.payments.wallet.WalletStore;
 import dev.gpubroker.store.AgentRepository;
+import reactor.core.scheduler.Schedulers;
 import reactor.core.publisher.Mono;
 
 /** Creates agents and recognises them by their API key. */
@@ -20,16 +24,18 @@ public class AgentService {
     private static final int NAME_LENGTH_MAX = 100;
 
     private final AgentRepository agents;
+    private final WalletStore wallets;
     private final Clock clock;
 
-    public AgentService(AgentRepository agents, Clock clock) {
+    public AgentService(AgentRepository agents, WalletStore wallets, Clock clock) {
         this.agents = agents;
+        this.wallets = wallets;
         this.clock = clock;
     }
 
     /**
-     * Creates an agent. {@code walletAddress} is an address the agent controls, or null (a custodial wallet comes
-     * with the payments work).
+     * Creates an agent. {@code walletAddress} is an address the agent controls (it will sign its own payments), or
+     * null: then the server creates a custodial wallet for it and signs for it.
      */
     public Mono<NewAgent> create(String name, String walletAddress) {
         return Mono.defer(() -> {
@@ -41,11 +47,19 @@ public class AgentService {
                         "walletAddress is a 0x-prefixed 20-byte hex address, like 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"));
             }
             String apiKey = ApiKeys.newKey();
-            Agent agent = new Agent("agt_" + UUID.randomUUID().toString().replace("-", ""), name.strip(), walletAddress,
-                    clock.instant());
-            return agents.insert(agent, ApiKeys.hash(apiKey))
-                    .doOnSuccess(ignored -> log.info("Agent {} created ({})", agent.agentId(), agent.name()))
-                    .thenReturn(new NewAgent(agent, apiKey));
+            String agentId = "agt_" + UUID.randomUUID().toString().replace("-", "");
+            Mono<Agent> agentWithWallet = walletAddress != null
+                    ? Mono.just(new Agent(agentId, name.strip(), Keys.toChecksumAddress(walletAddress),
+                            Agent.WalletCustody.EXTERNAL, clock.instant()))
+                    // Creating a keystore is file I/O and scrypt: off the event loop.
+                    : Mono.fromCallable(() -> new Agent(agentId, name.strip(),
+                                    Keys.toChecksumAddress(wallets.addressOf(Agent.walletLabelOf(agentId))),
+                                    Agent.WalletCustody.CUSTODIAL, clock.instant()))
+                            .subscribeOn(Schedulers.boundedElastic());
+            return agentWithWallet.flatMap(agent -> agents.insert(agent, ApiKeys.hash(apiKey))
+                    .doOnSuccess(ignored -> log.info("Agent {} created ({}, {} wallet {})", agent.agentId(), agent.name(),
+                            agent.custody().name().toLowerCase(java.util.Locale.ROOT), agent.walletAddress()))
+                    .thenReturn(new NewAgent(agent, apiKey)));
         });
     }
 

@@ -43,6 +43,11 @@ public final class ToolArguments {
                 .toList());
     }
 
+    @SuppressWarnings("unchecked")
+    public Optional<Map<String, Object>> optionalObject(String name) {
+        return Optional.ofNullable(values.get(name)).map(value -> (Map<String, Object>) as(name, value, Map.class));
+    }
+
     private static <T> T as(String name, Object value, Class<T> type) {
         if (!type.isInstance(value)) {
             throw new IllegalStateException("argument " + name + " is " + value.getClass().getSimpleName()

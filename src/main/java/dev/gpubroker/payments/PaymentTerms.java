@@ -2,37 +2,54 @@ package dev.gpubroker.payments;
 
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.springframework.stereotype.Component;
 
-import dev.gpubroker.money.Usdc;
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.scheduler.Reservation;
 
 /**
- * Payment requirements for a reservation. Until a chain, the USDC token and the escrow are configured (the payments
- * work), this says so honestly: the amount and the scheme are real, where to pay is not set.
+ * The x402 v2 PaymentRequirements of a reservation: pay {@code amount} atomic units of USDC on {@code network} to the
+ * escrow ({@code payTo}) with an EIP-3009 ReceiveWithAuthorization. {@code extra} carries the token's EIP-712 domain
+ * and the escrow terms an agent needs to sign for itself, above all the {@code nonce} the escrow requires.
  */
 @Component
 public class PaymentTerms {
 
-    public static final String NOT_CONFIGURED_MESSAGE =
-            "payment is not configured on this server yet: no chain, USDC token or escrow is set up, so this reservation "
-                    + "cannot be paid; it holds capacity until holdExpiresAt and then expires";
-
+    private final ChainContext chain;
     private final Clock clock;
+    private final Duration afterRun;
+    private final BrokerProperties.Chain settings;
 
-    public PaymentTerms(Clock clock) {
+    public PaymentTerms(PaymentChain paymentChain, Clock clock, BrokerProperties properties) {
+        this.chain = paymentChain.context();
         this.clock = clock;
+        this.afterRun = properties.chain().escrowDeadlineAfterRun();
+        this.settings = properties.chain();
     }
 
-    public boolean configured() {
-        return false;
+    public EscrowTerms escrowTerms(Reservation reservation) {
+        return EscrowTerms.of(reservation, chain.payeeAddress(), afterRun);
     }
 
-    public PaymentRequirements requirementsFor(Usdc amount, Instant payBy) {
-        long secondsLeft = Math.max(0, Duration.between(clock.instant(), payBy).toSeconds());
-        return new PaymentRequirements("exact", null, Long.toString(amount.micros()), null, null,
-                (int) Math.min(Integer.MAX_VALUE, secondsLeft), Map.of("assetTransferMethod", "eip3009"));
+    public PaymentRequirements requirementsFor(Reservation reservation) {
+        EscrowTerms terms = escrowTerms(reservation);
+        long secondsLeft = Math.max(0, Duration.between(clock.instant(), reservation.holdExpiresAt()).toSeconds());
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("name", chain.usdcAuthorizations().domainName());
+        extra.put("version", settings.usdcDomainVersion());
+        extra.put("assetTransferMethod", "eip3009");
+        extra.put("primaryType", "ReceiveWithAuthorization");
+        extra.put("nonce", terms.nonce());
+        extra.put("validBefore", terms.validBefore().toString());
+        extra.put("escrowReservationId", terms.reservationKey());
+        extra.put("escrowPayee", terms.payee());
+        extra.put("escrowDeadline", terms.deadline().toString());
+        return new PaymentRequirements("exact", chain.network(), Long.toString(reservation.amount().micros()),
+                chain.usdc().address(), chain.escrowAddress(), (int) Math.min(Integer.MAX_VALUE, secondsLeft), extra);
     }
 }

@@ -20,13 +20,18 @@ public record Reservation(
         Instant updatedAt,
         Instant holdExpiresAt,
         boolean capacityReleased,
-        String stateReason) {
+        String stateReason,
+        int durationMinutes,
+        String paymentId) {
 
     public Reservation {
         Objects.requireNonNull(reservationId, "reservationId");
         Objects.requireNonNull(agentId, "agentId");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(amount, "amount");
+        if (durationMinutes <= 0) {
+            throw new IllegalArgumentException("a reservation's duration is positive");
+        }
         if (amount.isZero()) {
             throw new IllegalArgumentException("a reservation's amount is positive");
         }

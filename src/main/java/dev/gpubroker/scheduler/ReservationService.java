@@ -120,7 +120,7 @@ public class ReservationService {
             ComputeProvider provider) {
         Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
                 idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
-                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null);
+                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null);
         Mono<Boolean> claimed = quoteRepository.markReserved(quote.quoteId(), pending.reservationId())
                 .flatMap(took -> took
                         ? reservations.insert(pending).thenReturn(true)

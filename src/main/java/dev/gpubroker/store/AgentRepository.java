@@ -12,7 +12,7 @@ import reactor.core.publisher.Mono;
 @Repository
 public class AgentRepository {
 
-    private static final String COLUMNS = "agent_id, name, wallet_address, created_at";
+    private static final String COLUMNS = "agent_id, name, wallet_address, wallet_custody, created_at";
 
     private final DatabaseClient db;
 
@@ -21,9 +21,10 @@ public class AgentRepository {
     }
 
     public Mono<Void> insert(Agent agent, String apiKeyHash) {
-        return Binds.nullable(db.sql("INSERT INTO agents (agent_id, name, api_key_hash, wallet_address, created_at) "
-                                + "VALUES (:id, :name, :hash, :wallet, :createdAt)")
+        return Binds.nullable(db.sql("INSERT INTO agents (agent_id, name, api_key_hash, wallet_address, wallet_custody, created_at) "
+                                + "VALUES (:id, :name, :hash, :wallet, :custody, :createdAt)")
                         .bind("id", agent.agentId())
+                        .bind("custody", agent.custody().name())
                         .bind("name", agent.name())
                         .bind("hash", apiKeyHash)
                         .bind("createdAt", agent.createdAt().atOffset(ZoneOffset.UTC)), "wallet", agent.walletAddress(), String.class)
@@ -50,6 +51,8 @@ public class AgentRepository {
 
     private static Agent toAgent(Readable row) {
         return new Agent(row.get("agent_id", String.class), row.get("name", String.class),
-                row.get("wallet_address", String.class), Columns.instant(row, "created_at"));
+                row.get("wallet_address", String.class),
+                Agent.WalletCustody.valueOf(row.get("wallet_custody", String.class).toUpperCase(java.util.Locale.ROOT)),
+                Columns.instant(row, "created_at"));
     }
 }

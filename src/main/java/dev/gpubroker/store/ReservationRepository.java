@@ -29,9 +29,10 @@ public class ReservationRepository {
     public Mono<Void> insert(Reservation reservation) {
         return db.sql("""
                 INSERT INTO reservations (reservation_id, agent_id, idempotency_key, quote_id, state, provider, offer_id,
-                    gpu_count, amount_micros, created_at, updated_at, hold_expires_at, capacity_released)
+                    gpu_count, amount_micros, created_at, updated_at, hold_expires_at, capacity_released, duration_minutes)
                 VALUES (:id, :agent, :key, :quote, :state, :provider, :offer, :gpuCount, :amount, :createdAt, :updatedAt,
-                    :holdExpiresAt, FALSE)""")
+                    :holdExpiresAt, FALSE, :duration)""")
+                .bind("duration", reservation.durationMinutes())
                 .bind("id", reservation.reservationId())
                 .bind("agent", reservation.agentId())
                 .bind("key", reservation.idempotencyKey())
@@ -83,6 +84,29 @@ public class ReservationRepository {
                 .map(rows -> rows == 1);
     }
 
+    /** Claims a held reservation for one payment; false when it is not held or another payment has it. */
+    public Mono<Boolean> claimForPayment(String reservationId, String paymentId) {
+        return db.sql("UPDATE reservations SET payment_id = :p WHERE reservation_id = :id AND state = 'HELD' "
+                        + "AND payment_id IS NULL")
+                .bind("p", paymentId).bind("id", reservationId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** HELD → PAID for the payment that claimed it; true when this call made the move. */
+    public Mono<Boolean> markPaid(String reservationId, String paymentId, Instant at) {
+        return db.sql("UPDATE reservations SET state = 'PAID', updated_at = :at WHERE reservation_id = :id "
+                        + "AND state = 'HELD' AND payment_id = :p")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", reservationId).bind("p", paymentId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** Gives the reservation back after a payment that moved nothing, so it can be paid again or expire. */
+    public Mono<Void> releasePaymentClaim(String reservationId, String paymentId) {
+        return db.sql("UPDATE reservations SET payment_id = NULL WHERE reservation_id = :id AND payment_id = :p AND state = 'HELD'")
+                .bind("p", paymentId).bind("id", reservationId)
+                .fetch().rowsUpdated().then();
+    }
+
     public Mono<Void> markCapacityReleased(String reservationId) {
         return db.sql("UPDATE reservations SET capacity_released = TRUE WHERE reservation_id = :id")
                 .bind("id", reservationId)
@@ -99,6 +123,7 @@ public class ReservationRepository {
 
     public Flux<Reservation> findHeldExpiringBy(Instant now, int limit) {
         return db.sql("SELECT * FROM reservations WHERE state IN ('HELD', 'APPROVAL_REQUIRED') AND hold_expires_at <= :now "
+                        + "AND payment_id IS NULL "
                         + "ORDER BY hold_expires_at LIMIT :limit")
                 .bind("now", now.atOffset(ZoneOffset.UTC))
                 .bind("limit", limit)
@@ -146,6 +171,8 @@ public class ReservationRepository {
                 Columns.instant(row, "updated_at"),
                 Columns.instant(row, "hold_expires_at"),
                 Boolean.TRUE.equals(row.get("capacity_released", Boolean.class)),
-                row.get("state_reason", String.class));
+                row.get("state_reason", String.class),
+                Columns.intValue(row, "duration_minutes"),
+                row.get("payment_id", String.class));
     }
 }

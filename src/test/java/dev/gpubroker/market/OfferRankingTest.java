@@ -57,6 +57,7 @@ class OfferRankingTest {
                 new BrokerProperties.Reservations(Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofSeconds(30), 100),
                 new BrokerProperties.Market(Duration.ofSeconds(3), "classpath:demo-marketplace.yml", true),
                 new BrokerProperties.Http(List.of(), List.of()),
-                new BrokerProperties.Database("", "", ""));
+                new BrokerProperties.Database("", "", ""),
+                null, null);
     }
 }

@@ -47,15 +47,7 @@ class ReserveTool implements ToolHandler {
 
     private Map<String, Object> toOutput(ReserveOutcome.Reserved reserved) {
         Reservation reservation = reserved.reservation();
-        PaymentRequirements requirements = paymentTerms.requirementsFor(reservation.amount(), reservation.holdExpiresAt());
-        Map<String, Object> payment = new LinkedHashMap<>();
-        payment.put("scheme", requirements.scheme());
-        payment.put("network", requirements.network());
-        payment.put("amount", requirements.amount());
-        payment.put("asset", requirements.asset());
-        payment.put("payTo", requirements.payTo());
-        payment.put("maxTimeoutSeconds", requirements.maxTimeoutSeconds());
-        payment.put("extra", requirements.extra());
+        PaymentRequirements requirements = paymentTerms.requirementsFor(reservation);
 
         Map<String, Object> output = new LinkedHashMap<>();
         output.put("reservationId", reservation.reservationId());
@@ -65,12 +57,11 @@ class ReserveTool implements ToolHandler {
         output.put("gpuCount", reservation.gpuCount());
         output.put("amount", reservation.amount().toDecimalString());
         output.put("holdExpiresAt", reservation.holdExpiresAt().toString());
-        output.put("paymentRequirements", payment);
-        output.put("paymentConfigured", paymentTerms.configured());
+        output.put("paymentRequirements", Outputs.paymentRequirements(requirements));
         output.put("replayed", reserved.replayed());
-        output.put("nextStep", paymentTerms.configured()
-                ? "pay this reservation with the pay tool before holdExpiresAt"
-                : PaymentTerms.NOT_CONFIGURED_MESSAGE);
+        output.put("nextStep", reservation.state() == dev.gpubroker.scheduler.ReservationState.HELD
+                ? "call pay with this reservationId and a new idempotencyKey before holdExpiresAt"
+                : "this reservation is " + reservation.state().wireName() + "; call account to see it");
         if (reservation.stateReason() != null) {
             output.put("statusReason", reservation.stateReason());
         }

@@ -1,0 +1,43 @@
+package dev.gpubroker.ledger;
+
+import org.springframework.stereotype.Service;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.store.LedgerRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The append-only ledger. Entries are checked when built ({@link LedgerEntry}) and again after writing: the lines
+ * read back must balance, or the operation fails loudly. Corrections are reversing entries, never updates.
+ */
+@Service
+public class Ledger {
+
+    private final LedgerRepository lines;
+
+    public Ledger(LedgerRepository lines) {
+        this.lines = lines;
+    }
+
+    /** Records an entry once: an entry for a chain log already recorded is not written again (answers false). */
+    public Mono<Boolean> record(LedgerEntry entry) {
+        Mono<Boolean> alreadyRecorded = entry.txHash() == null ? Mono.just(false)
+                : lines.existsForLog(entry.txHash(), entry.logIndex());
+        return alreadyRecorded.flatMap(exists -> exists ? Mono.just(false)
+                : lines.insert(entry)
+                        .then(lines.imbalance(entry.entryId()))
+                        .flatMap(imbalance -> imbalance == 0 ? Mono.just(true)
+                                : Mono.error(new IllegalStateException("ledger entry " + entry.entryId()
+                                        + " does not balance after writing: " + imbalance))));
+    }
+
+    /** What this agent has in escrow now: deposits less what was paid out or refunded. */
+    public Mono<Usdc> escrowedFor(String agentId) {
+        return lines.escrowBalanceOfAgent(agentId).map(Usdc::ofMicros);
+    }
+
+    public Flux<LedgerRepository.LineView> chainBackedLines() {
+        return lines.chainBacked();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.gpubroker.payments;
+
+import java.util.List;
+
+import org.springframework.stereotype.Service;
+
+import dev.gpubroker.identity.Agent;
+import dev.gpubroker.ledger.Ledger;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationService;
+import reactor.core.publisher.Mono;
+
+/** An agent's money at a glance: its wallet's USDC on chain, what it has in escrow, its recent reservations. */
+@Service
+public class AccountService {
+
+    private static final int RESERVATIONS_MAX = 20;
+
+    public record AccountSnapshot(Agent agent, String network, Usdc usdcBalance, Usdc escrowed,
+            List<Reservation> reservations) {
+    }
+
+    private final ChainContext chain;
+    private final Ledger ledger;
+    private final ReservationService reservations;
+
+    public AccountService(PaymentChain paymentChain, Ledger ledger, ReservationService reservations) {
+        this.chain = paymentChain.context();
+        this.ledger = ledger;
+        this.reservations = reservations;
+    }
+
+    public Mono<AccountSnapshot> snapshot(Agent agent) {
+        return Mono.zip(
+                chain.usdc().balanceOf(agent.walletAddress()).map(balance -> Usdc.ofMicros(balance.longValueExact())),
+                ledger.escrowedFor(agent.agentId()),
+                reservations.recentForAgent(agent.agentId(), RESERVATIONS_MAX).collectList())
+                .map(parts -> new AccountSnapshot(agent, chain.network(), parts.getT1(), parts.getT2(), parts.getT3()));
+    }
+}

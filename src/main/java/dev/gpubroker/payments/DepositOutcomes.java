@@ -1,0 +1,95 @@
+package dev.gpubroker.payments;
+
+import java.time.Clock;
+import java.util.List;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+import dev.gpubroker.ledger.Ledger;
+import dev.gpubroker.ledger.LedgerAccounts;
+import dev.gpubroker.ledger.LedgerEntry;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
+import dev.gpubroker.store.PaymentRepository;
+import dev.gpubroker.store.ReservationRepository;
+import reactor.core.publisher.Mono;
+
+/**
+ * What a mined deposit means. Confirmed: in one database transaction the payment is confirmed, the reservation
+ * becomes paid, and the ledger records the move from the agent's wallet into the escrow, keyed to the Deposited log.
+ * Reverted: the payment failed and nothing moved; the reservation can be paid again or expire. Idempotent.
+ */
+@Component
+class DepositOutcomes implements TransactionOutcomeListener {
+
+    private static final Logger log = LoggerFactory.getLogger(DepositOutcomes.class);
+
+    private final PaymentRepository payments;
+    private final ReservationRepository reservations;
+    private final PaymentService paymentService;
+    private final Ledger ledger;
+    private final ChainContext chain;
+    private final TransactionalOperator transaction;
+    private final Clock clock;
+
+    DepositOutcomes(PaymentRepository payments, ReservationRepository reservations, PaymentService paymentService,
+            Ledger ledger, PaymentChain paymentChain, TransactionalOperator transaction, Clock clock) {
+        this.payments = payments;
+        this.reservations = reservations;
+        this.paymentService = paymentService;
+        this.ledger = ledger;
+        this.chain = paymentChain.context();
+        this.transaction = transaction;
+        this.clock = clock;
+    }
+
+    @Override
+    public String purpose() {
+        return PaymentService.DEPOSIT_PURPOSE;
+    }
+
+    @Override
+    public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
+        Log deposited = receipt.getLogs().stream()
+                .filter(entry -> entry.getAddress().equalsIgnoreCase(chain.escrowAddress()))
+                .filter(entry -> !entry.getTopics().isEmpty() && entry.getTopics().getFirst().equals(EscrowContract.DEPOSITED_TOPIC))
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException("deposit " + sent.hash() + " succeeded without a Deposited event"));
+        return payments.findById(sent.referenceId())
+                .switchIfEmpty(Mono.error(new IllegalStateException("no payment " + sent.referenceId() + " for " + sent.hash())))
+                .flatMap(payment -> transaction.transactional(payments.transition(payment.paymentId(),
+                                List.of(Payment.Status.PENDING, Payment.Status.SUBMITTED), Payment.Status.CONFIRMED,
+                                sent.hash(), null, clock.instant())
+                        .flatMap(confirmed -> !confirmed ? Mono.empty()
+                                : reservations.markPaid(payment.reservationId(), payment.paymentId(), clock.instant())
+                                        .flatMap(paid -> {
+                                            if (!paid) {
+                                                // The claim makes this impossible; if it ever happens, say so loudly:
+                                                // the money is in escrow and the operator must refund it.
+                                                log.error("Deposit {} confirmed for reservation {} that is no longer held; "
+                                                        + "refund it", sent.hash(), payment.reservationId());
+                                            }
+                                            return ledger.record(LedgerEntry.transfer("led_" + payment.paymentId(),
+                                                    payment.reservationId(), sent.hash(), deposited.getLogIndex().intValueExact(),
+                                                    "deposit into escrow", LedgerAccounts.agentWallet(payment.agentId()),
+                                                    LedgerAccounts.escrow(payment.reservationId()), payment.amount()));
+                                        }))
+                        .doOnNext(recorded -> log.info("Payment {} confirmed; reservation {} is paid",
+                                payment.paymentId(), payment.reservationId()))))
+                .then();
+    }
+
+    @Override
+    public Mono<Void> onFailed(ChainTransaction sent, String reason) {
+        return payments.findById(sent.referenceId())
+                .flatMap(payment -> paymentService.fail(payment, reason));
+    }
+}

@@ -1,0 +1,302 @@
+package dev.gpubroker.payments;
+
+import java.math.BigInteger;
+import java.security.SignatureException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.identity.Agent;
+import dev.gpubroker.payments.PayOutcome.Accepted;
+import dev.gpubroker.payments.PayOutcome.Reason;
+import dev.gpubroker.payments.PayOutcome.Refused;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.Eip3009;
+import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.payments.chain.ReceiveAuthorization;
+import dev.gpubroker.payments.relayer.Relayer;
+import dev.gpubroker.payments.relayer.RelayerRefusedException;
+import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationService;
+import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.store.PaymentRepository;
+import dev.gpubroker.store.ReservationRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Pays a held reservation into the escrow. Custodial agents: the server signs a ReceiveWithAuthorization from the
+ * agent's wallet. Agents with their own wallet: their authorization and signature are checked (signer, amount,
+ * payee, validity window, nonce, balance) before anything is submitted. Either way the relayer submits the deposit,
+ * so agents need no ETH, and the reservation becomes paid only once the deposit has its confirmations.
+ *
+ * <p>One reservation is never paid twice: a payment claims the reservation (one claim at a time), the idempotency
+ * key makes one payment whatever the retries, and the escrow itself refuses a second deposit for a reservation.
+ */
+@Service
+public class PaymentService {
+
+    static final String DEPOSIT_PURPOSE = "deposit";
+    private static final Logger log = LoggerFactory.getLogger(PaymentService.class);
+    private static final Duration HOLD_LEFT_MIN = Duration.ofSeconds(15);
+    private static final Duration CONFIRMATION_POLL = Duration.ofMillis(100);
+
+    private final ReservationService reservationService;
+    private final ReservationRepository reservations;
+    private final PaymentRepository payments;
+    private final PaymentTerms terms;
+    private final Relayer relayer;
+    private final WalletStore wallets;
+    private final ChainContext chain;
+    private final TransactionalOperator transaction;
+    private final Clock clock;
+    private final Duration confirmationWait;
+
+    public PaymentService(ReservationService reservationService, ReservationRepository reservations,
+            PaymentRepository payments, PaymentTerms terms, Relayer relayer, WalletStore wallets, PaymentChain paymentChain,
+            TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+        this.reservationService = reservationService;
+        this.reservations = reservations;
+        this.payments = payments;
+        this.terms = terms;
+        this.relayer = relayer;
+        this.wallets = wallets;
+        this.chain = paymentChain.context();
+        this.transaction = transaction;
+        this.clock = clock;
+        this.confirmationWait = properties.chain().receiptTimeout().compareTo(Duration.ofSeconds(10)) < 0
+                ? properties.chain().receiptTimeout() : Duration.ofSeconds(10);
+    }
+
+    public Mono<PayOutcome> pay(Agent agent, String reservationId, String idempotencyKey,
+            Optional<SignedAuthorization> signed) {
+        return payments.findByIdempotencyKey(agent.agentId(), idempotencyKey)
+                .map(existing -> replay(existing, reservationId))
+                .switchIfEmpty(Mono.defer(() -> payNew(agent, reservationId, idempotencyKey, signed)));
+    }
+
+    public Mono<Payment> find(String paymentId) {
+        return payments.findById(paymentId);
+    }
+
+    private PayOutcome replay(Payment existing, String reservationId) {
+        if (!existing.reservationId().equals(reservationId)) {
+            return new Refused(Reason.IDEMPOTENCY_KEY_REUSED, "this idempotencyKey was already used for payment "
+                    + existing.paymentId() + " of reservation " + existing.reservationId(), "idempotencyKey",
+                    "use a new idempotencyKey for another payment, or the same arguments to see this one");
+        }
+        return new Accepted(existing, true);
+    }
+
+    private Mono<PayOutcome> payNew(Agent agent, String reservationId, String idempotencyKey,
+            Optional<SignedAuthorization> signed) {
+        return reservationService.findForAgent(agent.agentId(), reservationId)
+                .flatMap(reservation -> checkPayable(reservation)
+                        .map(Mono::just)
+                        .orElseGet(() -> authorize(agent, reservation, signed)
+                                .flatMap(authorized -> authorized.refusal() != null
+                                        ? Mono.just(authorized.refusal())
+                                        : submit(agent, reservation, idempotencyKey, authorized))))
+                .switchIfEmpty(Mono.fromSupplier(() -> new Refused(Reason.RESERVATION_NOT_FOUND, "no reservation "
+                        + reservationId + " exists for this agent", "reservationId",
+                        "use a reservationId from reserve or account")));
+    }
+
+    private Optional<PayOutcome> checkPayable(Reservation reservation) {
+        ReservationState state = reservation.state();
+        if (state == ReservationState.PAID || state == ReservationState.RUNNING || state == ReservationState.SETTLED
+                || state == ReservationState.REFUNDED) {
+            return Optional.of(new Refused(Reason.ALREADY_PAID, "reservation " + reservation.reservationId()
+                    + " is already paid (payment " + reservation.paymentId() + ")", "reservationId",
+                    "nothing to pay; run a job on it, or call account to see it"));
+        }
+        if (state != ReservationState.HELD) {
+            return Optional.of(new Refused(Reason.NOT_PAYABLE, "reservation " + reservation.reservationId() + " is "
+                    + state.wireName() + " and cannot be paid", "reservationId",
+                    state == ReservationState.APPROVAL_REQUIRED ? "wait until a person approves it"
+                            : "call quote and reserve again"));
+        }
+        if (reservation.paymentId() != null) {
+            return Optional.of(new Refused(Reason.PAYMENT_IN_PROGRESS, "payment " + reservation.paymentId()
+                    + " of this reservation is in progress", "reservationId",
+                    "retry the call that started it (same idempotencyKey) to see its status"));
+        }
+        if (Duration.between(clock.instant(), reservation.holdExpiresAt()).compareTo(HOLD_LEFT_MIN) < 0) {
+            return Optional.of(new Refused(Reason.NOT_PAYABLE, "the hold of reservation " + reservation.reservationId()
+                    + " expires at " + reservation.holdExpiresAt() + ", too soon to pay safely", "reservationId",
+                    "call quote and reserve again"));
+        }
+        return Optional.empty();
+    }
+
+    private record Authorized(ReceiveAuthorization authorization, String signature, Payment.Method method,
+            PayOutcome refusal) {
+
+        static Authorized refused(Reason reason, String message, String field, String nextStep) {
+            return new Authorized(null, null, null, new Refused(reason, message, field, nextStep));
+        }
+    }
+
+    private Mono<Authorized> authorize(Agent agent, Reservation reservation, Optional<SignedAuthorization> signed) {
+        EscrowTerms escrow = terms.escrowTerms(reservation);
+        BigInteger amount = BigInteger.valueOf(reservation.amount().micros());
+        if (signed.isEmpty()) {
+            if (agent.custody() != Agent.WalletCustody.CUSTODIAL) {
+                return Mono.just(Authorized.refused(Reason.SIGNATURE_REQUIRED, "this agent holds its own wallet "
+                        + agent.walletAddress() + ", so it signs the payment itself", "authorization",
+                        "sign an EIP-3009 ReceiveWithAuthorization with the domain, payTo, amount, nonce and validBefore "
+                                + "from the reservation's paymentRequirements, then call pay with authorization and signature"));
+            }
+            ReceiveAuthorization authorization = new ReceiveAuthorization(agent.walletAddress(), chain.escrowAddress(),
+                    amount, BigInteger.ZERO, escrow.validBefore(), escrow.nonce());
+            return Mono.fromCallable(() -> chain.usdcAuthorizations().sign(authorization,
+                            wallets.credentials(agent.walletLabel())))
+                    .subscribeOn(Schedulers.boundedElastic())
+                    .flatMap(signature -> checkFunds(authorization)
+                            .defaultIfEmpty(new Authorized(authorization, signature, Payment.Method.CUSTODIAL, null)));
+        }
+        return verify(agent, signed.get(), escrow, amount)
+                .map(refusal -> Mono.just(refusal))
+                .orElseGet(() -> checkFunds(signed.get().authorization())
+                        .defaultIfEmpty(new Authorized(signed.get().authorization(), signed.get().signature(),
+                                Payment.Method.SIGNED_BY_AGENT, null)));
+    }
+
+    private Optional<Authorized> verify(Agent agent, SignedAuthorization signed, EscrowTerms escrow, BigInteger amount) {
+        ReceiveAuthorization authorization = signed.authorization();
+        long now = clock.instant().getEpochSecond();
+        if (!authorization.to().equalsIgnoreCase(chain.escrowAddress())) {
+            return refuse("authorization.to", "the authorization pays " + authorization.to() + ", not the escrow "
+                    + chain.escrowAddress());
+        }
+        if (!authorization.value().equals(amount)) {
+            return refuse("authorization.value", "the authorization is for " + authorization.value()
+                    + " atomic units; this reservation costs " + amount);
+        }
+        if (!authorization.nonce().equalsIgnoreCase(escrow.nonce())) {
+            return refuse("authorization.nonce", "the nonce must be the one in paymentRequirements.extra.nonce ("
+                    + escrow.nonce() + "): it binds the payment to this reservation's escrow terms");
+        }
+        if (agent.walletAddress() == null || !authorization.from().equalsIgnoreCase(agent.walletAddress())) {
+            return refuse("authorization.from", "the authorization is from " + authorization.from()
+                    + ", not from this agent's registered wallet " + agent.walletAddress());
+        }
+        if (authorization.validAfter().longValueExact() > now) {
+            return refuse("authorization.validAfter", "the authorization is not valid before "
+                    + Instant.ofEpochSecond(authorization.validAfter().longValueExact()));
+        }
+        if (authorization.validBefore().compareTo(BigInteger.valueOf(now + HOLD_LEFT_MIN.toSeconds())) < 0) {
+            return refuse("authorization.validBefore", "the authorization expires at "
+                    + Instant.ofEpochSecond(authorization.validBefore().longValueExact()) + ", too soon to be submitted");
+        }
+        String signer;
+        try {
+            signer = chain.usdcAuthorizations().recoverSigner(authorization, signed.signature());
+        } catch (SignatureException | RuntimeException e) {
+            return refuse("signature", "the signature is malformed: " + e.getMessage());
+        }
+        if (!signer.equalsIgnoreCase(authorization.from())) {
+            return refuse("signature", "the signature was not made by " + authorization.from()
+                    + " over this authorization (wrong key, wrong fields or wrong EIP-712 domain)");
+        }
+        return Optional.empty();
+    }
+
+    private static Optional<Authorized> refuse(String field, String message) {
+        return Optional.of(Authorized.refused(Reason.INVALID_AUTHORIZATION, message, field,
+                "sign again with the values in the reservation's paymentRequirements"));
+    }
+
+    /** Balance and nonce, checked on chain before anything is submitted. */
+    private Mono<Authorized> checkFunds(ReceiveAuthorization authorization) {
+        return chain.usdc().authorizationUsed(authorization.from(), authorization.nonce())
+                .flatMap(used -> used
+                        ? Mono.just(Authorized.refused(Reason.INVALID_AUTHORIZATION, "this authorization nonce was already "
+                                + "used or cancelled", "authorization.nonce", "nothing to do if this reservation is paid; "
+                                + "otherwise reserve again"))
+                        : chain.usdc().balanceOf(authorization.from()).flatMap(balance -> balance.compareTo(authorization.value()) < 0
+                                ? Mono.just(Authorized.refused(Reason.INSUFFICIENT_USDC, "wallet " + authorization.from()
+                                        + " holds " + balance + " atomic units of USDC; this payment needs "
+                                        + authorization.value(), null, "send USDC to " + authorization.from() + " on "
+                                        + chain.network() + ", then call pay again"))
+                                : Mono.empty()));
+    }
+
+    private Mono<PayOutcome> submit(Agent agent, Reservation reservation, String idempotencyKey, Authorized authorized) {
+        EscrowTerms escrow = terms.escrowTerms(reservation);
+        Instant now = clock.instant();
+        Payment payment = new Payment("pay_" + UUID.randomUUID().toString().replace("-", ""), reservation.reservationId(),
+                agent.agentId(), idempotencyKey, authorized.method(), reservation.amount(), authorized.authorization().from(),
+                escrow.payee(), escrow.deadline().longValueExact(), escrow.nonce(), Payment.Status.PENDING, null, null,
+                now, now);
+        Mono<Boolean> claim = reservations.claimForPayment(reservation.reservationId(), payment.paymentId())
+                .flatMap(claimed -> claimed ? payments.insert(payment).thenReturn(true) : Mono.just(false));
+        return transaction.transactional(claim)
+                .flatMap(claimed -> !claimed
+                        ? reservationService.findForAgent(agent.agentId(), reservation.reservationId())
+                                .map(current -> checkPayable(current).orElse(new Refused(Reason.PAYMENT_IN_PROGRESS,
+                                        "another payment of this reservation is in progress", "reservationId",
+                                        "retry in a few seconds")))
+                        : deposit(payment, escrow, authorized))
+                .onErrorResume(DataIntegrityViolationException.class, raced -> payments
+                        .findByIdempotencyKey(agent.agentId(), idempotencyKey)
+                        .map(existing -> replay(existing, reservation.reservationId()))
+                        .switchIfEmpty(Mono.error(raced)));
+    }
+
+    private Mono<PayOutcome> deposit(Payment payment, EscrowTerms escrow, Authorized authorized) {
+        String callData;
+        try {
+            callData = EscrowContract.deposit(escrow.reservationKey(), authorized.authorization(), escrow.payee(),
+                    escrow.deadline(), Eip3009.split(authorized.signature()));
+        } catch (SignatureException e) {
+            return fail(payment, e.getMessage()).thenReturn(new Refused(Reason.INVALID_AUTHORIZATION, e.getMessage(),
+                    "signature", "sign again"));
+        }
+        return relayer.submit(DEPOSIT_PURPOSE, payment.paymentId(), chain.escrowAddress(), callData)
+                .flatMap(sent -> payments.transition(payment.paymentId(), List.of(Payment.Status.PENDING),
+                                Payment.Status.SUBMITTED, sent.hash(), null, clock.instant())
+                        .doOnNext(moved -> log.info("Payment {} of reservation {} submitted: {} ({} USDC from {})",
+                                payment.paymentId(), payment.reservationId(), sent.hash(), payment.amount().toDecimalString(),
+                                payment.payer()))
+                        .then(awaitOutcome(payment.paymentId())))
+                .onErrorResume(RelayerRefusedException.class, refused -> fail(payment, refused.getMessage())
+                        .thenReturn(new Refused(Reason.CHAIN_REFUSED, "the deposit was not submitted: "
+                                + refused.getMessage(), null, "nothing moved; check the authorization and the wallet's "
+                                + "balance, then call pay again with a new idempotencyKey")));
+    }
+
+    /** Waits a little for the confirmation, so most calls answer 'confirmed'; a retry later shows the final status. */
+    private Mono<PayOutcome> awaitOutcome(String paymentId) {
+        return Flux.interval(Duration.ZERO, CONFIRMATION_POLL)
+                .concatMap(tick -> payments.findById(paymentId))
+                .takeUntil(current -> current.status() == Payment.Status.CONFIRMED || current.status() == Payment.Status.FAILED)
+                .take(confirmationWait)
+                .last()
+                .map(current -> (PayOutcome) new Accepted(current, false));
+    }
+
+    /** A payment that moved nothing: failed, and the reservation free to be paid again or to expire. */
+    Mono<Void> fail(Payment payment, String reason) {
+        return transaction.transactional(payments.transition(payment.paymentId(),
+                        List.of(Payment.Status.PENDING, Payment.Status.SUBMITTED), Payment.Status.FAILED, null, reason,
+                        clock.instant())
+                .flatMap(moved -> moved ? reservations.releasePaymentClaim(payment.reservationId(), payment.paymentId())
+                        : Mono.empty()))
+                .doOnSuccess(ignored -> log.warn("Payment {} of reservation {} failed: {}", payment.paymentId(),
+                        payment.reservationId(), reason));
+    }
+}

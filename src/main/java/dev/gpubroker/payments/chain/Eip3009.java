@@ -1,0 +1,123 @@
+package dev.gpubroker.payments.chain;
+
+import java.math.BigInteger;
+import java.security.SignatureException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Keys;
+import org.web3j.crypto.Sign;
+import org.web3j.crypto.StructuredDataEncoder;
+import org.web3j.utils.Numeric;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * EIP-712 typed data for EIP-3009 {@code ReceiveWithAuthorization} on a token with a given domain, encoded by
+ * web3j's {@link StructuredDataEncoder}: signing for custodial wallets, and signer recovery to check what an agent
+ * signed itself.
+ */
+public final class Eip3009 {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String domainName;
+    private final String domainVersion;
+    private final long chainId;
+    private final String tokenAddress;
+
+    public Eip3009(String domainName, String domainVersion, long chainId, String tokenAddress) {
+        this.domainName = domainName;
+        this.domainVersion = domainVersion;
+        this.chainId = chainId;
+        this.tokenAddress = tokenAddress;
+    }
+
+    public String domainName() {
+        return domainName;
+    }
+
+    public byte[] digest(ReceiveAuthorization authorization) {
+        try {
+            return new StructuredDataEncoder(JSON.writeValueAsString(typedData(authorization))).hashStructuredData();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("typed data could not be encoded", e);
+        }
+    }
+
+    /** A 65-byte signature (r ‖ s ‖ v) as 0x-hex. */
+    public String sign(ReceiveAuthorization authorization, Credentials signer) {
+        Sign.SignatureData signature = Sign.signMessage(digest(authorization), signer.getEcKeyPair(), false);
+        return Numeric.toHexString(join(signature));
+    }
+
+    /** The address that produced this signature over this authorization, checksummed; refuses malformed signatures. */
+    public String recoverSigner(ReceiveAuthorization authorization, String signatureHex) throws SignatureException {
+        Sign.SignatureData signature = split(signatureHex);
+        BigInteger publicKey = Sign.signedMessageHashToKey(digest(authorization), signature);
+        return Keys.toChecksumAddress(Keys.getAddress(publicKey));
+    }
+
+    public static Sign.SignatureData split(String signatureHex) throws SignatureException {
+        byte[] bytes;
+        try {
+            bytes = Numeric.hexStringToByteArray(signatureHex);
+        } catch (RuntimeException e) {
+            throw new SignatureException("the signature is not hex");
+        }
+        if (bytes.length != 65) {
+            throw new SignatureException("a signature is 65 bytes (r, s, v), got " + bytes.length);
+        }
+        byte v = bytes[64];
+        if (v < 27) {
+            v += 27;
+        }
+        if (v != 27 && v != 28) {
+            throw new SignatureException("the signature's v is neither 27 nor 28");
+        }
+        byte[] r = java.util.Arrays.copyOfRange(bytes, 0, 32);
+        byte[] s = java.util.Arrays.copyOfRange(bytes, 32, 64);
+        return new Sign.SignatureData(v, r, s);
+    }
+
+    private static byte[] join(Sign.SignatureData signature) {
+        byte[] joined = new byte[65];
+        System.arraycopy(signature.getR(), 0, joined, 0, 32);
+        System.arraycopy(signature.getS(), 0, joined, 32, 32);
+        joined[64] = signature.getV()[0];
+        return joined;
+    }
+
+    private Map<String, Object> typedData(ReceiveAuthorization authorization) {
+        Map<String, Object> types = new LinkedHashMap<>();
+        types.put("EIP712Domain", List.of(field("name", "string"), field("version", "string"),
+                field("chainId", "uint256"), field("verifyingContract", "address")));
+        types.put("ReceiveWithAuthorization", List.of(field("from", "address"), field("to", "address"),
+                field("value", "uint256"), field("validAfter", "uint256"), field("validBefore", "uint256"),
+                field("nonce", "bytes32")));
+        Map<String, Object> domain = new LinkedHashMap<>();
+        domain.put("name", domainName);
+        domain.put("version", domainVersion);
+        domain.put("chainId", chainId);
+        domain.put("verifyingContract", tokenAddress);
+        Map<String, Object> message = new LinkedHashMap<>();
+        message.put("from", authorization.from());
+        message.put("to", authorization.to());
+        message.put("value", authorization.value().toString());
+        message.put("validAfter", authorization.validAfter().toString());
+        message.put("validBefore", authorization.validBefore().toString());
+        message.put("nonce", authorization.nonce());
+        Map<String, Object> typed = new LinkedHashMap<>();
+        typed.put("types", types);
+        typed.put("primaryType", "ReceiveWithAuthorization");
+        typed.put("domain", domain);
+        typed.put("message", message);
+        return typed;
+    }
+
+    private static Map<String, String> field(String name, String type) {
+        return Map.of("name", name, "type", type);
+    }
+}

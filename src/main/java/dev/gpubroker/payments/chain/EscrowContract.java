@@ -1,0 +1,82 @@
+package dev.gpubroker.payments.chain;
+
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.List;
+
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.TypeReference;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Event;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.generated.Bytes32;
+import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.abi.datatypes.generated.Uint8;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.Sign;
+import org.web3j.utils.Numeric;
+
+/** ABI encoding for GpuEscrow (src/main/solidity/GpuEscrow.sol, docs/contracts.md). */
+public final class EscrowContract {
+
+    public static final Event DEPOSITED = new Event("Deposited", List.of(
+            new TypeReference<Bytes32>(true) { }, new TypeReference<Address>(true) { }, new TypeReference<Address>(true) { },
+            new TypeReference<Uint256>() { }, new TypeReference<Uint256>() { }));
+    public static final Event SETTLED = new Event("Settled", List.of(
+            new TypeReference<Bytes32>(true) { }, new TypeReference<Uint256>() { }, new TypeReference<Uint256>() { }));
+    public static final Event REFUNDED = new Event("Refunded", List.of(
+            new TypeReference<Bytes32>(true) { }, new TypeReference<Uint256>() { }));
+    public static final Event RECLAIMED = new Event("Reclaimed", List.of(
+            new TypeReference<Bytes32>(true) { }, new TypeReference<Uint256>() { }));
+
+    public static final String DEPOSITED_TOPIC = EventEncoder.encode(DEPOSITED);
+    public static final String SETTLED_TOPIC = EventEncoder.encode(SETTLED);
+    public static final String REFUNDED_TOPIC = EventEncoder.encode(REFUNDED);
+    public static final String RECLAIMED_TOPIC = EventEncoder.encode(RECLAIMED);
+
+    private EscrowContract() {
+    }
+
+    /** The reservation id on chain: keccak256 of the server's reservation id. */
+    public static String reservationKey(String reservationId) {
+        return Hash.sha3String(reservationId);
+    }
+
+    /** The EIP-3009 nonce the escrow requires: it binds the payer's signature to the deposit's terms. */
+    public static String depositNonce(String reservationKey, String payee, BigInteger deadline) {
+        String encoded = FunctionEncoder.encodeConstructor(List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey)), new Address(payee), new Uint256(deadline)));
+        return Hash.sha3(Numeric.prependHexPrefix(encoded));
+    }
+
+    public static String deposit(String reservationKey, ReceiveAuthorization authorization, String payee,
+            BigInteger deadline, Sign.SignatureData signature) {
+        return FunctionEncoder.encode(new Function("deposit", List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey)),
+                new Address(authorization.from()),
+                new Address(payee),
+                new Uint256(authorization.value()),
+                new Uint256(deadline),
+                new Uint256(authorization.validAfter()),
+                new Uint256(authorization.validBefore()),
+                new Uint8(Byte.toUnsignedInt(signature.getV()[0])),
+                new Bytes32(Arrays.copyOf(signature.getR(), 32)),
+                new Bytes32(Arrays.copyOf(signature.getS(), 32))), List.of()));
+    }
+
+    public static String settle(String reservationKey, BigInteger used) {
+        return FunctionEncoder.encode(new Function("settle", List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey)), new Uint256(used)), List.of()));
+    }
+
+    public static String refund(String reservationKey) {
+        return FunctionEncoder.encode(new Function("refund", List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of()));
+    }
+
+    public static String reclaim(String reservationKey) {
+        return FunctionEncoder.encode(new Function("reclaim", List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of()));
+    }
+}

@@ -1,0 +1,180 @@
+package dev.gpubroker.payments.relayer;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.payments.relayer.ChainTransaction.Status;
+import dev.gpubroker.store.ChainTransactionRepository;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Follows every open relayer transaction until it is final, from the database, so a restart picks up where it
+ * stood. A receipt's status is always checked (a revert is a failure with its reason); a transaction counts once it
+ * has the configured confirmations; one that stays unmined past the receipt timeout is replaced at the same nonce
+ * with fees raised, never resent as a new transaction; whichever of the two is mined wins.
+ */
+@Component
+public class TransactionTracker implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(TransactionTracker.class);
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+    private static final Duration REBROADCAST_AFTER = Duration.ofSeconds(5);
+    private static final int BATCH_SIZE_MAX = 200;
+    private static final BigInteger HUNDRED = BigInteger.valueOf(100);
+
+    private final ChainContext chain;
+    private final ChainTransactionRepository transactions;
+    private final Relayer relayer;
+    private final Map<String, TransactionOutcomeListener> listeners;
+    private final Clock clock;
+    private final Duration receiptTimeout;
+    private final int feeBumpPercent;
+    private volatile Disposable loop;
+
+    public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
+            List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties) {
+        this.chain = paymentChain.context();
+        this.transactions = transactions;
+        this.relayer = relayer;
+        this.listeners = listeners.stream()
+                .collect(Collectors.toUnmodifiableMap(TransactionOutcomeListener::purpose, Function.identity()));
+        this.clock = clock;
+        this.receiptTimeout = properties.chain().receiptTimeout();
+        this.feeBumpPercent = Math.max(10, properties.chain().feeBumpPercent());
+    }
+
+    /** One pass over the open transactions; public so that tests and benchmarks can drive it. */
+    public Mono<Void> sweep() {
+        return chain.client().blockNumber().flatMap(head -> transactions.findOpen(BATCH_SIZE_MAX)
+                .concatMap(transaction -> follow(transaction, head)
+                        .onErrorResume(error -> {
+                            log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(), error.toString());
+                            return Mono.empty();
+                        }))
+                .then());
+    }
+
+    private Mono<Void> follow(ChainTransaction transaction, BigInteger head) {
+        return chain.client().receipt(transaction.hash()).flatMap(receipt -> receipt.isPresent()
+                ? onMined(transaction, receipt.get(), head)
+                : onNotMined(transaction));
+    }
+
+    private Mono<Void> onMined(ChainTransaction transaction, TransactionReceipt receipt, BigInteger head) {
+        long confirmations = head.subtract(receipt.getBlockNumber()).longValueExact() + 1;
+        if (confirmations < chain.confirmations()) {
+            return Mono.empty();
+        }
+        TransactionOutcomeListener listener = listeners.get(transaction.purpose());
+        Instant now = clock.instant();
+        long block = receipt.getBlockNumber().longValueExact();
+        long gasUsed = receipt.getGasUsed().longValueExact();
+        Mono<Void> siblings = transactions.findByNonce(transaction.from(), transaction.nonce())
+                .filter(other -> !other.hash().equals(transaction.hash()))
+                .concatMap(other -> transactions.close(other.hash(), Status.REPLACED, null, null,
+                        "transaction " + transaction.hash() + " at the same nonce was mined", now))
+                .then();
+        if (receipt.isStatusOK()) {
+            Mono<Void> notify = listener == null ? Mono.empty() : listener.onConfirmed(transaction, receipt);
+            return notify
+                    .then(transactions.close(transaction.hash(), Status.CONFIRMED, block, gasUsed, null, now))
+                    .then(siblings)
+                    .doOnSuccess(ignored -> log.info("Transaction {} ({} {}) confirmed in block {}, gas {}",
+                            transaction.hash(), transaction.purpose(), transaction.referenceId(), block, gasUsed));
+        }
+        String reason = "reverted on chain in block " + block + (receipt.getRevertReason() == null ? ""
+                : ": " + receipt.getRevertReason());
+        Mono<Void> notify = listener == null ? Mono.empty() : listener.onFailed(transaction, reason);
+        return notify
+                .then(transactions.close(transaction.hash(), Status.REVERTED, block, gasUsed, reason, now))
+                .then(siblings)
+                .doOnSuccess(ignored -> log.warn("Transaction {} ({} {}) {}", transaction.hash(), transaction.purpose(),
+                        transaction.referenceId(), reason));
+    }
+
+    private Mono<Void> onNotMined(ChainTransaction transaction) {
+        Instant now = clock.instant();
+        if (transaction.status() == Status.SIGNED) {
+            if (transaction.createdAt().plus(REBROADCAST_AFTER).isAfter(now)) {
+                return Mono.empty();
+            }
+            // Signed and stored but maybe never sent (crash, no answer): the same bytes again, same hash.
+            return chain.client().sendRawTransaction(transaction.signedRaw())
+                    .onErrorResume(error -> String.valueOf(error.getMessage()).contains("already known"),
+                            known -> Mono.just(transaction.hash()))
+                    .flatMap(hash -> transactions.markBroadcast(transaction.hash(), now))
+                    .doOnNext(sent -> log.info("Re-broadcast signed transaction {} (nonce {})", transaction.hash(),
+                            transaction.nonce()))
+                    .then();
+        }
+        if (transaction.broadcastAt() == null || transaction.broadcastAt().plus(receiptTimeout).isAfter(now)) {
+            return Mono.empty();
+        }
+        return transactions.findByNonce(transaction.from(), transaction.nonce())
+                .filter(other -> transaction.hash().equals(other.replacesHash()))
+                .hasElements()
+                .flatMap(alreadyReplaced -> alreadyReplaced ? Mono.empty() : replace(transaction));
+    }
+
+    /** Same nonce, same call, fees raised: the node keeps one of the two, and the tracker follows both. */
+    private Mono<Void> replace(ChainTransaction stuck) {
+        BigInteger bump = BigInteger.valueOf(100L + feeBumpPercent);
+        return chain.client().gasPrice().flatMap(gasPrice -> {
+            BigInteger priority = stuck.maxPriorityFeePerGas().multiply(bump).divide(HUNDRED).add(BigInteger.ONE);
+            BigInteger maxFee = stuck.maxFeePerGas().multiply(bump).divide(HUNDRED).add(BigInteger.ONE)
+                    .max(gasPrice.multiply(BigInteger.TWO).add(priority));
+            ChainTransaction replacement = relayer.sign(stuck.purpose(), stuck.referenceId(), stuck.to(), stuck.callData(),
+                    stuck.nonce(), BigInteger.valueOf(stuck.gasLimit()), maxFee, priority, stuck.hash());
+            log.warn("Transaction {} unmined after {}; replacing it at nonce {} with fees +{}%: {}", stuck.hash(),
+                    receiptTimeout, stuck.nonce(), feeBumpPercent, replacement.hash());
+            return transactions.insert(replacement)
+                    .then(chain.client().sendRawTransaction(replacement.signedRaw()))
+                    .flatMap(hash -> transactions.markBroadcast(replacement.hash(), clock.instant()))
+                    .then();
+        });
+    }
+
+    @Override
+    public void start() {
+        loop = Flux.interval(POLL_INTERVAL, Schedulers.parallel())
+                .onBackpressureDrop()
+                .concatMap(tick -> sweep().onErrorResume(error -> {
+                    log.warn("Transaction tracking pass failed: {}", error.toString());
+                    return Mono.empty();
+                }), 1)
+                .subscribe();
+    }
+
+    @Override
+    public void stop() {
+        Disposable running = loop;
+        if (running != null) {
+            running.dispose();
+        }
+        loop = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return loop != null && !loop.isDisposed();
+    }
+
+}

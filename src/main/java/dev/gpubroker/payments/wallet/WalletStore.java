@@ -1,0 +1,110 @@
+package dev.gpubroker.payments.wallet;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.env.Environment;
+import org.springframework.stereotype.Component;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.ECKeyPair;
+import org.web3j.crypto.Keys;
+import org.web3j.crypto.WalletUtils;
+import org.web3j.crypto.exception.CipherException;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.config.SecretFiles;
+
+/**
+ * Keystores in Web3 Secret Storage format under {@code gpubroker.wallets.dir}, one file per account, named
+ * {@code <label>.json}. Private keys exist in clear only in memory, once a keystore is unlocked, and never leave
+ * this class except as web3j {@link Credentials} for signing. The password comes from GPUBROKER_WALLET_PASSWORD, the
+ * configured password file, or, with embedded defaults, {@code <data>/wallet.password} created at first start.
+ */
+@Component
+public class WalletStore {
+
+    public static final String PASSWORD_VARIABLE = "GPUBROKER_WALLET_PASSWORD";
+    private static final Logger log = LoggerFactory.getLogger(WalletStore.class);
+
+    private final Path dir;
+    private final String password;
+    private final Map<String, Credentials> unlocked = new ConcurrentHashMap<>();
+
+    public WalletStore(BrokerProperties properties, Environment environment) throws IOException {
+        this.dir = properties.wallets().dir().toAbsolutePath().normalize();
+        Files.createDirectories(dir);
+        this.password = password(properties, environment);
+    }
+
+    /** The address of the keystore under this label, created with a fresh key when there is none yet. */
+    public synchronized String addressOf(String label) {
+        return credentials(label).getAddress();
+    }
+
+    public boolean exists(String label) {
+        return Files.isRegularFile(file(label));
+    }
+
+    /** Unlocked credentials for signing; creates the keystore when it does not exist yet. Blocking file I/O and scrypt. */
+    public synchronized Credentials credentials(String label) {
+        return unlocked.computeIfAbsent(label, this::loadOrCreate);
+    }
+
+    private Credentials loadOrCreate(String label) {
+        Path file = file(label);
+        try {
+            if (!Files.isRegularFile(file)) {
+                ECKeyPair keys = Keys.createEcKeyPair();
+                String created = WalletUtils.generateWalletFile(password, keys, dir.toFile(), false);
+                Files.move(dir.resolve(created), file);
+                log.info("Wallet {} created: {} (keystore {})", label, Credentials.create(keys).getAddress(), file);
+            }
+            return WalletUtils.loadCredentials(password, file.toFile());
+        } catch (CipherException wrongPassword) {
+            throw new IllegalStateException("the keystore " + file + " does not open with the configured wallet password ("
+                    + PASSWORD_VARIABLE + " or the password file); it was made with another one", wrongPassword);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not read or write the keystore " + file, e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("could not create a key pair", e);
+        }
+    }
+
+    private Path file(String label) {
+        if (!label.matches("[a-z0-9_-]{1,80}")) {
+            throw new IllegalArgumentException("wallet labels are lower-case letters, digits, dashes and underscores");
+        }
+        return dir.resolve(label + ".json");
+    }
+
+    private static String password(BrokerProperties properties, Environment environment) throws IOException {
+        String fromEnvironment = environment.getProperty(PASSWORD_VARIABLE);
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return fromEnvironment;
+        }
+        String configured = properties.wallets().passwordFile();
+        Path file = configured.isBlank() ? properties.dataDir().resolve("wallet.password") : Path.of(configured);
+        file = file.toAbsolutePath().normalize();
+        if (Files.isReadable(file)) {
+            return SecretFiles.read(file);
+        }
+        if (!configured.isBlank() || !properties.embeddedDefaults()) {
+            throw new IllegalStateException("no wallet password: set " + PASSWORD_VARIABLE + " or create " + file);
+        }
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        SecretFiles.writeOwnerOnly(file, generated);
+        log.info("Wallet password created in {} (mode 600)", file);
+        return generated;
+    }
+
+}
