@@ -78,10 +78,11 @@ class McpOverHttpTest extends BrokerIntegrationTest {
         Map<String, Object> reservation = output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey", "reserve-l40s-1")));
 
         assertThat(reservation).containsEntry("status", "held").containsEntry("amount", "0.675")
-                .containsEntry("paymentConfigured", false).containsEntry("replayed", false);
+                .containsEntry("replayed", false);
         assertThat(reservation.get("paymentRequirements")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.MAP)
-                .containsEntry("scheme", "exact").containsEntry("amount", "675000").containsEntry("payTo", null);
-        assertThat((String) reservation.get("nextStep")).contains("payment is not configured");
+                .containsEntry("scheme", "exact").containsEntry("amount", "675000").containsEntry("network", "eip155:31337")
+                .containsKeys("asset", "payTo", "extra");
+        assertThat((String) reservation.get("nextStep")).contains("call pay");
         assertThat(heldUnits("steady-l40s")).isEqualTo(heldBefore + 1);
     }
 

@@ -63,6 +63,7 @@ public abstract class BrokerIntegrationTest {
             throw new UncheckedIOException(e);
         }
         registry.add("gpubroker.data-dir", () -> dataDir);
+        registry.add("gpubroker.wallets.dir", () -> dataDir + "/wallets");
     }
 
     @AfterEach

@@ -86,13 +86,32 @@ public final class EmbeddedAnvil implements AutoCloseable {
         }
     }
 
+    /**
+     * anvil from the project's node_modules: beside the working directory, or beside the jar's project when the jar is
+     * started from elsewhere (Claude Desktop starts it from its own directory).
+     */
     private static Path locateBinary() {
-        Path binary = BINARY.toAbsolutePath();
-        if (!Files.isExecutable(binary)) {
-            throw new IllegalStateException("anvil is not installed at " + binary + ": run the build once (mvn package "
-                    + "installs the Node dev tools), or set gpubroker.chain.mode=rpc with gpubroker.chain.rpc-url");
+        List<Path> candidates = new java.util.ArrayList<>();
+        candidates.add(BINARY.toAbsolutePath());
+        try {
+            Path codeSource = Path.of(EmbeddedAnvil.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            for (Path dir = codeSource.getParent(); dir != null; dir = dir.getParent()) {
+                candidates.add(dir.resolve(BINARY));
+            }
+        } catch (Exception notAFile) {
+            // Nested jar URLs (java -jar) are not file paths; the jar's own path comes from the class path below.
         }
-        return binary;
+        for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+            if (entry.endsWith(".jar")) {
+                for (Path dir = Path.of(entry).toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
+                    candidates.add(dir.resolve(BINARY));
+                }
+            }
+        }
+        return candidates.stream().filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IllegalStateException("anvil is not installed (looked for " + BINARY + " from "
+                        + Path.of("").toAbsolutePath() + " and from the jar's folder): run the build once in the project "
+                        + "(it installs the Node dev tools), or set gpubroker.chain.mode=rpc with gpubroker.chain.rpc-url"));
     }
 
     private void awaitPort() throws InterruptedException, IOException {
