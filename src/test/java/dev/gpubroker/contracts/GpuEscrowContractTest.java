@@ -449,7 +449,7 @@ class GpuEscrowContractTest {
     // ---- gas ----------------------------------------------------------------------------------------------------
 
     /**
-     * Budgets about 10% above what was measured when the storage was packed (deposit 139,671 into an empty escrow,
+     * Budgets 7 to 16% above what was measured when the storage was packed (deposit 139,671 into an empty escrow,
      * settle 96,026 to a payee with no USDC yet, refund 64,861), so a change that costs agents gas shows up here.
      */
     @Test
