@@ -104,7 +104,7 @@ class AgentSignedPaymentTest extends PaymentTestSupport {
         Map<String, Object> reservation = reserve(client, "H100", 60, "reserve-poor-1");
         Map<String, Object> authorization = authorizationFor(reservation, wallet, Map.of());
 
-        assertThat(pay(client, reservation, "poor-1", authorization, sign(reservation, authorization, wallet.credentials())))
+        assertThat(pay(client, reservation, "poor-pay-1", authorization, sign(reservation, authorization, wallet.credentials())))
                 .containsEntry("code", "insufficient_usdc");
         assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(1_000_000));
     }

@@ -1,0 +1,146 @@
+package dev.gpubroker.payments;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.stereotype.Service;
+import org.web3j.abi.FunctionReturnDecoder;
+import org.web3j.abi.datatypes.Event;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.protocol.core.methods.response.EthLog;
+
+import dev.gpubroker.ledger.Ledger;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.store.LedgerRepository.LineView;
+import reactor.core.publisher.Mono;
+
+/**
+ * Compares the ledger with the escrow's events on chain and reports every mismatch: an event the ledger lacks, a
+ * chain-backed ledger entry with no event behind it, or one whose reservation or amount differs.
+ */
+@Service
+public class Reconciliation {
+
+    private static final int EVENTS_MAX = 100_000;
+
+    public record Mismatch(String kind, String txHash, Integer logIndex, String detail) {
+    }
+
+    public record Report(String checkedAt, long toBlock, int escrowEvents, int ledgerEntries, List<Mismatch> mismatches) {
+
+        public boolean clean() {
+            return mismatches.isEmpty();
+        }
+    }
+
+    private record ChainEvent(String name, String reservationKey, BigInteger amount) {
+    }
+
+    private final ChainContext chain;
+    private final Ledger ledger;
+    private final Clock clock;
+
+    public Reconciliation(PaymentChain paymentChain, Ledger ledger, Clock clock) {
+        this.chain = paymentChain.context();
+        this.ledger = ledger;
+        this.clock = clock;
+    }
+
+    @SuppressWarnings("rawtypes")
+    public Mono<Report> run() {
+        return chain.client().blockNumber().flatMap(head -> Mono.zip(
+                        chain.client().logs(chain.escrowAddress(), BigInteger.ZERO, head),
+                        ledger.chainBackedLines().collectList())
+                .map(parts -> compare(head, parts.getT1(), parts.getT2())));
+    }
+
+    @SuppressWarnings("rawtypes")
+    private Report compare(BigInteger head, List<EthLog.LogResult> logs, List<LineView> lines) {
+        if (logs.size() > EVENTS_MAX) {
+            throw new IllegalStateException("more than " + EVENTS_MAX + " escrow events: reconcile in block ranges");
+        }
+        Map<String, ChainEvent> events = new HashMap<>();
+        for (EthLog.LogResult result : logs) {
+            EthLog.LogObject log = (EthLog.LogObject) result.get();
+            ChainEvent event = decode(log);
+            if (event != null) {
+                events.put(key(log.getTransactionHash(), log.getLogIndex().intValueExact()), event);
+            }
+        }
+        Map<String, List<LineView>> entries = new HashMap<>();
+        for (LineView line : lines) {
+            entries.computeIfAbsent(key(line.txHash(), line.logIndex()), ignored -> new ArrayList<>()).add(line);
+        }
+        List<Mismatch> mismatches = new ArrayList<>();
+        for (var event : events.entrySet()) {
+            String[] at = event.getKey().split("#");
+            List<LineView> entry = entries.get(event.getKey());
+            if (entry == null) {
+                mismatches.add(new Mismatch("on_chain_not_in_ledger", at[0], Integer.parseInt(at[1]),
+                        event.getValue().name() + " of " + event.getValue().amount() + " atomic units for reservation key "
+                                + event.getValue().reservationKey()));
+                continue;
+            }
+            LineView escrowLine = entry.stream().filter(line -> line.account().startsWith("escrow:")).findFirst().orElse(null);
+            if (escrowLine == null || !EscrowContract.reservationKey(escrowLine.reservationId())
+                    .equalsIgnoreCase(event.getValue().reservationKey())) {
+                mismatches.add(new Mismatch("reservation_mismatch", at[0], Integer.parseInt(at[1]),
+                        "the ledger entry names another reservation than the event"));
+            } else if (escrowLine.amountMicros() != event.getValue().amount().longValueExact()) {
+                mismatches.add(new Mismatch("amount_mismatch", at[0], Integer.parseInt(at[1]), "ledger "
+                        + escrowLine.amountMicros() + ", chain " + event.getValue().amount() + " atomic units"));
+            }
+        }
+        for (var entry : entries.entrySet()) {
+            if (!events.containsKey(entry.getKey())) {
+                String[] at = entry.getKey().split("#");
+                mismatches.add(new Mismatch("in_ledger_not_on_chain", at[0], Integer.parseInt(at[1]),
+                        "ledger entry " + entry.getValue().getFirst().entryId() + " has no escrow event behind it"));
+            }
+        }
+        return new Report(clock.instant().toString(), head.longValueExact(), events.size(), entries.size(), mismatches);
+    }
+
+    private static ChainEvent decode(EthLog.LogObject log) {
+        if (log.getTopics().isEmpty()) {
+            return null;
+        }
+        String topic = log.getTopics().getFirst();
+        Event event;
+        String name;
+        if (topic.equals(EscrowContract.DEPOSITED_TOPIC)) {
+            event = EscrowContract.DEPOSITED;
+            name = "Deposited";
+        } else if (topic.equals(EscrowContract.SETTLED_TOPIC)) {
+            event = EscrowContract.SETTLED;
+            name = "Settled";
+        } else if (topic.equals(EscrowContract.REFUNDED_TOPIC)) {
+            event = EscrowContract.REFUNDED;
+            name = "Refunded";
+        } else if (topic.equals(EscrowContract.RECLAIMED_TOPIC)) {
+            event = EscrowContract.RECLAIMED;
+            name = "Reclaimed";
+        } else {
+            return null;
+        }
+        @SuppressWarnings("rawtypes")
+        List<Type> values = FunctionReturnDecoder.decode(log.getData(), event.getNonIndexedParameters());
+        // Deposited(amount, deadline), Settled(paid, refunded), Refunded(refunded), Reclaimed(refunded): the money
+        // that left or entered the escrow is the first value, plus the second for a settlement.
+        BigInteger amount = (BigInteger) values.getFirst().getValue();
+        if (name.equals("Settled")) {
+            amount = amount.add((BigInteger) values.get(1).getValue());
+        }
+        return new ChainEvent(name, log.getTopics().get(1), amount);
+    }
+
+    private static String key(String txHash, int logIndex) {
+        return txHash.toLowerCase(java.util.Locale.ROOT) + "#" + logIndex;
+    }
+}
