@@ -2,8 +2,10 @@ package dev.gpubroker.payments.wallet;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
@@ -26,7 +28,7 @@ import dev.gpubroker.config.SecretFiles;
  * Keystores in Web3 Secret Storage format under {@code gpubroker.wallets.dir}, one file per account, named
  * {@code <label>.json}. Private keys exist in clear only in memory, once a keystore is unlocked, and never leave
  * this class except as web3j {@link Credentials} for signing. The password comes from GPUBROKER_WALLET_PASSWORD, the
- * configured password file, or, with embedded defaults, {@code <data>/wallet.password} created at first start.
+ * configured password file, or, with embedded defaults, {@code <wallets>/.password} created at first start.
  */
 @Component
 public class WalletStore {
@@ -41,7 +43,7 @@ public class WalletStore {
     public WalletStore(BrokerProperties properties, Environment environment) throws IOException {
         this.dir = properties.wallets().dir().toAbsolutePath().normalize();
         Files.createDirectories(dir);
-        this.password = password(properties, environment);
+        this.password = password(properties, environment, dir);
     }
 
     /** The address of the keystore under this label, created with a fresh key when there is none yet. */
@@ -65,6 +67,7 @@ public class WalletStore {
                 ECKeyPair keys = Keys.createEcKeyPair();
                 String created = WalletUtils.generateWalletFile(password, keys, dir.toFile(), false);
                 Files.move(dir.resolve(created), file);
+                ownerOnly(file);
                 log.info("Wallet {} created: {} (keystore {})", label, Credentials.create(keys).getAddress(), file);
             }
             return WalletUtils.loadCredentials(password, file.toFile());
@@ -78,6 +81,12 @@ public class WalletStore {
         }
     }
 
+    private static void ownerOnly(Path file) throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        }
+    }
+
     private Path file(String label) {
         if (!label.matches("[a-z0-9_-]{1,80}")) {
             throw new IllegalArgumentException("wallet labels are lower-case letters, digits, dashes and underscores");
@@ -85,13 +94,15 @@ public class WalletStore {
         return dir.resolve(label + ".json");
     }
 
-    private static String password(BrokerProperties properties, Environment environment) throws IOException {
+    private static String password(BrokerProperties properties, Environment environment, Path dir) throws IOException {
         String fromEnvironment = environment.getProperty(PASSWORD_VARIABLE);
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {
             return fromEnvironment;
         }
         String configured = properties.wallets().passwordFile();
-        Path file = configured.isBlank() ? properties.dataDir().resolve("wallet.password") : Path.of(configured);
+        // Beside the keystores by default, so that the two always travel together (a new data directory must not
+        // strand them); a deployment with real money sets GPUBROKER_WALLET_PASSWORD or keeps the file elsewhere.
+        Path file = configured.isBlank() ? dir.resolve(".password") : Path.of(configured);
         file = file.toAbsolutePath().normalize();
         if (Files.isReadable(file)) {
             return SecretFiles.read(file);
