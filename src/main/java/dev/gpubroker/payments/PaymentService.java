@@ -282,7 +282,9 @@ public class PaymentService {
     /** Waits a little for the confirmation, so most calls answer 'confirmed'; a retry later shows the final status. */
     private Mono<PayOutcome> awaitOutcome(String paymentId) {
         return Flux.interval(Duration.ZERO, CONFIRMATION_POLL)
-                .concatMap(tick -> payments.findById(paymentId))
+                // Under load a query can outlast the poll period: skip ticks rather than fail.
+                .onBackpressureDrop()
+                .concatMap(tick -> payments.findById(paymentId), 1)
                 .takeUntil(current -> current.status() == Payment.Status.CONFIRMED || current.status() == Payment.Status.FAILED)
                 .take(confirmationWait)
                 .last()
