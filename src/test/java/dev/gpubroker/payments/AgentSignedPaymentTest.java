@@ -109,6 +109,47 @@ class AgentSignedPaymentTest extends PaymentTestSupport {
         assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(1_000_000));
     }
 
+    @Test
+    void anAuthorizationWhoseNonceTheAgentCancelledOnChainIsRefused() throws Exception {
+        Wallet wallet = Wallet.create();
+        McpSyncClient client = client(externalAgent(wallet, "50.00").apiKey());
+        Map<String, Object> reservation = reserve(client, "H100", 60, "reserve-cancel-1");
+        Map<String, Object> authorization = authorizationFor(reservation, wallet, Map.of());
+        cancelOnChain(reservation, wallet, (String) authorization.get("nonce"));
+
+        assertThat(pay(client, reservation, "cancelled-1", authorization, sign(reservation, authorization, wallet.credentials())))
+                .containsEntry("code", "invalid_authorization").containsEntry("field", "authorization.nonce");
+        assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(50_000_000));
+    }
+
+    /** EIP-3009 cancelAuthorization, signed by the agent and submitted by anvil's funded first account. */
+    @SuppressWarnings("unchecked")
+    private void cancelOnChain(Map<String, Object> reservation, Wallet wallet, String nonce) throws Exception {
+        Map<String, Object> requirements = requirements(reservation);
+        Map<String, Object> extra = (Map<String, Object>) requirements.get("extra");
+        Map<String, Object> typedData = Map.of(
+                "types", Map.of(
+                        "EIP712Domain", List.of(field("name", "string"), field("version", "string"),
+                                field("chainId", "uint256"), field("verifyingContract", "address")),
+                        "CancelAuthorization", List.of(field("authorizer", "address"), field("nonce", "bytes32"))),
+                "primaryType", "CancelAuthorization",
+                "domain", Map.of("name", extra.get("name"), "version", extra.get("version"), "chainId", chain().chainId(),
+                        "verifyingContract", requirements.get("asset")),
+                "message", Map.of("authorizer", wallet.address(), "nonce", nonce));
+        byte[] digest = new StructuredDataEncoder(json.writeValueAsString(typedData)).hashStructuredData();
+        Sign.SignatureData signature = Sign.signMessage(digest, wallet.credentials().getEcKeyPair(), false);
+        String call = org.web3j.abi.FunctionEncoder.encode(new org.web3j.abi.datatypes.Function("cancelAuthorization",
+                List.of(new org.web3j.abi.datatypes.Address(wallet.address()),
+                        new org.web3j.abi.datatypes.generated.Bytes32(Numeric.hexStringToByteArray(nonce)),
+                        new org.web3j.abi.datatypes.generated.Uint8(Byte.toUnsignedInt(signature.getV()[0])),
+                        new org.web3j.abi.datatypes.generated.Bytes32(signature.getR()),
+                        new org.web3j.abi.datatypes.generated.Bytes32(signature.getS())), List.of()));
+        try (var funder = new dev.gpubroker.payments.chain.DevChainAccount(chain().client().url(), chain().chainId())) {
+            funder.call((String) requirements.get("asset"), call);
+        }
+        assertThat(chain().usdc().authorizationUsed(wallet.address(), nonce).block(Duration.ofSeconds(5))).isTrue();
+    }
+
     private Map<String, Object> pay(McpSyncClient client, Map<String, Object> reservation, String key,
             Map<String, Object> authorization, String signature) {
         return error(call(client, "pay", Map.of("reservationId", reservation.get("reservationId"), "idempotencyKey", key,

@@ -1,0 +1,71 @@
+package dev.gpubroker.payments.chain;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.env.MockEnvironment;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.support.AnvilNode;
+
+/** A chain that is not the configured one stops the server at start, with a message that says what is wrong. */
+class PaymentChainStartupTest {
+
+    @Test
+    void aNodeWithAnotherChainIdIsRefusedAtStart() throws Exception {
+        try (AnvilNode anvil = AnvilNode.start()) {
+            BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "base", anvil.rpcUrl(), 0, "",
+                    "0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",
+                    "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
+                    Duration.ofHours(24), "0"));
+
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+                    .hasMessageContaining("has chain id 31337, expected 8453");
+        }
+    }
+
+    @Test
+    void missingContractCodeAtTheConfiguredAddressesIsRefusedAtStart() throws Exception {
+        try (AnvilNode anvil = AnvilNode.start()) {
+            BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", anvil.rpcUrl(), 31337,
+                    "0x3333333333333333333333333333333333333333", "0x1111111111111111111111111111111111111111",
+                    "0x2222222222222222222222222222222222222222", "USD Coin", "2", 1, Duration.ofSeconds(5),
+                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0"));
+
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+                    .hasMessageContaining("no contract code at the");
+        }
+    }
+
+    @Test
+    void rpcModeNamesEverySettingItLacks() throws Exception {
+        BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", "", 0, "", "", "", "USD Coin", "2",
+                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0"));
+
+        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+                .hasMessageContaining("gpubroker.chain.rpc-url").hasMessageContaining("gpubroker.chain.escrow-address")
+                .hasMessageContaining("gpubroker.chain.payee-address");
+    }
+
+    private static WalletStore wallets(BrokerProperties properties) throws Exception {
+        return new WalletStore(properties, new MockEnvironment().withProperty(WalletStore.PASSWORD_VARIABLE, "test-password"));
+    }
+
+    private static BrokerProperties properties(BrokerProperties.Chain chain) throws Exception {
+        Path dataDir = Files.createTempDirectory("gpubroker-chain-");
+        return new BrokerProperties(dataDir, true,
+                new BrokerProperties.Quotes(Duration.ofSeconds(60), 20, 1.5),
+                new BrokerProperties.Reservations(Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofSeconds(30), 100),
+                new BrokerProperties.Market(Duration.ofSeconds(3), "classpath:demo-marketplace.yml", true),
+                new BrokerProperties.Http(List.of(), List.of()),
+                new BrokerProperties.Database("", "", ""),
+                chain,
+                new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""));
+    }
+}
