@@ -31,12 +31,12 @@ class StdioTransportIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Test
-    void aStdioClientQuotesAndReservesAsTheDemoAgent() throws IOException {
+    void aStdioClientQuotesReservesAndPaysAsTheDemoAgent() throws IOException {
         Path dataDir = BrokerJar.newDataDir();
         try (Session session = new Session(dataDir, Map.of())) {
             McpSyncClient client = session.client();
 
-            assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("quote", "reserve");
+            assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("account", "pay", "quote", "reserve");
             McpSchema.CallToolResult quote = client.callTool(new McpSchema.CallToolRequest("quote",
                     Map.of("gpu", "any", "durationMinutes", 30, "limit", 3)));
             @SuppressWarnings("unchecked")
@@ -49,9 +49,18 @@ class StdioTransportIT {
             @SuppressWarnings("unchecked")
             Map<String, Object> reservation = (Map<String, Object>) reserve.structuredContent();
             assertThat(reservation).containsEntry("status", "held");
+
+            // The demo agent starts with 1,000 test USDC on the embedded chain, so it can pay at once.
+            McpSchema.CallToolResult pay = client.callTool(new McpSchema.CallToolRequest("pay",
+                    Map.of("reservationId", reservation.get("reservationId"), "idempotencyKey", "stdio-pay-1")));
+            assertThat(pay.isError()).as(String.valueOf(pay.content())).isFalse();
+            assertThat(String.valueOf(pay.structuredContent())).contains("status=confirmed");
+            McpSchema.CallToolResult account = client.callTool(new McpSchema.CallToolRequest("account", Map.of()));
+            assertThat(String.valueOf(account.structuredContent())).contains("escrowed=" + reservation.get("amount"))
+                    .contains("walletCustody=custodial");
         }
         // The first start wrote the demo agent's key and the admin token, readable by the owner only.
-        for (String secret : List.of("demo-agent.key", "admin.token")) {
+        for (String secret : List.of("demo-agent.key", "admin.token", "wallets/.password", "wallets/relayer.json")) {
             assertThat(Files.getPosixFilePermissions(dataDir.resolve(secret)))
                     .containsExactlyInAnyOrder(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
         }
@@ -77,6 +86,7 @@ class StdioTransportIT {
                 .redirectOutput(stdout.toFile())
                 .redirectError(dataDir.resolve("stderr.txt").toFile());
         builder.environment().put("GPUBROKER_DATA_DIR", dataDir.toString());
+        builder.environment().put("GPUBROKER_WALLETS_DIR", dataDir.resolve("wallets").toString());
         Process process = builder.start();
         String requests = """
                 {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}
@@ -110,7 +120,8 @@ class StdioTransportIT {
         Session(Path dataDir, Map<String, String> environment) {
             ServerParameters.Builder parameters = ServerParameters.builder(BrokerJar.java())
                     .args("-jar", BrokerJar.jar().toString(), "--stdio")
-                    .addEnvVar("GPUBROKER_DATA_DIR", dataDir.toString());
+                    .addEnvVar("GPUBROKER_DATA_DIR", dataDir.toString())
+                    .addEnvVar("GPUBROKER_WALLETS_DIR", dataDir.resolve("wallets").toString());
             environment.forEach(parameters::addEnvVar);
             StdioClientTransport transport = new StdioClientTransport(parameters.build(), new JacksonMcpJsonMapper(JSON));
             this.client = McpClient.sync(transport)

@@ -57,6 +57,7 @@ public final class BrokerJar implements AutoCloseable {
         Path log = dataDir.resolve("server.log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("GPUBROKER_DATA_DIR", dataDir.toString());
+        builder.environment().put("GPUBROKER_WALLETS_DIR", dataDir.resolve("wallets").toString());
         BrokerJar jar = new BrokerJar(builder.start(), dataDir, log, port);
         jar.awaitPort(Duration.ofSeconds(60));
         return jar;

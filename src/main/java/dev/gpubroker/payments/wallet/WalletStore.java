@@ -110,6 +110,13 @@ public class WalletStore {
         if (!configured.isBlank() || !properties.embeddedDefaults()) {
             throw new IllegalStateException("no wallet password: set " + PASSWORD_VARIABLE + " or create " + file);
         }
+        try (var existing = Files.list(dir)) {
+            if (existing.anyMatch(path -> path.toString().endsWith(".json"))) {
+                // A new password would never open them: say so rather than create keys nobody can use with them.
+                throw new IllegalStateException("the keystores in " + dir + " were made with a password that is not "
+                        + "available: set " + PASSWORD_VARIABLE + " (or restore " + file + "), or move them away");
+            }
+        }
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
         String generated = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
