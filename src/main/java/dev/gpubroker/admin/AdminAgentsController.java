@@ -3,17 +3,19 @@ package dev.gpubroker.admin;
 import java.net.URI;
 
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
-import org.springframework.web.server.ServerWebInputException;
 
+import dev.gpubroker.identity.Agent;
 import dev.gpubroker.identity.AgentService;
-import dev.gpubroker.identity.InvalidAgentException;
+import dev.gpubroker.policy.PolicyService;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** Agents, for the operator. The agent's API key is in the creation answer and nowhere else, ever. */
@@ -22,9 +24,11 @@ import reactor.core.publisher.Mono;
 class AdminAgentsController {
 
     private final AgentService agents;
+    private final PolicyService policies;
 
-    AdminAgentsController(AgentService agents) {
+    AdminAgentsController(AgentService agents, PolicyService policies) {
         this.agents = agents;
+        this.policies = policies;
     }
 
     record CreateAgentRequest(String name, String walletAddress) {
@@ -32,6 +36,50 @@ class AdminAgentsController {
 
     record CreatedAgentResponse(String agentId, String name, String apiKey, String walletAddress, String createdAt,
             String note) {
+    }
+
+    record AgentView(String agentId, String name, String walletAddress, String walletCustody, String createdAt,
+            boolean frozen) {
+    }
+
+    @GetMapping
+    Flux<AgentView> list(@RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
+        Paging.check(limit, offset);
+        return agents.list(limit, offset).concatMap(this::view);
+    }
+
+    @GetMapping("/{agentId}")
+    Mono<AgentView> get(@PathVariable String agentId) {
+        return existing(agentId).flatMap(this::view);
+    }
+
+    @PostMapping("/{agentId}/rotate-key")
+    Mono<CreatedAgentResponse> rotateKey(@PathVariable String agentId) {
+        return agents.rotateKey(agentId)
+                .switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)))
+                .map(rotated -> new CreatedAgentResponse(rotated.agent().agentId(), rotated.agent().name(), rotated.apiKey(),
+                        rotated.agent().walletAddress(), rotated.agent().createdAt().toString(),
+                        "the new apiKey is shown only now; the old one no longer works"));
+    }
+
+    @PostMapping("/{agentId}/freeze")
+    Mono<AgentView> freeze(@PathVariable String agentId) {
+        return existing(agentId).flatMap(agent -> policies.setFrozen(agentId, true)).then(get(agentId));
+    }
+
+    @PostMapping("/{agentId}/unfreeze")
+    Mono<AgentView> unfreeze(@PathVariable String agentId) {
+        return existing(agentId).flatMap(agent -> policies.setFrozen(agentId, false)).then(get(agentId));
+    }
+
+    private Mono<Agent> existing(String agentId) {
+        return agents.find(agentId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)));
+    }
+
+    private Mono<AgentView> view(Agent agent) {
+        return policies.policyOf(agent.agentId()).map(policy -> new AgentView(agent.agentId(), agent.name(),
+                agent.walletAddress(), agent.custody().name().toLowerCase(java.util.Locale.ROOT),
+                agent.createdAt().toString(), policy.frozen()));
     }
 
     @PostMapping
@@ -44,21 +92,4 @@ class AdminAgentsController {
                                 "the apiKey is shown only now; store it where the agent can read it")));
     }
 
-    @ExceptionHandler(InvalidAgentException.class)
-    ProblemDetail invalid(InvalidAgentException e) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
-        problem.setType(URI.create("https://gpubroker.dev/problems/invalid-field"));
-        problem.setTitle("Invalid field");
-        problem.setProperty("field", e.field());
-        return problem;
-    }
-
-    @ExceptionHandler(ServerWebInputException.class)
-    ProblemDetail unreadable(ServerWebInputException e) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
-                "the body is not the JSON this endpoint takes: {\"name\": \"...\", \"walletAddress\": \"0x...\" (optional)}");
-        problem.setType(URI.create("https://gpubroker.dev/problems/unreadable-body"));
-        problem.setTitle("Unreadable body");
-        return problem;
-    }
 }

@@ -18,6 +18,8 @@ import reactor.core.publisher.Mono;
 class AdminAuthenticationFilter implements WebFilter, Ordered {
 
     static final String PREFIX = "/admin/v1";
+    /** The API's description holds no secret: readable without the token, so tools can discover the API. */
+    static final String OPENAPI = PREFIX + "/openapi.json";
     private static final String BEARER = "Bearer ";
 
     private final AdminToken token;
@@ -36,7 +38,7 @@ class AdminAuthenticationFilter implements WebFilter, Ordered {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         String path = exchange.getRequest().getPath().pathWithinApplication().value();
-        if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/")) {
+        if (!path.equals(PREFIX) && !path.startsWith(PREFIX + "/") || path.equals(OPENAPI)) {
             return chain.filter(exchange);
         }
         String authorization = exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION);

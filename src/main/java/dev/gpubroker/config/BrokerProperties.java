@@ -21,7 +21,22 @@ public record BrokerProperties(
         @DefaultValue Http http,
         @DefaultValue Database database,
         @DefaultValue Chain chain,
-        @DefaultValue Wallets wallets) {
+        @DefaultValue Wallets wallets,
+        @DefaultValue Policy policy) {
+
+    /**
+     * The spend policy new agents get (USDC decimal strings; empty means no limit of that kind). The daily limit is a
+     * rolling 24 hours.
+     */
+    public record Policy(
+            @DefaultValue("100.00") String maxPerReservation,
+            @DefaultValue("250.00") String dailyLimit,
+            @DefaultValue("1000.00") String totalLimit,
+            @DefaultValue("") String maxPricePerGpuHour,
+            @DefaultValue List<String> allowedProviders,
+            @DefaultValue List<String> allowedGpus,
+            @DefaultValue("50.00") String approvalThreshold) {
+    }
 
     public record Quotes(
             @DefaultValue("60s") Duration ttl,

@@ -75,6 +75,20 @@ public class AgentService {
         return agents.findById(agentId);
     }
 
+    public reactor.core.publisher.Flux<Agent> list(int limit, int offset) {
+        return agents.list(limit, offset);
+    }
+
+    /** A new API key for the agent; the old one stops working at once. Answers empty for an unknown agent. */
+    public Mono<NewAgent> rotateKey(String agentId) {
+        String apiKey = ApiKeys.newKey();
+        return agents.replaceKeyHash(agentId, ApiKeys.hash(apiKey))
+                .filter(Boolean::booleanValue)
+                .flatMap(rotated -> agents.findById(agentId))
+                .doOnNext(agent -> log.info("API key of agent {} rotated", agentId))
+                .map(agent -> new NewAgent(agent, apiKey));
+    }
+
     public Mono<Long> count() {
         return agents.count();
     }

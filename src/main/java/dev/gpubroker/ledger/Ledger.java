@@ -37,7 +37,11 @@ public class Ledger {
         return lines.escrowBalanceOfAgent(agentId).map(Usdc::ofMicros);
     }
 
-    public Flux<LedgerRepository.LineView> chainBackedLines() {
+    public Flux<LedgerLine> linesOfAgent(String agentId, int limit, int offset) {
+        return lines.ofAgent(agentId, limit, offset);
+    }
+
+    public Flux<LedgerLine> chainBackedLines() {
         return lines.chainBacked();
     }
 }

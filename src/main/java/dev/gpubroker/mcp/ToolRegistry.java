@@ -18,6 +18,7 @@ import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 
+import dev.gpubroker.audit.AuditLog;
 import dev.gpubroker.identity.Agent;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,9 +38,11 @@ public class ToolRegistry {
     private final Map<String, ToolHandler> handlers;
     private final ToolArgumentValidator validator;
     private final JsonMapper json;
+    private final AuditLog audit;
 
     public ToolRegistry(ToolContractCatalog catalog, List<ToolHandler> handlerBeans, ToolArgumentValidator validator,
-            JsonMapper json) {
+            JsonMapper json, AuditLog audit) {
+        this.audit = audit;
         this.contracts = catalog.contracts().stream()
                 .collect(Collectors.toMap(ToolContract::name, Function.identity(), (a, b) -> {
                     throw new IllegalStateException("two tool schemas are named " + a.name());
@@ -94,11 +97,13 @@ public class ToolRegistry {
                             "the server failed to handle this call; nothing was charged",
                             null, "retry in a few seconds; if it keeps failing, tell the operator")));
                 })
-                .map(result -> {
-                    log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0],
-                            result instanceof ToolResult.Failure failure ? failure.error().code() : "ok",
+                .flatMap(result -> {
+                    String outcome = result instanceof ToolResult.Failure failure ? failure.error().code() : "ok";
+                    log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
                             (System.nanoTime() - startNanos) / 1_000_000);
-                    return toCallToolResult(result);
+                    return audit.record("agent", agentId[0], "tool:" + contract.name(), request.arguments(), outcome,
+                                    result instanceof ToolResult.Failure failure ? failure.error().message() : null)
+                            .thenReturn(toCallToolResult(result));
                 });
     }
 

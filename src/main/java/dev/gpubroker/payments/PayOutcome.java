@@ -18,6 +18,8 @@ public sealed interface PayOutcome {
         SIGNATURE_REQUIRED,
         INVALID_AUTHORIZATION,
         INSUFFICIENT_USDC,
-        CHAIN_REFUSED
+        CHAIN_REFUSED,
+        AGENT_FROZEN,
+        KILL_SWITCH
     }
 }

@@ -28,6 +28,7 @@ import dev.gpubroker.payments.chain.ReceiveAuthorization;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
@@ -64,10 +65,12 @@ public class PaymentService {
     private final TransactionalOperator transaction;
     private final Clock clock;
     private final Duration confirmationWait;
+    private final PolicyService policies;
 
-    public PaymentService(ReservationService reservationService, ReservationRepository reservations,
+    public PaymentService(PolicyService policies, ReservationService reservationService, ReservationRepository reservations,
             PaymentRepository payments, PaymentTerms terms, Relayer relayer, WalletStore wallets, PaymentChain paymentChain,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+        this.policies = policies;
         this.reservationService = reservationService;
         this.reservations = reservations;
         this.payments = payments;
@@ -102,6 +105,14 @@ public class PaymentService {
     }
 
     private Mono<PayOutcome> payNew(Agent agent, String reservationId, String idempotencyKey,
+            Optional<SignedAuthorization> signed) {
+        return policies.spendingBlocked(agent.agentId()).flatMap(blocked -> blocked.isPresent()
+                ? Mono.just(new Refused(Reason.valueOf(blocked.get().code().name()), blocked.get().message(), null,
+                        "nothing can be paid now; ask the operator"))
+                : payAllowed(agent, reservationId, idempotencyKey, signed));
+    }
+
+    private Mono<PayOutcome> payAllowed(Agent agent, String reservationId, String idempotencyKey,
             Optional<SignedAuthorization> signed) {
         return reservationService.findForAgent(agent.agentId(), reservationId)
                 .flatMap(reservation -> checkPayable(reservation)

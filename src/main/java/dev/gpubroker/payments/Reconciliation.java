@@ -17,7 +17,7 @@ import dev.gpubroker.ledger.Ledger;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
-import dev.gpubroker.store.LedgerRepository.LineView;
+import dev.gpubroker.ledger.LedgerLine;
 import reactor.core.publisher.Mono;
 
 /**
@@ -61,7 +61,7 @@ public class Reconciliation {
     }
 
     @SuppressWarnings("rawtypes")
-    private Report compare(BigInteger head, List<EthLog.LogResult> logs, List<LineView> lines) {
+    private Report compare(BigInteger head, List<EthLog.LogResult> logs, List<LedgerLine> lines) {
         if (logs.size() > EVENTS_MAX) {
             throw new IllegalStateException("more than " + EVENTS_MAX + " escrow events: reconcile in block ranges");
         }
@@ -73,21 +73,21 @@ public class Reconciliation {
                 events.put(key(log.getTransactionHash(), log.getLogIndex().intValueExact()), event);
             }
         }
-        Map<String, List<LineView>> entries = new HashMap<>();
-        for (LineView line : lines) {
+        Map<String, List<LedgerLine>> entries = new HashMap<>();
+        for (LedgerLine line : lines) {
             entries.computeIfAbsent(key(line.txHash(), line.logIndex()), ignored -> new ArrayList<>()).add(line);
         }
         List<Mismatch> mismatches = new ArrayList<>();
         for (var event : events.entrySet()) {
             String[] at = event.getKey().split("#");
-            List<LineView> entry = entries.get(event.getKey());
+            List<LedgerLine> entry = entries.get(event.getKey());
             if (entry == null) {
                 mismatches.add(new Mismatch("on_chain_not_in_ledger", at[0], Integer.parseInt(at[1]),
                         event.getValue().name() + " of " + event.getValue().amount() + " atomic units for reservation key "
                                 + event.getValue().reservationKey()));
                 continue;
             }
-            LineView escrowLine = entry.stream().filter(line -> line.account().startsWith("escrow:")).findFirst().orElse(null);
+            LedgerLine escrowLine = entry.stream().filter(line -> line.account().startsWith("escrow:")).findFirst().orElse(null);
             if (escrowLine == null || !EscrowContract.reservationKey(escrowLine.reservationId())
                     .equalsIgnoreCase(event.getValue().reservationKey())) {
                 mismatches.add(new Mismatch("reservation_mismatch", at[0], Integer.parseInt(at[1]),

@@ -18,6 +18,8 @@ import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.Quote;
 import dev.gpubroker.market.QuoteService;
+import dev.gpubroker.policy.PolicyService;
+import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.ReserveOutcome.Reason;
 import dev.gpubroker.scheduler.ReserveOutcome.Refused;
 import dev.gpubroker.scheduler.ReserveOutcome.Reserved;
@@ -48,9 +50,14 @@ public class ReservationService {
     private final Duration holdTtl;
     private final Duration providerTimeout;
     private final int maxOpenPerAgent;
+    private final PolicyService policies;
+    private final ApprovalService approvals;
 
     public ReservationService(QuoteService quotes, QuoteRepository quoteRepository, ReservationRepository reservations,
-            ProviderCatalog providers, TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+            ProviderCatalog providers, TransactionalOperator transaction, Clock clock, BrokerProperties properties,
+            PolicyService policies, ApprovalService approvals) {
+        this.policies = policies;
+        this.approvals = approvals;
         this.quotes = quotes;
         this.quoteRepository = quoteRepository;
         this.reservations = reservations;
@@ -73,6 +80,30 @@ public class ReservationService {
         return reservations.findById(reservationId)
                 .filter(reservation -> reservation.agentId().equals(agentId)
                         && reservation.state() != ReservationState.PENDING_HOLD);
+    }
+
+    /** For the operator: any agent's reservation. */
+    public Mono<Reservation> find(String reservationId) {
+        return reservations.findById(reservationId).filter(reservation -> reservation.state() != ReservationState.PENDING_HOLD);
+    }
+
+    public Flux<Reservation> list(String agentId, ReservationState state, int limit, int offset) {
+        return reservations.list(agentId, state, limit, offset);
+    }
+
+    /**
+     * Cancels a reservation nobody has paid: held or awaiting approval. Its capacity and budget are released (the
+     * capacity by the timers, within a sweep). Answers whether this call cancelled it.
+     */
+    public Mono<Boolean> cancelUnpaid(Reservation reservation, String by) {
+        if (reservation.state() != ReservationState.HELD && reservation.state() != ReservationState.APPROVAL_REQUIRED) {
+            return Mono.just(false);
+        }
+        return transaction.transactional(reservations.transition(reservation.reservationId(), reservation.state(),
+                        ReservationState.CANCELLED, "cancelled by " + by, clock.instant())
+                .flatMap(cancelled -> cancelled
+                        ? policies.releaseBudget(reservation.reservationId()).thenReturn(true)
+                        : Mono.just(false)));
     }
 
     public Flux<Reservation> recentForAgent(String agentId, int limit) {
@@ -121,18 +152,29 @@ public class ReservationService {
         Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
                 idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
                 quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null);
-        Mono<Boolean> claimed = quoteRepository.markReserved(quote.quoteId(), pending.reservationId())
-                .flatMap(took -> took
-                        ? reservations.insert(pending).thenReturn(true)
-                        : Mono.just(false));
+        // One transaction: taking the quote (a retry with the same key stops here), the policy check and the budget
+        // hold under the agent's lock, and the reservation row that claims the idempotency key. A refusal rolls all
+        // of it back.
+        Mono<Claim> claimed = quoteRepository.markReserved(quote.quoteId(), pending.reservationId())
+                .flatMap(took -> !took
+                        ? Mono.error(new QuoteTaken())
+                        : policies.holdBudget(agentId, pending.reservationId(), quote.provider(), quote.gpu(),
+                                        quote.price(), quote.total())
+                                .flatMap(check -> check.allowed()
+                                        ? reservations.insert(pending).thenReturn(new Claim(true, check.approvalRequired()))
+                                        : Mono.error(new PolicyRefusal(check.violations().getFirst()))));
         return transaction.transactional(claimed)
-                .flatMap(took -> took
-                        ? holdAtProvider(pending, provider)
+                .onErrorResume(QuoteTaken.class, taken -> Mono.just(new Claim(false, false)))
+                .flatMap(claim -> claim.took()
+                        ? holdAtProvider(pending, provider, claim.approvalRequired())
                         // Taken: by a concurrent call with this very key (then answer as a retry), or by another.
                         : reservations.findByIdempotencyKey(agentId, idempotencyKey)
                                 .map(existing -> replay(existing, quote.quoteId()))
                                 .defaultIfEmpty(refused(Reason.QUOTE_ALREADY_RESERVED, "quote " + quote.quoteId()
                                         + " is already reserved", "call quote again for a fresh quote")))
+                .onErrorResume(PolicyRefusal.class, refusal -> Mono.just(refused(
+                        Reason.valueOf(refusal.violation().code().name()), refusal.violation().message(),
+                        nextStepFor(refusal.violation()))))
                 // The same key raced with itself: the other call claimed it first; answer what it answers.
                 .onErrorResume(DataIntegrityViolationException.class, e -> reservations
                         .findByIdempotencyKey(agentId, idempotencyKey)
@@ -140,13 +182,48 @@ public class ReservationService {
                         .switchIfEmpty(Mono.error(e)));
     }
 
-    private Mono<ReserveOutcome> holdAtProvider(Reservation pending, ComputeProvider provider) {
+    private record Claim(boolean took, boolean approvalRequired) {
+    }
+
+    /** Rolls the claim's transaction back: the quote was taken meanwhile. */
+    private static final class QuoteTaken extends RuntimeException {
+        QuoteTaken() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** Rolls the claim's transaction back: the policy refuses. */
+    private static final class PolicyRefusal extends RuntimeException {
+        private final PolicyViolation violation;
+
+        PolicyRefusal(PolicyViolation violation) {
+            super(violation.message(), null, false, false);
+            this.violation = violation;
+        }
+
+        PolicyViolation violation() {
+            return violation;
+        }
+    }
+
+    private static String nextStepFor(PolicyViolation violation) {
+        return switch (violation.code()) {
+            case KILL_SWITCH, AGENT_FROZEN -> "nothing can be bought now; ask the operator";
+            case PROVIDER_NOT_ALLOWED, GPU_NOT_ALLOWED, OVER_MAX_PRICE_PER_GPU_HOUR ->
+                    "pick a quote the policy allows: quote marks each one with policy.allowed";
+            case OVER_MAX_PER_RESERVATION -> "reserve a shorter duration or fewer GPUs, or ask the operator";
+            case OVER_DAILY_LIMIT, OVER_TOTAL_LIMIT -> "wait for budget to free up (account shows what is left), "
+                    + "or ask the operator to raise the limit";
+        };
+    }
+
+    private Mono<ReserveOutcome> holdAtProvider(Reservation pending, ComputeProvider provider, boolean approvalRequired) {
         HoldRequest request = new HoldRequest(pending.holdId(), pending.offerId(), pending.gpuCount(),
                 pending.holdExpiresAt());
         return Mono.defer(() -> provider.hold(request))
                 .timeout(providerTimeout)
                 .flatMap(outcome -> switch (outcome) {
-                    case HoldOutcome.Held held -> confirm(pending, provider);
+                    case HoldOutcome.Held held -> confirm(pending, provider, approvalRequired);
                     case HoldOutcome.NoCapacity noCapacity -> drop(pending).thenReturn(refused(Reason.NO_CAPACITY,
                             noCapacity.reason(), "call quote again and reserve another offer"));
                     case HoldOutcome.Unholdable unholdable -> drop(pending).thenReturn(refused(
@@ -165,28 +242,32 @@ public class ReservationService {
                 });
     }
 
-    private Mono<ReserveOutcome> confirm(Reservation pending, ComputeProvider provider) {
+    private Mono<ReserveOutcome> confirm(Reservation pending, ComputeProvider provider, boolean approvalRequired) {
         Instant now = clock.instant();
-        return reservations.transition(pending.reservationId(), ReservationState.PENDING_HOLD, ReservationState.HELD,
-                        null, now)
+        ReservationState next = approvalRequired ? ReservationState.APPROVAL_REQUIRED : ReservationState.HELD;
+        Mono<Boolean> transition = reservations.transition(pending.reservationId(), ReservationState.PENDING_HOLD, next,
+                approvalRequired ? "above the agent's approval threshold: waiting for a person's decision" : null, now);
+        return transaction.transactional(transition.flatMap(done -> done && approvalRequired
+                        ? approvals.open(pending).thenReturn(true) : Mono.just(done)))
                 .flatMap(moved -> {
                     if (!moved) {
                         // The abandoned-claim cleanup took it first (this call was very slow): nothing is held.
                         return provider.release(pending.holdId()).thenReturn(refused(Reason.PROVIDER_UNAVAILABLE,
                                 "the hold took too long and was abandoned", "retry with a new idempotencyKey"));
                     }
-                    log.info("Reservation {} held {} x {} at {} for {} until {}", pending.reservationId(),
-                            pending.gpuCount(), pending.offerId(), pending.provider(), pending.amount(),
+                    log.info("Reservation {} {} {} x {} at {} for {} until {}", pending.reservationId(),
+                            next.wireName(), pending.gpuCount(), pending.offerId(), pending.provider(), pending.amount(),
                             pending.holdExpiresAt());
                     return reservations.findById(pending.reservationId()).map(held -> new Reserved(held, false));
                 });
     }
 
-    /** Removes a claim that never held anything and gives its quote back. */
+    /** Removes a claim that never held anything, gives its quote back and drops its budget hold. */
     Mono<Void> drop(Reservation pending) {
         return transaction.transactional(reservations.deletePending(pending.reservationId())
                 .flatMap(deleted -> deleted
                         ? quoteRepository.clearReserved(pending.quoteId(), pending.reservationId())
+                                .then(policies.dropBudget(pending.reservationId()))
                         : Mono.empty()));
     }
 

@@ -12,6 +12,7 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.store.QuoteRepository;
 import dev.gpubroker.store.ReservationRepository;
 import reactor.core.Disposable;
@@ -20,8 +21,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * The reservation timers, driven from the database so they survive a restart: holds that expire unpaid are
- * expired and their capacity released; capacity of closed reservations that is still held (a crash came between the
+ * The reservation timers, driven from the database so they survive a restart: holds that expire unpaid (or
+ * unapproved) are expired and their capacity and budget released; overdue approvals expire; capacity of closed reservations that is still held (a crash came between the
  * two steps) is released; claims abandoned in {@code PENDING_HOLD} are cleaned up. Each sweep handles a bounded
  * batch, and one failing reservation never stops the others.
  */
@@ -41,9 +42,14 @@ public class ReservationTimers implements SmartLifecycle {
     private final Duration abandonedAfter;
     private final Duration providerTimeout;
     private volatile Disposable loop;
+    private final ApprovalService approvals;
+    private final PolicyService policies;
 
     public ReservationTimers(ReservationRepository reservations, QuoteRepository quotes,
-            ReservationService reservationService, ProviderCatalog providers, Clock clock, BrokerProperties properties) {
+            ReservationService reservationService, ProviderCatalog providers, Clock clock, BrokerProperties properties,
+            ApprovalService approvals, PolicyService policies) {
+        this.approvals = approvals;
+        this.policies = policies;
         this.reservations = reservations;
         this.quotes = quotes;
         this.reservationService = reservationService;
@@ -57,6 +63,8 @@ public class ReservationTimers implements SmartLifecycle {
     /** One pass over every timer; public so tests and recovery can run it on demand. */
     public Mono<Void> sweep() {
         return expireUnpaidHolds()
+                .then(Mono.defer(approvals::expireOverdue))
+                .then(Mono.defer(policies::releaseBudgetsOfClosedReservations))
                 .then(releaseCapacityOfClosed())
                 .then(cleanUpAbandonedClaims())
                 .then(Mono.defer(() -> quotes.deleteUnreservedExpiredBefore(clock.instant().minus(QUOTE_RETENTION))))

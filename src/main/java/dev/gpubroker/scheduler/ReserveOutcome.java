@@ -18,6 +18,15 @@ public sealed interface ReserveOutcome {
         PROVIDER_UNAVAILABLE,
         IDEMPOTENCY_KEY_REUSED,
         IN_PROGRESS,
-        TOO_MANY_OPEN_RESERVATIONS
+        TOO_MANY_OPEN_RESERVATIONS,
+        // The policy's refusals, named after the limit hit (PolicyViolation.Code).
+        KILL_SWITCH,
+        AGENT_FROZEN,
+        PROVIDER_NOT_ALLOWED,
+        GPU_NOT_ALLOWED,
+        OVER_MAX_PRICE_PER_GPU_HOUR,
+        OVER_MAX_PER_RESERVATION,
+        OVER_DAILY_LIMIT,
+        OVER_TOTAL_LIMIT
     }
 }

@@ -45,6 +45,18 @@ public class AgentRepository {
                 .one();
     }
 
+    public reactor.core.publisher.Flux<Agent> list(int limit, int offset) {
+        return db.sql("SELECT " + COLUMNS + " FROM agents ORDER BY created_at, agent_id LIMIT :limit OFFSET :offset")
+                .bind("limit", limit).bind("offset", offset)
+                .map(AgentRepository::toAgent).all();
+    }
+
+    public Mono<Boolean> replaceKeyHash(String agentId, String apiKeyHash) {
+        return db.sql("UPDATE agents SET api_key_hash = :hash WHERE agent_id = :id")
+                .bind("hash", apiKeyHash).bind("id", agentId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
     public Mono<Long> count() {
         return db.sql("SELECT COUNT(*) FROM agents").map(row -> row.get(0, Long.class)).one();
     }

@@ -101,6 +101,11 @@ public class ChainTransactionRepository {
                 .all();
     }
 
+    public Flux<ChainTransaction> findByReference(String referenceId) {
+        return db.sql("SELECT * FROM chain_transactions WHERE reference_id = :r").bind("r", referenceId)
+                .map(ChainTransactionRepository::toTransaction).all();
+    }
+
     public Mono<ChainTransaction> findByHash(String hash) {
         return db.sql("SELECT * FROM chain_transactions WHERE tx_hash = :hash")
                 .bind("hash", hash)

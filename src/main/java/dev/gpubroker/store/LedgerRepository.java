@@ -7,17 +7,13 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.ledger.LedgerEntry;
+import dev.gpubroker.ledger.LedgerLine;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /** Ledger lines: inserted, never updated or deleted. */
 @Repository
 public class LedgerRepository {
-
-    /** A line as reconciliation needs it. */
-    public record LineView(String entryId, String account, String direction, long amountMicros, String reservationId,
-            String txHash, int logIndex, String reason) {
-    }
 
     private final DatabaseClient db;
     private final Clock clock;
@@ -76,12 +72,29 @@ public class LedgerRepository {
                 .one();
     }
 
-    public Flux<LineView> chainBacked() {
-        return db.sql("SELECT * FROM ledger_lines WHERE tx_hash IS NOT NULL ORDER BY tx_hash, log_index, line_number")
-                .map(row -> new LineView(row.get("entry_id", String.class), row.get("account", String.class),
+    /** The lines that concern one agent (its wallet, its reservations' escrows), newest first. */
+    public Flux<LedgerLine> ofAgent(String agentId, int limit, int offset) {
+        return db.sql("""
+                        SELECT l.* FROM ledger_lines l LEFT JOIN reservations r ON l.reservation_id = r.reservation_id
+                        WHERE r.agent_id = :agent OR l.account LIKE :wallet
+                        ORDER BY l.created_at DESC, l.entry_id, l.line_number LIMIT :limit OFFSET :offset""")
+                .bind("agent", agentId).bind("wallet", "agent:" + agentId + ":%")
+                .bind("limit", limit).bind("offset", offset)
+                .map(row -> new LedgerLine(row.get("entry_id", String.class), row.get("account", String.class),
                         row.get("direction", String.class), Columns.longValue(row, "amount_micros"),
                         row.get("reservation_id", String.class), row.get("tx_hash", String.class),
-                        Columns.intValue(row, "log_index"), row.get("reason", String.class)))
+                        row.get("log_index", Integer.class) == null ? -1 : Columns.intValue(row, "log_index"),
+                        row.get("reason", String.class)))
+                .all();
+    }
+
+    public Flux<LedgerLine> chainBacked() {
+        return db.sql("SELECT * FROM ledger_lines WHERE tx_hash IS NOT NULL ORDER BY tx_hash, log_index, line_number")
+                .map(row -> new LedgerLine(row.get("entry_id", String.class), row.get("account", String.class),
+                        row.get("direction", String.class), Columns.longValue(row, "amount_micros"),
+                        row.get("reservation_id", String.class), row.get("tx_hash", String.class),
+                        row.get("log_index", Integer.class) == null ? -1 : Columns.intValue(row, "log_index"),
+                        row.get("reason", String.class)))
                 .all();
     }
 }

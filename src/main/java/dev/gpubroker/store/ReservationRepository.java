@@ -148,6 +148,26 @@ public class ReservationRepository {
                 .all();
     }
 
+    /** For the operator: reservations of one agent or all, optionally in one state, newest first. */
+    public Flux<Reservation> list(String agentId, ReservationState state, int limit, int offset) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM reservations WHERE state <> 'PENDING_HOLD'");
+        if (agentId != null) {
+            sql.append(" AND agent_id = :agent");
+        }
+        if (state != null) {
+            sql.append(" AND state = :state");
+        }
+        var spec = db.sql(sql.append(" ORDER BY created_at DESC LIMIT :limit OFFSET :offset").toString())
+                .bind("limit", limit).bind("offset", offset);
+        if (agentId != null) {
+            spec = spec.bind("agent", agentId);
+        }
+        if (state != null) {
+            spec = spec.bind("state", state.name());
+        }
+        return spec.map(ReservationRepository::toReservation).all();
+    }
+
     public Flux<Reservation> findByAgent(String agentId, int limit) {
         return db.sql("SELECT * FROM reservations WHERE agent_id = :agent ORDER BY created_at DESC LIMIT :limit")
                 .bind("agent", agentId)

@@ -19,9 +19,11 @@ import reactor.core.publisher.Mono;
 class AccountTool implements ToolHandler {
 
     private final AccountService accounts;
+    private final BudgetView budgets;
 
-    AccountTool(AccountService accounts) {
+    AccountTool(AccountService accounts, BudgetView budgets) {
         this.accounts = accounts;
+        this.budgets = budgets;
     }
 
     @Override
@@ -31,7 +33,8 @@ class AccountTool implements ToolHandler {
 
     @Override
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
-        return accounts.snapshot(caller).map(snapshot -> {
+        return accounts.snapshot(caller).zipWith(budgets.budget(caller.agentId())).map(parts -> {
+            var snapshot = parts.getT1();
             Map<String, Object> output = new LinkedHashMap<>();
             output.put("agentId", snapshot.agent().agentId());
             output.put("name", snapshot.agent().name());
@@ -40,6 +43,7 @@ class AccountTool implements ToolHandler {
             output.put("network", snapshot.network());
             output.put("usdcBalance", snapshot.usdcBalance().toDecimalString());
             output.put("escrowed", snapshot.escrowed().toDecimalString());
+            output.put("budget", parts.getT2());
             output.put("reservations", snapshot.reservations().stream().map(AccountTool::reservation).toList());
             return ToolResult.success(output);
         });

@@ -18,19 +18,26 @@ import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
 import dev.gpubroker.money.PricePerGpuHour;
+import dev.gpubroker.policy.PolicyService;
+import dev.gpubroker.policy.PurchaseCheck;
 import reactor.core.publisher.Mono;
 
-/** {@code quote}: offers across all providers, ranked, each with a binding price until it expires. */
+/**
+ * {@code quote}: offers across all providers, ranked, each with a binding price until it expires, and marked with
+ * what the agent's policy says of it, so the agent need not guess.
+ */
 @Component
 class QuoteTool implements ToolHandler {
 
     private static final int DEFAULT_LIMIT = 10;
 
     private final QuoteService quotes;
+    private final PolicyService policies;
     private final int maxPerAnswer;
 
-    QuoteTool(QuoteService quotes, BrokerProperties properties) {
+    QuoteTool(QuoteService quotes, PolicyService policies, BrokerProperties properties) {
         this.quotes = quotes;
+        this.policies = policies;
         this.maxPerAnswer = properties.quotes().maxPerAnswer();
     }
 
@@ -59,9 +66,12 @@ class QuoteTool implements ToolHandler {
         int limit = Math.min(arguments.optionalInteger("limit").orElse(DEFAULT_LIMIT), maxPerAnswer);
         QuoteRequest request = new QuoteRequest(query,
                 arguments.optionalStrings("providers").map(LinkedHashSet::new), limit);
-        return quotes.quote(caller.agentId(), request).map(board -> {
+        return quotes.quote(caller.agentId(), request).zipWith(policies.evaluator(caller.agentId())).map(answer -> {
+            var board = answer.getT1();
+            var policy = answer.getT2();
             Map<String, Object> output = new LinkedHashMap<>();
-            output.put("quotes", board.quotes().stream().map(QuoteTool::toOutput).toList());
+            output.put("quotes", board.quotes().stream().map(quote -> toOutput(quote, policy.check(quote.provider(),
+                    quote.gpu(), quote.price(), quote.total()))).toList());
             output.put("unavailableProviders", board.unavailableProviders().stream()
                     .map(unavailable -> Map.of("provider", unavailable.provider(), "reason", unavailable.reason()))
                     .toList());
@@ -72,7 +82,7 @@ class QuoteTool implements ToolHandler {
         });
     }
 
-    private static Map<String, Object> toOutput(Quote quote) {
+    private static Map<String, Object> toOutput(Quote quote, PurchaseCheck check) {
         Map<String, Object> output = new LinkedHashMap<>();
         output.put("quoteId", quote.quoteId());
         output.put("provider", quote.provider());
@@ -86,6 +96,12 @@ class QuoteTool implements ToolHandler {
         output.put("reliability", quote.reliability());
         output.put("expectedCost", quote.expectedCost().toDecimalString());
         output.put("expiresAt", quote.expiresAt().toString());
+        Map<String, Object> policy = new LinkedHashMap<>();
+        policy.put("allowed", check.allowed());
+        policy.put("approvalRequired", check.approvalRequired());
+        policy.put("reasons", check.violations().stream()
+                .map(violation -> Map.of("code", violation.wireCode(), "message", violation.message())).toList());
+        output.put("policy", policy);
         return output;
     }
 

@@ -12,6 +12,8 @@ import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
 import dev.gpubroker.payments.PaymentRequirements;
 import dev.gpubroker.payments.PaymentTerms;
+import dev.gpubroker.scheduler.Approval;
+import dev.gpubroker.scheduler.ApprovalService;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReserveOutcome;
@@ -23,8 +25,10 @@ class ReserveTool implements ToolHandler {
 
     private final ReservationService reservations;
     private final PaymentTerms paymentTerms;
+    private final ApprovalService approvals;
 
-    ReserveTool(ReservationService reservations, PaymentTerms paymentTerms) {
+    ReserveTool(ReservationService reservations, PaymentTerms paymentTerms, ApprovalService approvals) {
+        this.approvals = approvals;
         this.reservations = reservations;
         this.paymentTerms = paymentTerms;
     }
@@ -37,15 +41,17 @@ class ReserveTool implements ToolHandler {
     @Override
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
         return reservations.reserve(caller.agentId(), arguments.string("quoteId"), arguments.string("idempotencyKey"))
-                .map(outcome -> switch (outcome) {
-                    case ReserveOutcome.Reserved reserved -> ToolResult.success(toOutput(reserved));
-                    case ReserveOutcome.Refused refused -> ToolResult.failure(new ToolError(
+                .flatMap(outcome -> switch (outcome) {
+                    case ReserveOutcome.Reserved reserved -> approvals.forReservation(reserved.reservation().reservationId())
+                            .map(approval -> ToolResult.success(toOutput(reserved, approval)))
+                            .defaultIfEmpty(ToolResult.success(toOutput(reserved, null)));
+                    case ReserveOutcome.Refused refused -> Mono.just(ToolResult.failure(new ToolError(
                             refused.reason().name().toLowerCase(java.util.Locale.ROOT), refused.message(),
-                            fieldOf(refused.reason()), refused.nextStep()));
+                            fieldOf(refused.reason()), refused.nextStep())));
                 });
     }
 
-    private Map<String, Object> toOutput(ReserveOutcome.Reserved reserved) {
+    private Map<String, Object> toOutput(ReserveOutcome.Reserved reserved, Approval approval) {
         Reservation reservation = reserved.reservation();
         PaymentRequirements requirements = paymentTerms.requirementsFor(reservation);
 
@@ -59,9 +65,17 @@ class ReserveTool implements ToolHandler {
         output.put("holdExpiresAt", reservation.holdExpiresAt().toString());
         output.put("paymentRequirements", Outputs.paymentRequirements(requirements));
         output.put("replayed", reserved.replayed());
-        output.put("nextStep", reservation.state() == dev.gpubroker.scheduler.ReservationState.HELD
-                ? "call pay with this reservationId and a new idempotencyKey before holdExpiresAt"
-                : "this reservation is " + reservation.state().wireName() + "; call account to see it");
+        if (approval != null) {
+            output.put("approvalId", approval.approvalId());
+            output.put("approvalStatus", approval.status().wireName());
+        }
+        output.put("nextStep", switch (reservation.state()) {
+            case HELD -> "call pay with this reservationId and a new idempotencyKey before holdExpiresAt";
+            case APPROVAL_REQUIRED -> "a person must approve this purchase (approval " + (approval == null ? "?"
+                    : approval.approvalId()) + ") before holdExpiresAt; call reserve again with the same arguments to "
+                    + "see the decision, then pay";
+            default -> "this reservation is " + reservation.state().wireName() + "; call account to see it";
+        });
         if (reservation.stateReason() != null) {
             output.put("statusReason", reservation.stateReason());
         }
@@ -72,6 +86,8 @@ class ReserveTool implements ToolHandler {
         return switch (reason) {
             case QUOTE_NOT_FOUND, QUOTE_EXPIRED, QUOTE_ALREADY_RESERVED -> "quoteId";
             case IDEMPOTENCY_KEY_REUSED, IN_PROGRESS -> "idempotencyKey";
+            case OVER_MAX_PER_RESERVATION, OVER_DAILY_LIMIT, OVER_TOTAL_LIMIT, OVER_MAX_PRICE_PER_GPU_HOUR,
+                    PROVIDER_NOT_ALLOWED, GPU_NOT_ALLOWED -> "quoteId";
             default -> null;
         };
     }

@@ -1,0 +1,82 @@
+package dev.gpubroker.admin;
+
+import java.net.URI;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.server.ServerWebInputException;
+
+import dev.gpubroker.identity.InvalidAgentException;
+import dev.gpubroker.policy.InvalidPolicyException;
+
+/** RFC 9457 problems for every admin endpoint: what was wrong, and the field at fault when there is one. */
+@RestControllerAdvice(basePackageClasses = AdminProblems.class)
+class AdminProblems {
+
+    /** Something the operator named does not exist. */
+    static final class NotFound extends RuntimeException {
+        NotFound(String message) {
+            super(message);
+        }
+    }
+
+    /** The request is well-formed but names a field wrong. */
+    static final class InvalidField extends RuntimeException {
+        private final String field;
+
+        InvalidField(String field, String message) {
+            super(message);
+            this.field = field;
+        }
+    }
+
+    /** The request conflicts with the current state (an approval already decided, a reservation already closed). */
+    static final class Conflict extends RuntimeException {
+        Conflict(String message) {
+            super(message);
+        }
+    }
+
+    @ExceptionHandler(NotFound.class)
+    ProblemDetail notFound(NotFound e) {
+        return problem(HttpStatus.NOT_FOUND, "not-found", "Not found", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(Conflict.class)
+    ProblemDetail conflict(Conflict e) {
+        return problem(HttpStatus.CONFLICT, "conflict", "Conflict", e.getMessage(), null);
+    }
+
+    @ExceptionHandler(InvalidField.class)
+    ProblemDetail invalidField(InvalidField e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field", e.getMessage(), e.field);
+    }
+
+    @ExceptionHandler(InvalidAgentException.class)
+    ProblemDetail invalidAgent(InvalidAgentException e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field", e.getMessage(), e.field());
+    }
+
+    @ExceptionHandler(InvalidPolicyException.class)
+    ProblemDetail invalidPolicy(InvalidPolicyException e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field", e.getMessage(), e.field());
+    }
+
+    @ExceptionHandler(ServerWebInputException.class)
+    ProblemDetail unreadable(ServerWebInputException e) {
+        return problem(HttpStatus.BAD_REQUEST, "unreadable-body", "Unreadable body",
+                "the body or a parameter is not what this endpoint takes; see /admin/v1/openapi.json", null);
+    }
+
+    static ProblemDetail problem(HttpStatus status, String type, String title, String detail, String field) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setType(URI.create("https://gpubroker.dev/problems/" + type));
+        problem.setTitle(title);
+        if (field != null) {
+            problem.setProperty("field", field);
+        }
+        return problem;
+    }
+}

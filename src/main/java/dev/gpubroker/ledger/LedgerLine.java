@@ -1,0 +1,6 @@
+package dev.gpubroker.ledger;
+
+/** One stored ledger line, as reconciliation and the operator read it. {@code logIndex} is -1 without a chain log. */
+public record LedgerLine(String entryId, String account, String direction, long amountMicros, String reservationId,
+        String txHash, int logIndex, String reason) {
+}

@@ -1,0 +1,56 @@
+package dev.gpubroker.mcp.tools;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+import org.springframework.stereotype.Component;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.policy.KillSwitch;
+import dev.gpubroker.policy.PolicyRules;
+import dev.gpubroker.policy.PolicyService;
+import reactor.core.publisher.Mono;
+
+/** What is left under each of an agent's limits, as {@code account} shows it. */
+@Component
+class BudgetView {
+
+    private final PolicyService policies;
+    private final KillSwitch killSwitch;
+
+    BudgetView(PolicyService policies, KillSwitch killSwitch) {
+        this.policies = policies;
+        this.killSwitch = killSwitch;
+    }
+
+    Mono<Map<String, Object>> budget(String agentId) {
+        return Mono.zip(policies.policyOf(agentId), policies.usage(agentId), killSwitch.isOn()).map(state -> {
+            var policy = state.getT1();
+            var usage = state.getT2();
+            Map<String, Object> budget = new LinkedHashMap<>();
+            budget.put("frozen", policy.frozen());
+            budget.put("killSwitch", state.getT3());
+            budget.put("held", usage.held().toDecimalString());
+            budget.put("spentLast24Hours", usage.spentLast24Hours().toDecimalString());
+            budget.put("spentTotal", usage.spentTotal().toDecimalString());
+            budget.put("maxPerReservation", decimal(policy.maxPerReservation()));
+            budget.put("dailyLimit", decimal(policy.dailyLimit()));
+            budget.put("dailyRemaining", policy.dailyLimit()
+                    .map(limit -> PolicyRules.remaining(limit, usage.committedLast24Hours()).toDecimalString()).orElse(null));
+            budget.put("totalLimit", decimal(policy.totalLimit()));
+            budget.put("totalRemaining", policy.totalLimit()
+                    .map(limit -> PolicyRules.remaining(limit, usage.committedTotal()).toDecimalString()).orElse(null));
+            budget.put("maxPricePerGpuHour", policy.maxPricePerGpuHour().map(price -> price.toDecimalString()).orElse(null));
+            budget.put("approvalThreshold", decimal(policy.approvalThreshold()));
+            budget.put("allowedProviders", policy.allowedProviders());
+            budget.put("allowedGpus", policy.allowedGpus());
+            budget.put("dailyWindow", "rolling 24 hours");
+            return budget;
+        });
+    }
+
+    private static String decimal(Optional<Usdc> amount) {
+        return amount.map(Usdc::toDecimalString).orElse(null);
+    }
+}

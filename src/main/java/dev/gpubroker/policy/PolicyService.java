@@ -1,0 +1,149 @@
+package dev.gpubroker.policy;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+import org.springframework.stereotype.Service;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.market.GpuModels;
+import dev.gpubroker.money.PricePerGpuHour;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.store.BudgetHoldRepository;
+import dev.gpubroker.store.PolicyRepository;
+import reactor.core.publisher.Mono;
+
+/**
+ * Spend policies and budget holds. {@link #holdBudget} must run inside the transaction that creates the reservation:
+ * it locks the agent's policy row, so that the check and the hold are one step for every agent, under any
+ * concurrency, and the holds plus the spending never exceed a limit.
+ */
+@Service
+public class PolicyService {
+
+    private static final Duration DAY = Duration.ofHours(24);
+
+    private final PolicyRepository policies;
+    private final BudgetHoldRepository holds;
+    private final KillSwitch killSwitch;
+    private final Clock clock;
+    private final SpendPolicy defaults;
+
+    public PolicyService(PolicyRepository policies, BudgetHoldRepository holds, KillSwitch killSwitch, Clock clock,
+            BrokerProperties properties) {
+        this.policies = policies;
+        this.holds = holds;
+        this.killSwitch = killSwitch;
+        this.clock = clock;
+        BrokerProperties.Policy configured = properties.policy();
+        this.defaults = validate(new SpendPolicy(amount(configured.maxPerReservation()), amount(configured.dailyLimit()),
+                amount(configured.totalLimit()), configured.maxPricePerGpuHour().isBlank() ? Optional.empty()
+                        : Optional.of(PricePerGpuHour.parse(configured.maxPricePerGpuHour())),
+                configured.allowedProviders(), configured.allowedGpus(), amount(configured.approvalThreshold()), false));
+    }
+
+    public SpendPolicy defaults() {
+        return defaults;
+    }
+
+    /** The agent's policy; an agent without one gets the configured defaults, written down at first use. */
+    public Mono<SpendPolicy> policyOf(String agentId) {
+        return policies.find(agentId).switchIfEmpty(Mono.defer(() -> policies.insertIfAbsent(agentId, defaults,
+                clock.instant()).then(policies.find(agentId))));
+    }
+
+    /** Replaces the policy; it applies to the very next call. */
+    public Mono<SpendPolicy> put(String agentId, SpendPolicy policy) {
+        return Mono.fromCallable(() -> validate(policy))
+                .flatMap(valid -> policies.upsert(agentId, valid, clock.instant()).then(policies.find(agentId)));
+    }
+
+    public Mono<SpendPolicy> setFrozen(String agentId, boolean frozen) {
+        return policyOf(agentId).flatMap(current -> policies.setFrozen(agentId, frozen, clock.instant()))
+                .then(policies.find(agentId));
+    }
+
+    public Mono<BudgetUsage> usage(String agentId) {
+        return holds.usage(agentId, clock.instant().minus(DAY));
+    }
+
+    /** How a prospective purchase fares under the policy right now, without holding anything (to mark quotes). */
+    public Mono<Evaluator> evaluator(String agentId) {
+        return Mono.zip(policyOf(agentId), usage(agentId), killSwitch.isOn())
+                .map(parts -> (provider, gpu, price, total) -> PolicyRules.check(parts.getT1(), parts.getT3(),
+                        parts.getT2(), provider, gpu, price, total));
+    }
+
+    /** Checks a purchase and, when allowed, holds its budget. Runs inside the reservation's transaction. */
+    public Mono<PurchaseCheck> holdBudget(String agentId, String reservationId, String provider, String gpu,
+            PricePerGpuHour price, Usdc total) {
+        return policyOf(agentId)
+                .then(Mono.defer(() -> policies.lock(agentId)))
+                .flatMap(policy -> Mono.zip(usage(agentId), killSwitch.isOn())
+                        .flatMap(state -> {
+                            PurchaseCheck check = PolicyRules.check(policy, state.getT2(), state.getT1(), provider, gpu,
+                                    price, total);
+                            return check.allowed()
+                                    ? holds.hold(reservationId, agentId, total, clock.instant()).thenReturn(check)
+                                    : Mono.just(check);
+                        }));
+    }
+
+    /** Whether the agent may spend at all now (pay, run): not frozen, no kill switch. */
+    public Mono<Optional<PolicyViolation>> spendingBlocked(String agentId) {
+        return Mono.zip(policyOf(agentId), killSwitch.isOn()).map(state -> {
+            if (state.getT2()) {
+                return Optional.of(new PolicyViolation(PolicyViolation.Code.KILL_SWITCH,
+                        "all spending is stopped by the operator's kill switch"));
+            }
+            if (state.getT1().frozen()) {
+                return Optional.of(new PolicyViolation(PolicyViolation.Code.AGENT_FROZEN,
+                        "this agent is frozen by its operator: it can read but not spend"));
+            }
+            return Optional.empty();
+        });
+    }
+
+    public Mono<Boolean> releaseBudget(String reservationId) {
+        return holds.release(reservationId, clock.instant());
+    }
+
+    public Mono<Long> releaseBudgetsOfClosedReservations() {
+        return holds.releaseForClosedReservations(clock.instant());
+    }
+
+    public Mono<Void> dropBudget(String reservationId) {
+        return holds.delete(reservationId);
+    }
+
+    /** Evaluates one purchase against a snapshot of the policy, the usage and the kill switch. */
+    @FunctionalInterface
+    public interface Evaluator {
+        PurchaseCheck check(String provider, String gpu, PricePerGpuHour price, Usdc total);
+    }
+
+    /** Refuses a policy a person could not have meant: unknown GPU models, names that do not fit. */
+    static SpendPolicy validate(SpendPolicy policy) {
+        for (String gpu : policy.allowedGpus()) {
+            if (!GpuModels.isKnown(gpu)) {
+                throw new InvalidPolicyException("allowedGpus", "unknown GPU model " + gpu + "; known: " + GpuModels.ALL);
+            }
+        }
+        for (String provider : policy.allowedProviders()) {
+            if (!provider.matches("[a-z0-9][a-z0-9-]{0,63}")) {
+                throw new InvalidPolicyException("allowedProviders", "provider names are lower-case letters, digits and "
+                        + "dashes, got '" + provider + "'");
+            }
+        }
+        if (policy.allowedProviders().size() > 64 || policy.allowedGpus().size() > 16) {
+            throw new InvalidPolicyException("allowedProviders", "at most 64 providers and 16 GPU models");
+        }
+        return policy;
+    }
+
+    private static Optional<Usdc> amount(String decimal) {
+        return decimal == null || decimal.isBlank() ? Optional.empty() : Optional.of(Usdc.parse(decimal));
+    }
+
+}

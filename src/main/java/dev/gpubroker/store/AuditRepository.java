@@ -1,0 +1,47 @@
+package dev.gpubroker.store;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.audit.AuditEntry;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Audit lines: inserted, never updated or deleted. */
+@Repository
+public class AuditRepository {
+
+    private final DatabaseClient db;
+
+    public AuditRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<Void> insert(Instant at, String actorType, String actorId, String action, String arguments,
+            String outcome, String detail) {
+        var spec = db.sql("INSERT INTO audit_log (recorded_at, actor_type, actor_id, action, arguments, outcome, detail) "
+                        + "VALUES (:at, :type, :actor, :action, :arguments, :outcome, :detail)")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("type", actorType).bind("actor", actorId)
+                .bind("action", action).bind("outcome", outcome);
+        spec = Binds.nullable(spec, "arguments", arguments, String.class);
+        spec = Binds.nullable(spec, "detail", detail, String.class);
+        return spec.fetch().rowsUpdated().then();
+    }
+
+    /** Newest first, keyset-paged: the lines before {@code beforeId} (Long.MAX_VALUE for the first page). */
+    public Flux<AuditEntry> page(String actorId, int limit, long beforeId) {
+        var spec = db.sql("SELECT * FROM audit_log WHERE audit_id < :before" + (actorId == null ? "" : " AND actor_id = :actor")
+                        + " ORDER BY audit_id DESC LIMIT :limit")
+                .bind("before", beforeId).bind("limit", limit);
+        if (actorId != null) {
+            spec = spec.bind("actor", actorId);
+        }
+        return spec.map(row -> new AuditEntry(Columns.longValue(row, "audit_id"), Columns.instant(row, "recorded_at"),
+                row.get("actor_type", String.class), row.get("actor_id", String.class), row.get("action", String.class),
+                row.get("arguments", String.class), row.get("outcome", String.class), row.get("detail", String.class)))
+                .all();
+    }
+}

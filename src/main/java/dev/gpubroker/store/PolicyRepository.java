@@ -1,0 +1,101 @@
+package dev.gpubroker.store;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.money.PricePerGpuHour;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.policy.SpendPolicy;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Mono;
+
+@Repository
+public class PolicyRepository {
+
+    private final DatabaseClient db;
+
+    public PolicyRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<SpendPolicy> find(String agentId) {
+        return db.sql("SELECT * FROM agent_policies WHERE agent_id = :a").bind("a", agentId)
+                .map(PolicyRepository::toPolicy).one();
+    }
+
+    /**
+     * Reads the policy and locks its row until the surrounding transaction ends: every budget decision of one agent
+     * is made one after the other.
+     */
+    public Mono<SpendPolicy> lock(String agentId) {
+        return db.sql("SELECT * FROM agent_policies WHERE agent_id = :a FOR UPDATE").bind("a", agentId)
+                .map(PolicyRepository::toPolicy).one();
+    }
+
+    public Mono<Void> upsert(String agentId, SpendPolicy policy, Instant at) {
+        return db.sql("DELETE FROM agent_policies WHERE agent_id = :a").bind("a", agentId).fetch().rowsUpdated()
+                .then(insert(agentId, policy, at));
+    }
+
+    public Mono<Boolean> insertIfAbsent(String agentId, SpendPolicy policy, Instant at) {
+        return find(agentId).hasElement().flatMap(exists -> exists ? Mono.just(false)
+                : insert(agentId, policy, at).thenReturn(true)
+                        .onErrorResume(org.springframework.dao.DataIntegrityViolationException.class, raced -> Mono.just(false)));
+    }
+
+    public Mono<Boolean> setFrozen(String agentId, boolean frozen, Instant at) {
+        return db.sql("UPDATE agent_policies SET frozen = :f, updated_at = :at WHERE agent_id = :a")
+                .bind("f", frozen).bind("at", at.atOffset(ZoneOffset.UTC)).bind("a", agentId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    private Mono<Void> insert(String agentId, SpendPolicy policy, Instant at) {
+        var spec = db.sql("""
+                        INSERT INTO agent_policies (agent_id, max_per_reservation_micros, daily_limit_micros, total_limit_micros,
+                            max_price_micros_per_gpu_hour, allowed_providers, allowed_gpus, approval_threshold_micros, frozen,
+                            updated_at)
+                        VALUES (:a, :maxPer, :daily, :total, :maxPrice, :providers, :gpus, :approval, :frozen, :at)""")
+                .bind("a", agentId).bind("frozen", policy.frozen()).bind("at", at.atOffset(ZoneOffset.UTC));
+        spec = Binds.nullable(spec, "maxPer", policy.maxPerReservation().map(Usdc::micros).orElse(null), Long.class);
+        spec = Binds.nullable(spec, "daily", policy.dailyLimit().map(Usdc::micros).orElse(null), Long.class);
+        spec = Binds.nullable(spec, "total", policy.totalLimit().map(Usdc::micros).orElse(null), Long.class);
+        spec = Binds.nullable(spec, "maxPrice", policy.maxPricePerGpuHour().map(PricePerGpuHour::microsPerGpuHour)
+                .orElse(null), Long.class);
+        spec = Binds.nullable(spec, "providers", join(policy.allowedProviders()), String.class);
+        spec = Binds.nullable(spec, "gpus", join(policy.allowedGpus()), String.class);
+        spec = Binds.nullable(spec, "approval", policy.approvalThreshold().map(Usdc::micros).orElse(null), Long.class);
+        return spec.fetch().rowsUpdated().then();
+    }
+
+    private static String join(List<String> names) {
+        return names.isEmpty() ? null : String.join(",", names);
+    }
+
+    private static List<String> split(String joined) {
+        return joined == null || joined.isBlank() ? List.of() : Arrays.asList(joined.split(","));
+    }
+
+    private static Optional<Usdc> usdc(Readable row, String column) {
+        Number value = row.get(column, Number.class);
+        return value == null ? Optional.empty() : Optional.of(Usdc.ofMicros(value.longValue()));
+    }
+
+    private static SpendPolicy toPolicy(Readable row) {
+        Number maxPrice = row.get("max_price_micros_per_gpu_hour", Number.class);
+        return new SpendPolicy(
+                usdc(row, "max_per_reservation_micros"),
+                usdc(row, "daily_limit_micros"),
+                usdc(row, "total_limit_micros"),
+                maxPrice == null ? Optional.empty() : Optional.of(new PricePerGpuHour(maxPrice.longValue())),
+                split(row.get("allowed_providers", String.class)),
+                split(row.get("allowed_gpus", String.class)),
+                usdc(row, "approval_threshold_micros"),
+                Boolean.TRUE.equals(row.get("frozen", Boolean.class)));
+    }
+}
