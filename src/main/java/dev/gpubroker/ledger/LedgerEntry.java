@@ -45,6 +45,11 @@ public record LedgerEntry(String entryId, String reservationId, String txHash, I
         }
     }
 
+    /** A fresh entry id; an entry's uniqueness comes from its chain log (or its reason), not from its id. */
+    public static String newId() {
+        return "led_" + java.util.UUID.randomUUID().toString().replace("-", "");
+    }
+
     /** Money moving from one account to another. */
     public static LedgerEntry transfer(String entryId, String reservationId, String txHash, Integer logIndex, String reason,
             String fromAccount, String toAccount, Usdc amount) {

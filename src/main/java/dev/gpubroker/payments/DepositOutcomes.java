@@ -77,7 +77,7 @@ class DepositOutcomes implements TransactionOutcomeListener {
                                                 log.error("Deposit {} confirmed for reservation {} that is no longer held; "
                                                         + "refund it", sent.hash(), payment.reservationId());
                                             }
-                                            return ledger.record(LedgerEntry.transfer("led_" + payment.paymentId(),
+                                            return ledger.record(LedgerEntry.transfer(LedgerEntry.newId(),
                                                     payment.reservationId(), sent.hash(), deposited.getLogIndex().intValueExact(),
                                                     "deposit into escrow", LedgerAccounts.agentWallet(payment.agentId()),
                                                     LedgerAccounts.escrow(payment.reservationId()), payment.amount()));

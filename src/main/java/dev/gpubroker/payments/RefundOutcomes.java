@@ -64,7 +64,7 @@ class RefundOutcomes implements TransactionOutcomeListener {
                 reservations.transition(reservation.reservationId(), ReservationState.PAID, ReservationState.REFUNDED,
                                 "refunded in full: " + sent.hash(), clock.instant())
                         .flatMap(moved -> !moved ? Mono.<Boolean>empty()
-                                : ledger.record(LedgerEntry.transfer("led_refund_" + reservation.reservationId(),
+                                : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(),
                                                 reservation.reservationId(), sent.hash(), refunded.getLogIndex().intValueExact(),
                                                 "refund from escrow", LedgerAccounts.escrow(reservation.reservationId()),
                                                 LedgerAccounts.agentWallet(reservation.agentId()), reservation.amount()))
