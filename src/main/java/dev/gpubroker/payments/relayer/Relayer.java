@@ -38,8 +38,8 @@ public class Relayer implements SmartLifecycle {
     private final ChainContext chain;
     private final ChainTransactionRepository transactions;
     private final Clock clock;
-    private final Sinks.Many<Submission> lane = Sinks.many().unicast()
-            .onBackpressureBuffer(Queues.<Submission>get(QUEUE_SIZE_MAX).get());
+    private final Object laneLock = new Object();
+    private Sinks.Many<Submission> lane;
     private volatile Disposable worker;
 
     public Relayer(PaymentChain paymentChain, ChainTransactionRepository transactions, Clock clock) {
@@ -57,12 +57,17 @@ public class Relayer implements SmartLifecycle {
         return Mono.defer(() -> {
             Sinks.One<ChainTransaction> result = Sinks.one();
             Sinks.EmitResult emitted;
-            synchronized (lane) {
-                emitted = lane.tryEmitNext(new Submission(purpose, referenceId, to, callData, result));
+            synchronized (laneLock) {
+                emitted = lane == null ? Sinks.EmitResult.FAIL_TERMINATED
+                        : lane.tryEmitNext(new Submission(purpose, referenceId, to, callData, result));
             }
-            if (emitted.isFailure()) {
+            if (emitted == Sinks.EmitResult.FAIL_OVERFLOW) {
                 return Mono.error(new RelayerRefusedException("the relayer queue is full (" + QUEUE_SIZE_MAX
                         + " waiting); retry in a few seconds"));
+            }
+            if (emitted.isFailure()) {
+                return Mono.error(new RelayerRefusedException("the relayer is not running (the server is stopping); "
+                        + "retry in a few seconds"));
             }
             return result.asMono();
         });
@@ -137,16 +142,22 @@ public class Relayer implements SmartLifecycle {
 
     @Override
     public void start() {
-        worker = lane.asFlux().concatMap(this::process, 1).subscribe();
+        synchronized (laneLock) {
+            lane = Sinks.many().unicast().onBackpressureBuffer(Queues.<Submission>get(QUEUE_SIZE_MAX).get());
+            worker = lane.asFlux().concatMap(this::process, 1).subscribe();
+        }
     }
 
+    /** Takes no new submissions; those already queued are still signed and sent. */
     @Override
     public void stop() {
-        Disposable running = worker;
-        if (running != null) {
-            running.dispose();
+        synchronized (laneLock) {
+            if (lane != null) {
+                lane.tryEmitComplete();
+            }
+            lane = null;
+            worker = null;
         }
-        worker = null;
     }
 
     @Override
