@@ -2,6 +2,7 @@ package dev.gpubroker.market;
 
 import java.util.List;
 
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -9,7 +10,6 @@ import reactor.core.publisher.Mono;
  * edge into {@link Offer}s with explicit units. Failures of the provider itself (API down, malformed answer) are
  * signalled as {@link ProviderUnavailableException}; expected refusals are {@link HoldOutcome} values.
  * The caller bounds every call with a timeout, so an implementation may be slow but must never block a thread.
- * Launch, watch, logs and terminate join this interface with job execution.
  */
 public interface ComputeProvider {
 
@@ -27,4 +27,16 @@ public interface ComputeProvider {
 
     /** Releases a hold. Idempotent: releasing an unknown or released hold does nothing. */
     Mono<Void> release(String holdId);
+
+    /** Starts a job on held capacity. Idempotent by job id: a second launch of the same job launches nothing more. */
+    Mono<LaunchOutcome> launch(LaunchRequest request);
+
+    /** The job's signals from now on: running, then one of exited, lost or terminated, then completion. */
+    Flux<JobSignal> watch(String jobId);
+
+    /** A page of the job's output (stdout and stderr, in order), from a cursor this method handed out, or from the start. */
+    Mono<LogPage> logs(String jobId, String cursor, int limit);
+
+    /** Stops the job. Idempotent: terminating an ended or unknown job does nothing. */
+    Mono<Void> terminate(String jobId);
 }

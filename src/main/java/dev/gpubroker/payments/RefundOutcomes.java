@@ -61,8 +61,11 @@ class RefundOutcomes implements TransactionOutcomeListener {
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException("refund " + sent.hash() + " succeeded without a Refunded event"));
         return reservations.findById(sent.referenceId()).flatMap(reservation -> transaction.transactional(
-                reservations.transition(reservation.reservationId(), ReservationState.PAID, ReservationState.REFUNDED,
+                reservations.transition(reservation.reservationId(), reservation.state(), ReservationState.REFUNDED,
                                 "refunded in full: " + sent.hash(), clock.instant())
+                        .filter(moved -> moved && (reservation.state() == ReservationState.PAID
+                                || reservation.state() == ReservationState.RUNNING))
+                        .defaultIfEmpty(false)
                         .flatMap(moved -> !moved ? Mono.<Boolean>empty()
                                 : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(),
                                                 reservation.reservationId(), sent.hash(), refunded.getLogIndex().intValueExact(),

@@ -37,8 +37,8 @@ public class RefundService {
 
     /** Submits the refund; empty when one is already in flight or done for this reservation. */
     public Mono<ChainTransaction> refund(Reservation reservation) {
-        if (reservation.state() != ReservationState.PAID) {
-            return Mono.error(new IllegalStateException("only a paid reservation is refunded, not a "
+        if (reservation.state() != ReservationState.PAID && reservation.state() != ReservationState.RUNNING) {
+            return Mono.error(new IllegalStateException("only a paid or running reservation is refunded, not a "
                     + reservation.state().wireName() + " one"));
         }
         return transactions.findByReference(reservation.reservationId())

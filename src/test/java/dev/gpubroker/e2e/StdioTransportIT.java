@@ -36,7 +36,7 @@ class StdioTransportIT {
         try (Session session = new Session(dataDir, Map.of())) {
             McpSyncClient client = session.client();
 
-            assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("account", "pay", "quote", "reserve");
+            assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("account", "cancel", "job_logs", "job_status", "pay", "quote", "reserve", "run");
             McpSchema.CallToolResult quote = client.callTool(new McpSchema.CallToolRequest("quote",
                     Map.of("gpu", "any", "durationMinutes", 30, "limit", 3,
                             // demo-nimbus never refuses a hold; others of the demo market sometimes do, on purpose.

@@ -18,7 +18,8 @@ public record DemoCatalog(List<ProviderSpec> providers) {
     /**
      * One fictional provider. {@code hangProbability}: a quote request gets no answer at all;
      * {@code errorProbability}: the provider's API answers with an error; {@code holdRefusalProbability}: a listed
-     * offer cannot be held (the market's "listed but not launchable" problem).
+     * offer cannot be held (the market's "listed but not launchable" problem); {@code launchFailureProbability}: a launch
+ * fails; {@code nodeLossProbability}: the node is lost {@code nodeLossAfter} into the run.
      */
     public record ProviderSpec(
             String name,
@@ -29,6 +30,9 @@ public record DemoCatalog(List<ProviderSpec> providers) {
             @DefaultValue("0") double hangProbability,
             @DefaultValue("0") double errorProbability,
             @DefaultValue("0") double holdRefusalProbability,
+            @DefaultValue("0") double launchFailureProbability,
+            @DefaultValue("0") double nodeLossProbability,
+            @DefaultValue("30s") Duration nodeLossAfter,
             List<OfferSpec> offers) {
     }
 

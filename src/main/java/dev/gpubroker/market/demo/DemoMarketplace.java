@@ -34,12 +34,13 @@ public class DemoMarketplace implements ProviderSource {
 
     private final List<ComputeProvider> providers;
 
-    public DemoMarketplace(BrokerProperties properties, ResourceLoader resources, DemoCapacityRepository capacity)
-            throws IOException {
+    public DemoMarketplace(BrokerProperties properties, ResourceLoader resources, DemoCapacityRepository capacity,
+            java.time.Clock clock) throws IOException {
         DemoCatalog catalog = load(resources.getResource(properties.market().demoCatalog()));
         List<ComputeProvider> built = new ArrayList<>();
         for (DemoCatalog.ProviderSpec spec : catalog.providers()) {
-            built.add(new DemoProvider(DemoProviderSettings.from(spec), capacity));
+            built.add(new DemoProvider(DemoProviderSettings.from(spec), capacity,
+                    properties.dataDir().resolve("jobs").toAbsolutePath().normalize(), clock));
         }
         this.providers = List.copyOf(built);
         log.info("Demo marketplace (simulated providers for demos and tests) loaded from {}: {} providers",

@@ -10,15 +10,21 @@ import java.util.stream.Collectors;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.LaunchOutcome;
+import dev.gpubroker.market.LaunchRequest;
+import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.Offer;
 import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.ProviderUnavailableException;
 import dev.gpubroker.store.DemoCapacityRepository;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
  * One simulated provider of the demo marketplace. It answers after a realistic latency, and misbehaves as its
- * settings say: sometimes no answer at all, sometimes an API error, sometimes a listed offer that cannot be held.
+ * settings say: sometimes no answer at all, sometimes an API error, sometimes a listed offer that cannot be held, a
+ * launch that fails or a node lost mid-run. Its jobs run for real, as local processes ({@link DemoJobRunner}).
  */
 final class DemoProvider implements ComputeProvider {
 
@@ -27,9 +33,14 @@ final class DemoProvider implements ComputeProvider {
     private final Map<String, DemoProviderSettings.DemoOffer> offersById;
     private final Mono<Void> capacitySeeded;
 
-    DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity) {
+    private final DemoJobRunner jobs;
+
+    DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity, java.nio.file.Path jobsDir,
+            java.time.Clock clock) {
         this.settings = settings;
         this.capacity = capacity;
+        this.jobs = new DemoJobRunner(settings.name(), jobsDir, settings.launchFailureProbability(),
+                settings.nodeLossProbability(), settings.nodeLossAfter(), clock);
         this.offersById = settings.offers().stream()
                 .collect(Collectors.toUnmodifiableMap(DemoProviderSettings.DemoOffer::offerId, Function.identity()));
         // The catalog's capacity is written once, on first use; holds already in the database are kept.
@@ -83,6 +94,26 @@ final class DemoProvider implements ComputeProvider {
     @Override
     public Mono<Void> release(String holdId) {
         return capacity.release(holdId);
+    }
+
+    @Override
+    public Mono<LaunchOutcome> launch(LaunchRequest request) {
+        return Mono.delay(latency()).then(jobs.launch(request));
+    }
+
+    @Override
+    public Flux<JobSignal> watch(String jobId) {
+        return jobs.watch(jobId);
+    }
+
+    @Override
+    public Mono<LogPage> logs(String jobId, String cursor, int limit) {
+        return jobs.logs(jobId, cursor, limit);
+    }
+
+    @Override
+    public Mono<Void> terminate(String jobId) {
+        return jobs.terminate(jobId);
     }
 
     private List<Offer> toOffers(Map<String, Integer> freeUnitsByOffer) {

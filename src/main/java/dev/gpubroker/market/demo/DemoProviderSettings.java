@@ -19,6 +19,9 @@ record DemoProviderSettings(
         double hangProbability,
         double errorProbability,
         double holdRefusalProbability,
+        double launchFailureProbability,
+        double nodeLossProbability,
+        Duration nodeLossAfter,
         List<DemoOffer> offers) {
 
     record DemoOffer(String offerId, String gpu, int vramGb, String region, PricePerGpuHour price, int capacity) {
@@ -32,6 +35,8 @@ record DemoProviderSettings(
         require(isProbability(spec.hangProbability()), where + ": hangProbability is in [0, 1]");
         require(isProbability(spec.errorProbability()), where + ": errorProbability is in [0, 1]");
         require(isProbability(spec.holdRefusalProbability()), where + ": holdRefusalProbability is in [0, 1]");
+        require(isProbability(spec.launchFailureProbability()), where + ": launchFailureProbability is in [0, 1]");
+        require(isProbability(spec.nodeLossProbability()), where + ": nodeLossProbability is in [0, 1]");
         require(!spec.latencyMin().isNegative() && spec.latencyMin().compareTo(spec.latencyMax()) <= 0,
                 where + ": 0 <= latencyMin <= latencyMax");
         require(spec.offers() != null && !spec.offers().isEmpty(), where + ": has no offers");
@@ -48,7 +53,8 @@ record DemoProviderSettings(
         }
         return new DemoProviderSettings(spec.name(), spec.displayName() == null ? spec.name() : spec.displayName(),
                 spec.reliability(), spec.latencyMin(), spec.latencyMax(), spec.hangProbability(),
-                spec.errorProbability(), spec.holdRefusalProbability(), List.copyOf(offers));
+                spec.errorProbability(), spec.holdRefusalProbability(), spec.launchFailureProbability(),
+                spec.nodeLossProbability(), spec.nodeLossAfter(), List.copyOf(offers));
     }
 
     private static boolean isProbability(double value) {

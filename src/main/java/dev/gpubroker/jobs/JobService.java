@@ -1,0 +1,152 @@
+package dev.gpubroker.jobs;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.LogPage;
+import dev.gpubroker.market.LaunchRequest;
+import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.policy.PolicyService;
+import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationService;
+import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.store.JobRepository;
+import dev.gpubroker.store.ReservationRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Runs a job on a paid reservation (one job per reservation, one per idempotency key), answers its status and
+ * output, and cancels it. The environment is handed to the provider and never stored or echoed.
+ */
+@Service
+public class JobService {
+
+    private final JobRepository jobs;
+    private final ReservationService reservationService;
+    private final ReservationRepository reservations;
+    private final PolicyService policies;
+    private final ProviderCatalog providers;
+    private final JobSupervisor supervisor;
+    private final TransactionalOperator transaction;
+    private final Clock clock;
+
+    public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
+            PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
+            Clock clock) {
+        this.jobs = jobs;
+        this.reservationService = reservationService;
+        this.reservations = reservations;
+        this.policies = policies;
+        this.providers = providers;
+        this.supervisor = supervisor;
+        this.transaction = transaction;
+        this.clock = clock;
+    }
+
+    public Mono<RunOutcome> run(String agentId, String reservationId, List<String> command, String image,
+            Map<String, String> environment, Integer maxDurationMinutes, String idempotencyKey) {
+        return jobs.findByIdempotencyKey(agentId, idempotencyKey)
+                .map(existing -> replay(existing, reservationId))
+                .switchIfEmpty(Mono.defer(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
+                        ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
+                        : start(agentId, reservationId, command, image, environment, maxDurationMinutes, idempotencyKey))));
+    }
+
+    private RunOutcome replay(Job existing, String reservationId) {
+        if (!existing.reservationId().equals(reservationId)) {
+            return refused("idempotency_key_reused", "this idempotencyKey already started job " + existing.jobId()
+                    + " on reservation " + existing.reservationId(), "idempotencyKey", "use a new idempotencyKey");
+        }
+        return new RunOutcome.Started(existing, true);
+    }
+
+    private Mono<RunOutcome> start(String agentId, String reservationId, List<String> command, String image,
+            Map<String, String> environment, Integer maxDurationMinutes, String idempotencyKey) {
+        return reservationService.findForAgent(agentId, reservationId)
+                .flatMap(reservation -> {
+                    if (reservation.state() != ReservationState.PAID) {
+                        return jobs.findByReservation(reservationId)
+                                .map(other -> refused("job_exists", "reservation " + reservationId + " already runs job "
+                                        + other.jobId(), "reservationId", "call job_status with " + other.jobId()))
+                                .defaultIfEmpty(refused("not_paid", "reservation " + reservationId + " is "
+                                        + reservation.state().wireName() + "; only a paid reservation can run a job",
+                                        "reservationId", reservation.state() == ReservationState.HELD
+                                                ? "call pay first" : "call quote, reserve and pay again"));
+                    }
+                    int paidMinutes = reservation.durationMinutes();
+                    if (maxDurationMinutes != null && maxDurationMinutes > paidMinutes) {
+                        return Mono.just(refused("over_paid_duration", "maxDurationMinutes " + maxDurationMinutes
+                                + " is longer than the " + paidMinutes + " minutes paid for", "maxDurationMinutes",
+                                "ask for at most " + paidMinutes + " minutes"));
+                    }
+                    Duration maxDuration = Duration.ofMinutes(maxDurationMinutes == null ? paidMinutes : maxDurationMinutes);
+                    Job job = new Job("job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
+                            idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
+                            JobState.LAUNCHING, null, null, null, 0, dev.gpubroker.money.Usdc.ZERO,
+                            dev.gpubroker.money.Usdc.ZERO, null, clock.instant());
+                    Mono<Boolean> claimed = reservations.transition(reservationId, ReservationState.PAID,
+                                    ReservationState.RUNNING, "job " + job.jobId(), clock.instant())
+                            .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(),
+                                    "launching", "asking " + job.provider() + " to start it")).thenReturn(true)
+                                    : Mono.just(false));
+                    return transaction.transactional(claimed)
+                            .flatMap(started -> {
+                                if (!started) {
+                                    return jobs.findByIdempotencyKey(agentId, idempotencyKey)
+                                            .map(existing -> replay(existing, reservationId))
+                                            .defaultIfEmpty(refused("job_exists", "reservation " + reservationId
+                                                    + " already runs a job", "reservationId", "call account"));
+                                }
+                                supervisor.supervise(job, reservation, new LaunchRequest(job.jobId(), reservation.holdId(),
+                                        reservation.offerId(), reservation.gpuCount(), command, image, environment, maxDuration));
+                                return Mono.just((RunOutcome) new RunOutcome.Started(job, false));
+                            })
+                            .onErrorResume(DataIntegrityViolationException.class, raced -> jobs
+                                    .findByIdempotencyKey(agentId, idempotencyKey)
+                                    .map(existing -> replay(existing, reservationId))
+                                    .switchIfEmpty(Mono.error(raced)));
+                })
+                .switchIfEmpty(Mono.fromSupplier(() -> refused("reservation_not_found", "no reservation " + reservationId
+                        + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
+    }
+
+    /** The agent's own job, or empty (another agent's job looks like no job). */
+    public Mono<Job> find(String agentId, String jobId) {
+        return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId));
+    }
+
+    public Flux<Job.Event> events(String jobId) {
+        return jobs.events(jobId);
+    }
+
+    public Mono<LogPage> logs(Job job, String cursor, int limit) {
+        ComputeProvider provider = providers.find(job.provider()).orElse(null);
+        return provider == null ? Mono.just(new LogPage(List.of(), null)) : provider.logs(job.jobId(), cursor, limit);
+    }
+
+    /** Stops a running job; the supervisor then bills what was used and refunds the rest. */
+    public Mono<Job> cancel(Job job) {
+        if (job.state().isFinal()) {
+            return Mono.just(job);
+        }
+        ComputeProvider provider = providers.find(job.provider()).orElse(null);
+        return (provider == null ? Mono.<Void>empty() : provider.terminate(job.jobId()))
+                .then(jobs.addEvent(job.jobId(), clock.instant(), "cancel_requested", "the agent asked to stop it"))
+                .then(jobs.findById(job.jobId()));
+    }
+
+    private static RunOutcome refused(String code, String message, String field, String nextStep) {
+        return new RunOutcome.Refused(code, message, field, nextStep);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.gpubroker.mcp.tools;
+
+import org.springframework.stereotype.Component;
+
+import dev.gpubroker.identity.Agent;
+import dev.gpubroker.jobs.JobService;
+import dev.gpubroker.mcp.ToolArguments;
+import dev.gpubroker.mcp.ToolError;
+import dev.gpubroker.mcp.ToolHandler;
+import dev.gpubroker.mcp.ToolResult;
+import reactor.core.publisher.Mono;
+
+/** {@code job_status}: where a job stands, what it used and cost, and why anything changed. */
+@Component
+class JobStatusTool implements ToolHandler {
+
+    private final JobService jobs;
+
+    JobStatusTool(JobService jobs) {
+        this.jobs = jobs;
+    }
+
+    @Override
+    public String name() {
+        return "job_status";
+    }
+
+    @Override
+    public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
+        String jobId = arguments.string("jobId");
+        return jobs.find(caller.agentId(), jobId)
+                .flatMap(job -> jobs.events(jobId).collectList().map(events -> ToolResult.success(JobViews.status(job, events))))
+                .defaultIfEmpty(ToolResult.failure(new ToolError("job_not_found", "no job " + jobId + " exists for this agent",
+                        "jobId", "use a jobId from run")));
+    }
+}

@@ -1,0 +1,32 @@
+package dev.gpubroker.mcp.tools;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.gpubroker.scheduler.Job;
+
+/** How a job looks to an agent, the same in job_status and cancel. */
+final class JobViews {
+
+    private JobViews() {
+    }
+
+    static Map<String, Object> status(Job job, List<Job.Event> events) {
+        Map<String, Object> output = new LinkedHashMap<>();
+        output.put("jobId", job.jobId());
+        output.put("status", job.state().wireName());
+        output.put("provider", job.provider());
+        output.put("reservationId", job.reservationId());
+        output.put("gpuSeconds", job.gpuSeconds());
+        output.put("cost", job.cost().toDecimalString());
+        output.put("refund", job.refund().toDecimalString());
+        output.put("settlementTx", job.settlementTx());
+        output.put("exitCode", job.exitCode());
+        output.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());
+        output.put("endedAt", job.endedAt() == null ? null : job.endedAt().toString());
+        output.put("events", events.stream().map(event -> Map.of("at", event.at().toString(), "kind", event.kind(),
+                "detail", event.detail())).toList());
+        return output;
+    }
+}

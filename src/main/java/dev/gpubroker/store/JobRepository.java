@@ -1,0 +1,107 @@
+package dev.gpubroker.store;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.scheduler.JobState;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.json.JsonMapper;
+
+@Repository
+public class JobRepository {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final DatabaseClient db;
+
+    public JobRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<Void> insert(Job job) {
+        var spec = db.sql("""
+                        INSERT INTO jobs (job_id, reservation_id, agent_id, idempotency_key, provider, command, image,
+                            max_duration_seconds, state, created_at, updated_at)
+                        VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at)""")
+                .bind("id", job.jobId()).bind("r", job.reservationId()).bind("a", job.agentId())
+                .bind("key", job.idempotencyKey()).bind("provider", job.provider())
+                .bind("command", JSON.writeValueAsString(job.command())).bind("max", job.maxDurationSeconds())
+                .bind("state", job.state().name()).bind("at", job.createdAt().atOffset(ZoneOffset.UTC));
+        return Binds.nullable(spec, "image", job.image(), String.class).fetch().rowsUpdated().then();
+    }
+
+    public Mono<Job> findById(String jobId) {
+        return db.sql("SELECT * FROM jobs WHERE job_id = :id").bind("id", jobId).map(JobRepository::toJob).one();
+    }
+
+    public Mono<Job> findByIdempotencyKey(String agentId, String key) {
+        return db.sql("SELECT * FROM jobs WHERE agent_id = :a AND idempotency_key = :k").bind("a", agentId).bind("k", key)
+                .map(JobRepository::toJob).one();
+    }
+
+    public Mono<Job> findByReservation(String reservationId) {
+        return db.sql("SELECT * FROM jobs WHERE reservation_id = :r").bind("r", reservationId).map(JobRepository::toJob).one();
+    }
+
+    public Flux<Job> findOpen(int limit) {
+        return db.sql("SELECT * FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') ORDER BY created_at LIMIT :limit")
+                .bind("limit", limit).map(JobRepository::toJob).all();
+    }
+
+    public Mono<Boolean> markRunning(String jobId, Instant startedAt) {
+        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id AND state = 'LAUNCHING'")
+                .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** Ends a job once, from LAUNCHING or RUNNING, with what it used and cost. */
+    public Mono<Boolean> end(String jobId, JobState state, Instant endedAt, Integer exitCode, long gpuSeconds, Usdc cost,
+            Usdc refund) {
+        var spec = db.sql("UPDATE jobs SET state = :state, ended_at = :e, exit_code = :code, gpu_seconds = :gs, "
+                        + "cost_micros = :cost, refund_micros = :refund, updated_at = :e "
+                        + "WHERE job_id = :id AND state IN ('LAUNCHING', 'RUNNING')")
+                .bind("state", state.name()).bind("e", endedAt.atOffset(ZoneOffset.UTC)).bind("gs", gpuSeconds)
+                .bind("cost", cost.micros()).bind("refund", refund.micros()).bind("id", jobId);
+        return Binds.nullable(spec, "code", exitCode, Integer.class).fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    public Mono<Void> setSettlementTx(String jobId, String txHash) {
+        return db.sql("UPDATE jobs SET settlement_tx = :tx WHERE job_id = :id").bind("tx", txHash).bind("id", jobId)
+                .fetch().rowsUpdated().then();
+    }
+
+    public Mono<Void> addEvent(String jobId, Instant at, String kind, String detail) {
+        return db.sql("INSERT INTO job_events (job_id, recorded_at, kind, detail) VALUES (:id, :at, :kind, :detail)")
+                .bind("id", jobId).bind("at", at.atOffset(ZoneOffset.UTC)).bind("kind", kind)
+                .bind("detail", detail.length() > 400 ? detail.substring(0, 400) : detail)
+                .fetch().rowsUpdated().then();
+    }
+
+    public Flux<Job.Event> events(String jobId) {
+        return db.sql("SELECT * FROM job_events WHERE job_id = :id ORDER BY event_id").bind("id", jobId)
+                .map(row -> new Job.Event(Columns.instant(row, "recorded_at"), row.get("kind", String.class),
+                        row.get("detail", String.class)))
+                .all();
+    }
+
+    private static Job toJob(Readable row) {
+        Number exit = row.get("exit_code", Number.class);
+        return new Job(row.get("job_id", String.class), row.get("reservation_id", String.class),
+                row.get("agent_id", String.class), row.get("idempotency_key", String.class), row.get("provider", String.class),
+                JSON.readValue(row.get("command", String.class), new TypeReference<List<String>>() { }),
+                row.get("image", String.class), Columns.longValue(row, "max_duration_seconds"),
+                JobState.valueOf(row.get("state", String.class)), Columns.instant(row, "started_at"),
+                Columns.instant(row, "ended_at"), exit == null ? null : exit.intValue(), Columns.longValue(row, "gpu_seconds"),
+                Usdc.ofMicros(Columns.longValue(row, "cost_micros")), Usdc.ofMicros(Columns.longValue(row, "refund_micros")),
+                row.get("settlement_tx", String.class), Columns.instant(row, "created_at"));
+    }
+}

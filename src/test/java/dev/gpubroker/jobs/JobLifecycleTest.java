@@ -1,0 +1,176 @@
+package dev.gpubroker.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
+
+import io.modelcontextprotocol.client.McpSyncClient;
+
+import dev.gpubroker.identity.NewAgent;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.support.BrokerIntegrationTest;
+
+/**
+ * quote → reserve → pay → run → settled, with real processes on the demo providers and amounts checked on the real
+ * chain. demo-steady's H100 costs 36.00 an hour: 0.01 USDC per GPU-second, so metering shows in the amounts.
+ */
+@TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/jobs.yml")
+class JobLifecycleTest extends BrokerIntegrationTest {
+
+    @Autowired
+    PaymentChain paymentChain;
+
+    @Test
+    void aJobRunsIsMeteredAndSettledAndTheRefundIsExactToTheAtomicUnit() throws Exception {
+        NewAgent agent = newAgent("runner");
+        String wallet = agent.agent().walletAddress();
+        String seller = paymentChain.context().payeeAddress();
+        String escrow = paymentChain.context().escrowAddress();
+        paymentChain.mintTestUsdc(wallet, Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", "runner-1");
+        BigInteger walletBefore = balance(wallet);
+        BigInteger sellerBefore = balance(seller);
+        BigInteger escrowBefore = balance(escrow);
+        BigInteger totalBefore = walletBefore.add(sellerBefore).add(escrowBefore);
+
+        Map<String, Object> started = output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-key-1", "env", Map.of("SECRET_TOKEN", "do-not-echo"),
+                "command", List.of("sh", "-c", "echo hello from $CUDA_VISIBLE_DEVICES; sleep 2; echo done"))));
+        assertThat(started).containsEntry("status", "launching").containsKey("jobId");
+        String jobId = (String) started.get("jobId");
+        Map<String, Object> replay = output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-key-1", "command", List.of("sh", "-c", "echo again"))));
+        assertThat(replay).containsEntry("jobId", jobId).containsEntry("replayed", true);
+
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "completed").containsEntry("exitCode", 0);
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(gpuSeconds).isBetween(2L, 6L);
+        Usdc cost = Usdc.ofMicros(gpuSeconds * 10_000);
+        assertThat(status).containsEntry("cost", cost.toDecimalString())
+                .containsEntry("refund", Usdc.parse("36.00").minus(cost).toDecimalString());
+        assertThat(status.toString()).doesNotContain("do-not-echo");
+        assertThat(balance(wallet)).isEqualTo(walletBefore.add(BigInteger.valueOf(36_000_000 - cost.micros())));
+        assertThat(balance(seller)).isEqualTo(sellerBefore.add(BigInteger.valueOf(cost.micros())));
+        assertThat(balance(escrow)).isEqualTo(escrowBefore.subtract(BigInteger.valueOf(36_000_000)));
+        assertThat(balance(wallet).add(balance(seller)).add(balance(escrow))).isEqualTo(totalBefore);
+        Map<String, Object> logs = output(call(client, "job_logs", Map.of("jobId", jobId)));
+        assertThat(logs.get("lines").toString()).contains("hello from 0").contains("done");
+        assertThat(logs.get("nextCursor")).isNull();
+        assertThat(output(call(client, "account", Map.of()))).containsEntry("escrowed", "0.00");
+    }
+
+    @Test
+    void aLaunchFailureIsNeverBilledAndTheDepositComesBackInFull() throws Exception {
+        NewAgent agent = newAgent("unlucky");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "L40S", "demo-flaky-launch", "unlucky-1");
+
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-unlucky-1", "command", List.of("true")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00").containsEntry("refund", "1.00");
+        assertThat(status.get("events").toString()).contains("launch_failed").contains("not billed");
+        assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(5_000_000));
+    }
+
+    @Test
+    void aNodeLostMidRunIsTheProvidersFaultAndRefundedInFull() throws Exception {
+        NewAgent agent = newAgent("stranded");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "stranded-1");
+
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-stranded-1", "command", List.of("sleep", "30")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00");
+        assertThat(status.get("events").toString()).contains("node_lost");
+        assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(5_000_000));
+    }
+
+    @Test
+    void cancellingMidRunBillsOnlyWhatWasUsed() throws Exception {
+        NewAgent agent = newAgent("impatient");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", "impatient-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-impatient-1", "command", List.of("sleep", "60")))).get("jobId");
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"running".equals(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        Thread.sleep(1_000);
+
+        output(call(client, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-key-1")));
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "cancelled");
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(gpuSeconds).isBetween(1L, 10L);
+        assertThat(balance(agent.agent().walletAddress()))
+                .isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
+    }
+
+    @Test
+    void aJobRunsOnlyOnAPaidReservationOfItsOwnAgent() throws Exception {
+        NewAgent agent = newAgent("hasty");
+        McpSyncClient client = client(agent.apiKey());
+        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 60,
+                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
+        String held = (String) output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey", "hasty-key-1")))
+                .get("reservationId");
+        McpSyncClient intruder = client(newAgent("intruder").apiKey());
+
+        assertThat(error(call(client, "run", Map.of("reservationId", held, "idempotencyKey", "run-hasty-1",
+                "command", List.of("true"))))).containsEntry("code", "not_paid");
+        assertThat(error(call(intruder, "run", Map.of("reservationId", held, "idempotencyKey", "run-intruder-1",
+                "command", List.of("true"))))).containsEntry("code", "reservation_not_found");
+        assertThat(error(call(intruder, "job_status", Map.of("jobId", "job_unknown")))).containsEntry("code", "job_not_found");
+        assertThat(count("jobs")).isZero();
+    }
+
+    private String paidReservation(McpSyncClient client, String gpu, String provider, String key) {
+        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", gpu, "durationMinutes", 60,
+                "providers", List.of(provider)))).getFirst().get("quoteId");
+        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
+                "idempotencyKey", key + "-reserve"))).get("reservationId");
+        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
+                .containsEntry("status", "confirmed");
+        return reservationId;
+    }
+
+    private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
+            String reservation = (String) status.get("reservationId");
+            boolean closed = count("reservations", "reservation_id = :r AND state IN ('SETTLED', 'REFUNDED')",
+                    Map.of("r", reservation)) == 1;
+            if (closed && status.get("settlementTx") != null) {
+                return status;
+            }
+            assertThat(System.nanoTime()).as("job " + jobId + " settled in time: " + status).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private BigInteger balance(String address) {
+        return paymentChain.context().usdc().balanceOf(address).block(Duration.ofSeconds(10));
+    }
+}
