@@ -121,6 +121,15 @@ public class JobService {
                         + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
     }
 
+    /** For the operator: any agent's job. */
+    public Mono<Job> find(String jobId) {
+        return jobs.findById(jobId);
+    }
+
+    public Flux<Job> list(String agentId, JobState state, int limit, int offset) {
+        return jobs.list(agentId, state, limit, offset);
+    }
+
     /** The agent's own job, or empty (another agent's job looks like no job). */
     public Mono<Job> find(String agentId, String jobId) {
         return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId));

@@ -52,6 +52,25 @@ public class JobRepository {
         return db.sql("SELECT * FROM jobs WHERE reservation_id = :r").bind("r", reservationId).map(JobRepository::toJob).one();
     }
 
+    public Flux<Job> list(String agentId, JobState state, int limit, int offset) {
+        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE 1 = 1");
+        if (agentId != null) {
+            sql.append(" AND agent_id = :agent");
+        }
+        if (state != null) {
+            sql.append(" AND state = :state");
+        }
+        var spec = db.sql(sql.append(" ORDER BY created_at DESC LIMIT :limit OFFSET :offset").toString())
+                .bind("limit", limit).bind("offset", offset);
+        if (agentId != null) {
+            spec = spec.bind("agent", agentId);
+        }
+        if (state != null) {
+            spec = spec.bind("state", state.name());
+        }
+        return spec.map(JobRepository::toJob).all();
+    }
+
     public Flux<Job> findOpen(int limit) {
         return db.sql("SELECT * FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') ORDER BY created_at LIMIT :limit")
                 .bind("limit", limit).map(JobRepository::toJob).all();

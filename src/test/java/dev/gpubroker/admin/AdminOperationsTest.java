@@ -125,7 +125,8 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                 new String[] {"GET", "/admin/v1/audit"}, new String[] {"GET", "/admin/v1/reservations"},
                 new String[] {"GET", "/admin/v1/reservations/res_x"}, new String[] {"POST", "/admin/v1/reservations/res_x/cancel"},
                 new String[] {"GET", "/admin/v1/kill-switch"}, new String[] {"PUT", "/admin/v1/kill-switch"},
-                new String[] {"GET", "/admin/v1/reconciliation"});
+                new String[] {"GET", "/admin/v1/reconciliation"}, new String[] {"GET", "/admin/v1/jobs"},
+                new String[] {"GET", "/admin/v1/jobs/job_x"}, new String[] {"POST", "/admin/v1/jobs/job_x/cancel"});
         for (String[] endpoint : endpoints) {
             for (String token : new String[] {null, "gpa_wrong", agent.apiKey()}) {
                 var response = admin().send(endpoint[0], endpoint[1], "{}", token);

@@ -142,8 +142,57 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(error(call(intruder, "run", Map.of("reservationId", held, "idempotencyKey", "run-intruder-1",
                 "command", List.of("true"))))).containsEntry("code", "reservation_not_found");
         assertThat(error(call(intruder, "job_status", Map.of("jobId", "job_unknown")))).containsEntry("code", "job_not_found");
-        assertThat(count("jobs")).isZero();
+        assertThat(count("jobs", "reservation_id = :r", Map.of("r", held))).isZero();
     }
+
+    @Test
+    void anotherAgentsJobLooksExactlyLikeNoJobToEveryJobTool() throws Exception {
+        NewAgent owner = newAgent("job-owner");
+        paymentChain.mintTestUsdc(owner.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient ownerClient = client(owner.apiKey());
+        String reservationId = paidReservation(ownerClient, "H100", "demo-steady", "job-owner-1");
+        String jobId = (String) output(call(ownerClient, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-owned-1", "command", List.of("sleep", "2")))).get("jobId");
+        McpSyncClient intruder = client(newAgent("job-intruder").apiKey());
+
+        for (String tool : List.of("job_status", "job_logs")) {
+            Map<String, Object> theirs = error(call(intruder, tool, Map.of("jobId", jobId)));
+            Map<String, Object> nobodys = error(call(intruder, tool, Map.of("jobId", "job_none")));
+            assertThat(theirs.get("code")).isEqualTo(nobodys.get("code")).isEqualTo("job_not_found");
+        }
+        assertThat(error(call(intruder, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-intruder-1"))))
+                .containsEntry("code", "job_not_found");
+        assertThat(error(call(intruder, "run", Map.of("reservationId", reservationId, "idempotencyKey", "run-intruder-2",
+                "command", List.of("true"))))).containsEntry("code", "reservation_not_found");
+        assertThat(awaitSettled(ownerClient, jobId)).containsEntry("status", "completed");
+    }
+
+    @Test
+    void anOperatorSeesAndCancelsARunningJobAndTheAgentPaysOnlyWhatWasUsed() throws Exception {
+        NewAgent agent = newAgent("overseen");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", "overseen-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-overseen-1", "command", List.of("sleep", "60")))).get("jobId");
+        dev.gpubroker.support.AdminClient admin = new dev.gpubroker.support.AdminClient(baseUri(), java.nio.file.Path.of(dataDir));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!admin.get("/admin/v1/jobs/" + jobId).body().contains("\"status\":\"running\"")) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(admin.get("/admin/v1/jobs?agentId=" + agent.agent().agentId()).body()).contains(jobId);
+
+        assertThat(admin.post("/admin/v1/jobs/" + jobId + "/cancel", null).statusCode()).isEqualTo(200);
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "cancelled");
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
+    }
+
+    @org.springframework.beans.factory.annotation.Value("${gpubroker.data-dir}")
+    String dataDir;
 
     private String paidReservation(McpSyncClient client, String gpu, String provider, String key) {
         String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", gpu, "durationMinutes", 60,

@@ -1,0 +1,70 @@
+package dev.gpubroker.admin;
+
+import java.util.List;
+import java.util.Locale;
+
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import dev.gpubroker.jobs.JobService;
+import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.scheduler.JobState;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Every agent's jobs, for the operator. Cancel stops a job: what it used is settled to the seller and the rest
+ * refunded to the agent, exactly as when the agent cancels.
+ */
+@RestController
+class AdminJobsController {
+
+    record JobView(String jobId, String agentId, String reservationId, String provider, String status, List<String> command,
+            long gpuSeconds, String cost, String refund, String settlementTx, Integer exitCode, String createdAt,
+            String startedAt, String endedAt, List<Job.Event> events) {
+
+        static JobView of(Job job, List<Job.Event> events) {
+            return new JobView(job.jobId(), job.agentId(), job.reservationId(), job.provider(), job.state().wireName(),
+                    job.command(), job.gpuSeconds(), job.cost().toDecimalString(), job.refund().toDecimalString(),
+                    job.settlementTx(), job.exitCode(), job.createdAt().toString(),
+                    job.startedAt() == null ? null : job.startedAt().toString(),
+                    job.endedAt() == null ? null : job.endedAt().toString(), events);
+        }
+    }
+
+    private final JobService jobs;
+
+    AdminJobsController(JobService jobs) {
+        this.jobs = jobs;
+    }
+
+    @GetMapping(AdminAuthenticationFilter.PREFIX + "/jobs")
+    Flux<JobView> list(@RequestParam(required = false) String agentId, @RequestParam(required = false) String status,
+            @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
+        Paging.check(limit, offset);
+        JobState state;
+        try {
+            state = status == null ? null : JobState.valueOf(status.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new AdminProblems.InvalidField("status", "status is launching, running, completed, failed or cancelled");
+        }
+        return jobs.list(agentId, state, limit, offset).map(job -> JobView.of(job, List.of()));
+    }
+
+    @GetMapping(AdminAuthenticationFilter.PREFIX + "/jobs/{jobId}")
+    Mono<JobView> get(@PathVariable String jobId) {
+        return existing(jobId).flatMap(job -> jobs.events(jobId).collectList().map(events -> JobView.of(job, events)));
+    }
+
+    @PostMapping(AdminAuthenticationFilter.PREFIX + "/jobs/{jobId}/cancel")
+    Mono<JobView> cancel(@PathVariable String jobId) {
+        return existing(jobId).flatMap(jobs::cancel).then(get(jobId));
+    }
+
+    private Mono<Job> existing(String jobId) {
+        return jobs.find(jobId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no job " + jobId)));
+    }
+}
