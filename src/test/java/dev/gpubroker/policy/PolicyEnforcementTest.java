@@ -122,6 +122,12 @@ class PolicyEnforcementTest extends BrokerIntegrationTest {
         assertThat(admin().post("/admin/v1/agents/" + agent.agent().agentId() + "/unfreeze", null).statusCode()).isEqualTo(200);
         assertThat(output(call(client, "pay", Map.of("reservationId", heldBefore, "idempotencyKey", "suspect-pay-2"))))
                 .containsEntry("status", "confirmed");
+
+        // Frozen again, it cannot run a job on what it already paid for.
+        admin().post("/admin/v1/agents/" + agent.agent().agentId() + "/freeze", null);
+        assertThat(error(call(client, "run", Map.of("reservationId", heldBefore, "idempotencyKey", "suspect-run-1",
+                "command", List.of("true"))))).containsEntry("code", "agent_frozen");
+        assertThat(count("jobs", "reservation_id = :r", Map.of("r", heldBefore))).isZero();
     }
 
     @Test
