@@ -59,6 +59,25 @@ public class JobSupervisor {
         this.providerTimeout = properties.market().providerTimeout();
     }
 
+    private final java.util.Set<String> following = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Whether this server follows the job now (after a restart, nobody does until recovery resumes it). */
+    boolean isFollowing(String jobId) {
+        return following.contains(jobId);
+    }
+
+    /** Follows a job launched before (after a restart). */
+    void resume(Job job, Reservation reservation) {
+        ComputeProvider provider = providers.find(job.provider()).orElse(null);
+        if (!following.add(job.jobId())) {
+            return;
+        }
+        Mono<Void> followed = provider == null
+                ? providerFault(job, reservation, "provider " + job.provider() + " is no longer configured")
+                : event(job, "resumed", "followed again after a restart").then(follow(job, reservation, provider));
+        followed.doFinally(signal -> following.remove(job.jobId())).subscribe();
+    }
+
     /** Launches and follows the job in the background; the caller does not wait. */
     void supervise(Job job, Reservation reservation, LaunchRequest request) {
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
@@ -66,6 +85,7 @@ public class JobSupervisor {
             providerFault(job, reservation, "provider " + job.provider() + " is no longer configured").subscribe();
             return;
         }
+        following.add(job.jobId());
         Mono.defer(() -> provider.launch(request)).timeout(providerTimeout.multipliedBy(4))
                 .flatMap(outcome -> switch (outcome) {
                     case LaunchOutcome.LaunchFailed failed -> event(job, "launch_failed", failed.reason())
@@ -78,6 +98,7 @@ public class JobSupervisor {
                     return provider.terminate(job.jobId()).onErrorResume(ignored -> Mono.empty())
                             .then(providerFault(job, reservation, "the provider did not answer: " + error.getMessage()));
                 })
+                .doFinally(signal -> following.remove(job.jobId()))
                 .subscribe();
     }
 

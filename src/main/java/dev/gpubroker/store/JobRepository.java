@@ -71,6 +71,13 @@ public class JobRepository {
         return spec.map(JobRepository::toJob).all();
     }
 
+    /** Jobs that ended but whose escrow was never settled or refunded (a crash fell between the two). */
+    public Flux<Job> findEndedUnsettled(int limit) {
+        return db.sql("SELECT * FROM jobs WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED') AND settlement_tx IS NULL "
+                        + "ORDER BY updated_at LIMIT :limit")
+                .bind("limit", limit).map(JobRepository::toJob).all();
+    }
+
     public Flux<Job> findOpen(int limit) {
         return db.sql("SELECT * FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') ORDER BY created_at LIMIT :limit")
                 .bind("limit", limit).map(JobRepository::toJob).all();

@@ -108,6 +108,12 @@ public final class BrokerJar implements AutoCloseable {
         throw new IllegalStateException("the server did not open port " + port + " within " + timeout + ":\n" + log());
     }
 
+    /** SIGKILL: the server gets no chance to clean up, as in a crash. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(20, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();

@@ -102,6 +102,8 @@ final class DemoJobRunner {
             } catch (IOException e) {
                 return new LaunchOutcome.LaunchFailed("the command could not be started: " + e.getMessage());
             }
+            // Written so that a restarted broker can stop a job its previous life left running.
+            Files.writeString(workDir.resolve("pid"), Long.toString(job.process.pid()));
             jobs.put(request.jobId(), job);
             job.signals.tryEmitNext(new JobSignal.Running(clock.instant()));
             supervise(request, job);
@@ -137,10 +139,24 @@ final class DemoJobRunner {
 
     Flux<JobSignal> watch(String jobId) {
         RunningJob job = jobs.get(jobId);
-        return job == null
-                ? Flux.just(new JobSignal.Lost(clock.instant(), "provider " + provider + " has no job " + jobId
-                        + " (its host restarted)"))
-                : job.signals.asFlux();
+        if (job != null) {
+            return job.signals.asFlux();
+        }
+        // Unknown here: the broker restarted and lost the process table. A process left running is stopped, and the
+        // job counts as lost, which is never billed.
+        return Mono.fromCallable(() -> {
+            Path pidFile = jobsDir.resolve(jobId).resolve("pid");
+            if (Files.isRegularFile(pidFile)) {
+                long pid = Long.parseLong(Files.readString(pidFile).strip());
+                ProcessHandle.of(pid).filter(ProcessHandle::isAlive).ifPresent(orphan -> {
+                    log.warn("Demo provider {}: stopping job {} (pid {}) left running before a restart", provider, jobId, pid);
+                    orphan.descendants().forEach(ProcessHandle::destroyForcibly);
+                    orphan.destroyForcibly();
+                });
+            }
+            return (JobSignal) new JobSignal.Lost(clock.instant(), "provider " + provider + " lost job " + jobId
+                    + " when its host restarted");
+        }).subscribeOn(Schedulers.boundedElastic()).flux();
     }
 
     Mono<Void> terminate(String jobId) {

@@ -1,0 +1,117 @@
+package dev.gpubroker.jobs;
+
+import java.time.Duration;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+import dev.gpubroker.payments.RefundService;
+import dev.gpubroker.payments.SettlementService;
+import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.store.ChainTransactionRepository;
+import dev.gpubroker.store.JobRepository;
+import dev.gpubroker.store.ReservationRepository;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * After a restart (or a crash between two steps), resolves every job from the database: an open job nobody follows
+ * is followed again (a provider that lost it reports it lost: never billed, refunded in full); an ended job whose
+ * escrow was not yet settled is settled or refunded. Settlement and refund are each submitted at most once per
+ * reservation, so nothing is paid twice.
+ */
+@Component
+public class JobRecovery implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(JobRecovery.class);
+    private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
+    private static final int BATCH_SIZE_MAX = 100;
+    private static final Duration JUST_CREATED = Duration.ofSeconds(10);
+
+    private final JobRepository jobs;
+    private final ReservationRepository reservations;
+    private final JobSupervisor supervisor;
+    private final SettlementService settlements;
+    private final RefundService refunds;
+    private final ChainTransactionRepository transactions;
+    private volatile Disposable loop;
+    private final java.time.Clock clock;
+
+    public JobRecovery(JobRepository jobs, ReservationRepository reservations, JobSupervisor supervisor,
+            SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
+            java.time.Clock clock) {
+        this.clock = clock;
+        this.jobs = jobs;
+        this.reservations = reservations;
+        this.supervisor = supervisor;
+        this.settlements = settlements;
+        this.refunds = refunds;
+        this.transactions = transactions;
+    }
+
+    public Mono<Void> sweep() {
+        return jobs.findOpen(BATCH_SIZE_MAX)
+                // A job just created is being launched by the call that created it: leave it to that call.
+                .filter(job -> job.createdAt().isBefore(clock.instant().minus(JUST_CREATED)))
+                .filter(job -> !supervisor.isFollowing(job.jobId()))
+                .concatMap(job -> reservations.findById(job.reservationId())
+                        .doOnNext(reservation -> {
+                            log.warn("Job {} was {} with nobody following it (restart): following it again",
+                                    job.jobId(), job.state().wireName());
+                            supervisor.resume(job, reservation);
+                        }))
+                .thenMany(Flux.defer(() -> jobs.findEndedUnsettled(BATCH_SIZE_MAX)))
+                .concatMap(this::closeEscrow)
+                .then();
+    }
+
+    private Mono<Void> closeEscrow(Job job) {
+        return reservations.findById(job.reservationId())
+                .filter(reservation -> reservation.state() == ReservationState.RUNNING)
+                .flatMap(reservation -> {
+                    boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
+                    String purpose = providerFault ? "refund" : "settle";
+                    return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
+                            .switchIfEmpty(transactions.findByReference(reservation.reservationId())
+                                    .filter(sent -> sent.purpose().equals(purpose)).next())
+                            .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()))
+                            .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
+                                    job.jobId(), purpose));
+                })
+                .onErrorResume(error -> {
+                    log.warn("Closing the escrow of job {} failed, retrying: {}", job.jobId(), error.toString());
+                    return Mono.empty();
+                });
+    }
+
+    @Override
+    public void start() {
+        loop = Flux.interval(Duration.ZERO, SWEEP_INTERVAL, Schedulers.parallel())
+                .onBackpressureDrop()
+                .concatMap(tick -> sweep().onErrorResume(error -> {
+                    log.warn("Job recovery pass failed: {}", error.toString());
+                    return Mono.empty();
+                }), 1)
+                .subscribe();
+    }
+
+    @Override
+    public void stop() {
+        Disposable running = loop;
+        if (running != null) {
+            running.dispose();
+        }
+        loop = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return loop != null && !loop.isDisposed();
+    }
+}
