@@ -31,3 +31,7 @@ CREATE TABLE job_events (
     detail       VARCHAR(400) NOT NULL
 );
 CREATE INDEX job_events_by_job ON job_events (job_id, event_id);
+
+-- Dead-man switch: a job that asked for heartbeats is stopped when its agent has been silent for longer.
+ALTER TABLE jobs ADD COLUMN heartbeat_seconds INT;
+ALTER TABLE jobs ADD COLUMN last_heartbeat_at TIMESTAMP WITH TIME ZONE;

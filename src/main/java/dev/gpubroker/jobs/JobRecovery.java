@@ -23,7 +23,8 @@ import reactor.core.scheduler.Schedulers;
 /**
  * After a restart (or a crash between two steps), resolves every job from the database: an open job nobody follows
  * is followed again (a provider that lost it reports it lost: never billed, refunded in full); an ended job whose
- * escrow was not yet settled is settled or refunded. Settlement and refund are each submitted at most once per
+ * escrow was not yet settled is settled or refunded; a job whose agent stopped sending heartbeats is stopped
+ * (the dead-man switch). Settlement and refund are each submitted at most once per
  * reservation, so nothing is paid twice.
  */
 @Component
@@ -42,11 +43,13 @@ public class JobRecovery implements SmartLifecycle {
     private final ChainTransactionRepository transactions;
     private volatile Disposable loop;
     private final java.time.Clock clock;
+    private final JobService jobService;
 
     public JobRecovery(JobRepository jobs, ReservationRepository reservations, JobSupervisor supervisor,
             SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
-            java.time.Clock clock) {
+            java.time.Clock clock, JobService jobService) {
         this.clock = clock;
+        this.jobService = jobService;
         this.jobs = jobs;
         this.reservations = reservations;
         this.supervisor = supervisor;
@@ -68,7 +71,7 @@ public class JobRecovery implements SmartLifecycle {
                         }))
                 .thenMany(Flux.defer(() -> jobs.findEndedUnsettled(BATCH_SIZE_MAX)))
                 .concatMap(this::closeEscrow)
-                .then();
+                .then(Mono.defer(jobService::stopSilentJobs));
     }
 
     private Mono<Void> closeEscrow(Job job) {

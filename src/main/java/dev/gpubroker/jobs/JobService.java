@@ -55,12 +55,13 @@ public class JobService {
     }
 
     public Mono<RunOutcome> run(String agentId, String reservationId, List<String> command, String image,
-            Map<String, String> environment, Integer maxDurationMinutes, String idempotencyKey) {
+            Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey) {
         return jobs.findByIdempotencyKey(agentId, idempotencyKey)
                 .map(existing -> replay(existing, reservationId))
                 .switchIfEmpty(Mono.defer(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
                         ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
-                        : start(agentId, reservationId, command, image, environment, maxDurationMinutes, idempotencyKey))));
+                        : start(agentId, reservationId, command, image, environment, maxDurationMinutes, heartbeatSeconds,
+                                idempotencyKey))));
     }
 
     private RunOutcome replay(Job existing, String reservationId) {
@@ -72,7 +73,7 @@ public class JobService {
     }
 
     private Mono<RunOutcome> start(String agentId, String reservationId, List<String> command, String image,
-            Map<String, String> environment, Integer maxDurationMinutes, String idempotencyKey) {
+            Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey) {
         return reservationService.findForAgent(agentId, reservationId)
                 .flatMap(reservation -> {
                     if (reservation.state() != ReservationState.PAID) {
@@ -94,7 +95,7 @@ public class JobService {
                     Job job = new Job("job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
                             idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
                             JobState.LAUNCHING, null, null, null, 0, dev.gpubroker.money.Usdc.ZERO,
-                            dev.gpubroker.money.Usdc.ZERO, null, clock.instant());
+                            dev.gpubroker.money.Usdc.ZERO, null, clock.instant(), heartbeatSeconds, null);
                     Mono<Boolean> claimed = reservations.transition(reservationId, ReservationState.PAID,
                                     ReservationState.RUNNING, "job " + job.jobId(), clock.instant())
                             .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(),
@@ -130,9 +131,19 @@ public class JobService {
         return jobs.list(agentId, state, limit, offset);
     }
 
-    /** The agent's own job, or empty (another agent's job looks like no job). */
+    /** The agent's own job, or empty (another agent's job looks like no job). Counts as the agent's heartbeat. */
     public Mono<Job> find(String agentId, String jobId) {
-        return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId));
+        return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId))
+                .flatMap(job -> jobs.heartbeat(jobId, clock.instant()).thenReturn(job));
+    }
+
+    /** The dead-man switch: stops the jobs whose agents stopped sending heartbeats. */
+    public Mono<Void> stopSilentJobs() {
+        return jobs.findSilent(clock.instant(), 100)
+                .concatMap(job -> jobs.addEvent(job.jobId(), clock.instant(), "dead_man_switch", "no heartbeat from the agent "
+                                + "for more than " + job.heartbeatSeconds() + " s (job_status, job_logs or cancel): stopping it")
+                        .then(cancel(job)))
+                .then();
     }
 
     public Flux<Job.Event> events(String jobId) {

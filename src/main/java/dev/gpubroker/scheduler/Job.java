@@ -24,7 +24,9 @@ public record Job(
         Usdc cost,
         Usdc refund,
         String settlementTx,
-        Instant createdAt) {
+        Instant createdAt,
+        Integer heartbeatSeconds,
+        Instant lastHeartbeatAt) {
 
     public Job {
         Objects.requireNonNull(jobId, "jobId");

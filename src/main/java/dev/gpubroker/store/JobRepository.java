@@ -30,12 +30,13 @@ public class JobRepository {
     public Mono<Void> insert(Job job) {
         var spec = db.sql("""
                         INSERT INTO jobs (job_id, reservation_id, agent_id, idempotency_key, provider, command, image,
-                            max_duration_seconds, state, created_at, updated_at)
-                        VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at)""")
+                            max_duration_seconds, state, created_at, updated_at, heartbeat_seconds, last_heartbeat_at)
+                        VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at, :heartbeat, :at)""")
                 .bind("id", job.jobId()).bind("r", job.reservationId()).bind("a", job.agentId())
                 .bind("key", job.idempotencyKey()).bind("provider", job.provider())
                 .bind("command", JSON.writeValueAsString(job.command())).bind("max", job.maxDurationSeconds())
                 .bind("state", job.state().name()).bind("at", job.createdAt().atOffset(ZoneOffset.UTC));
+        spec = Binds.nullable(spec, "heartbeat", job.heartbeatSeconds(), Integer.class);
         return Binds.nullable(spec, "image", job.image(), String.class).fetch().rowsUpdated().then();
     }
 
@@ -76,6 +77,19 @@ public class JobRepository {
         return db.sql("SELECT * FROM jobs WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED') AND settlement_tx IS NULL "
                         + "ORDER BY updated_at LIMIT :limit")
                 .bind("limit", limit).map(JobRepository::toJob).all();
+    }
+
+    public Mono<Void> heartbeat(String jobId, Instant at) {
+        return db.sql("UPDATE jobs SET last_heartbeat_at = :at WHERE job_id = :id AND heartbeat_seconds IS NOT NULL")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", jobId).fetch().rowsUpdated().then();
+    }
+
+    /** Running jobs whose agent has been silent for longer than the heartbeat interval it asked for. */
+    public Flux<Job> findSilent(Instant now, int limit) {
+        return db.sql("SELECT * FROM jobs WHERE state = 'RUNNING' AND heartbeat_seconds IS NOT NULL ORDER BY last_heartbeat_at "
+                        + "LIMIT :limit")
+                .bind("limit", limit).map(JobRepository::toJob).all()
+                .filter(job -> job.lastHeartbeatAt().plusSeconds(job.heartbeatSeconds()).isBefore(now));
     }
 
     public Flux<Job> findOpen(int limit) {
@@ -128,6 +142,7 @@ public class JobRepository {
                 JobState.valueOf(row.get("state", String.class)), Columns.instant(row, "started_at"),
                 Columns.instant(row, "ended_at"), exit == null ? null : exit.intValue(), Columns.longValue(row, "gpu_seconds"),
                 Usdc.ofMicros(Columns.longValue(row, "cost_micros")), Usdc.ofMicros(Columns.longValue(row, "refund_micros")),
-                row.get("settlement_tx", String.class), Columns.instant(row, "created_at"));
+                row.get("settlement_tx", String.class), Columns.instant(row, "created_at"),
+                row.get("heartbeat_seconds", Integer.class), Columns.instant(row, "last_heartbeat_at"));
     }
 }

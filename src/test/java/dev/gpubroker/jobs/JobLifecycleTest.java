@@ -191,6 +191,52 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
     }
 
+    @Test
+    void aJobWhoseAgentStopsSendingHeartbeatsIsStoppedAndBilledOnlyForWhatItUsed() throws Exception {
+        NewAgent agent = newAgent("forgetful");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", "forgetful-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-forgetful-1", "heartbeatSeconds", 2, "command", List.of("sleep", "120")))).get("jobId");
+
+        // The agent goes silent: no job_status, job_logs or cancel. Watch the database instead.
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (count("jobs", "job_id = :j AND state = 'CANCELLED'", Map.of("j", jobId)) == 0) {
+            assertThat(System.nanoTime()).as("the dead-man switch stops the job").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status.get("events").toString()).contains("dead_man_switch");
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(gpuSeconds).isBetween(2L, 10L);
+        assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
+    }
+
+    @Test
+    void aJobIsStoppedAtItsMaximumDurationAndNeverBilledMoreThanEscrowed() throws Exception {
+        NewAgent agent = newAgent("overrunning");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 1,
+                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
+        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
+                "idempotencyKey", "overrun-reserve"))).get("reservationId");
+        output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", "overrun-pay-1")));
+        assertThat(error(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey", "run-overrun-0",
+                "maxDurationMinutes", 2, "command", List.of("sleep", "300"))))).containsEntry("code", "over_paid_duration");
+
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-overrun-1", "command", List.of("sleep", "300")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.60").containsEntry("refund", "0.00");
+        assertThat(status.get("events").toString()).contains("maximum duration");
+        assertThat(((Number) status.get("gpuSeconds")).longValue()).isBetween(59L, 65L);
+        assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(4_400_000));
+    }
+
     @org.springframework.beans.factory.annotation.Value("${gpubroker.data-dir}")
     String dataDir;
 
@@ -205,7 +251,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
     }
 
     private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (true) {
             Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
             String reservation = (String) status.get("reservationId");

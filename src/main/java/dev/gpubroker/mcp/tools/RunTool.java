@@ -38,7 +38,8 @@ class RunTool implements ToolHandler {
         arguments.optionalObject("env").ifPresent(env -> env.forEach((name, value) -> environment.put(name, (String) value)));
         return jobs.run(caller.agentId(), arguments.string("reservationId"), command,
                         arguments.optionalString("image").orElse(null), environment,
-                        arguments.optionalInteger("maxDurationMinutes").orElse(null), arguments.string("idempotencyKey"))
+                        arguments.optionalInteger("maxDurationMinutes").orElse(null),
+                        arguments.optionalInteger("heartbeatSeconds").orElse(null), arguments.string("idempotencyKey"))
                 .map(outcome -> switch (outcome) {
                     case RunOutcome.Started started -> {
                         Map<String, Object> output = new LinkedHashMap<>();
