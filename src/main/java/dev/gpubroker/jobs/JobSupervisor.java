@@ -45,10 +45,12 @@ public class JobSupervisor {
     private final RefundService refunds;
     private final Clock clock;
     private final Duration providerTimeout;
+    private final JobUpdates updates;
 
-    public JobSupervisor(ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
+    public JobSupervisor(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
             QuoteRepository quotes, SettlementService settlements, RefundService refunds, Clock clock,
             BrokerProperties properties) {
+        this.updates = updates;
         this.providers = providers;
         this.jobs = jobs;
         this.reservations = reservations;
@@ -159,6 +161,7 @@ public class JobSupervisor {
     }
 
     private Mono<Void> event(Job job, String kind, String detail) {
-        return jobs.addEvent(job.jobId(), clock.instant(), kind, detail);
+        return jobs.addEvent(job.jobId(), clock.instant(), kind, detail)
+                .doOnSuccess(ignored -> updates.publish(job.jobId()));
     }
 }

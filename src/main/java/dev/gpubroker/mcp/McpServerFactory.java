@@ -15,6 +15,9 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 
+import dev.gpubroker.mcp.tools.JobResources;
+import reactor.core.publisher.Mono;
+
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,7 +38,11 @@ public class McpServerFactory {
     private final JsonMapper json;
     private final String version;
 
-    public McpServerFactory(ToolRegistry tools, JsonMapper json, ObjectProvider<BuildProperties> build) {
+    private final JobResources jobResources;
+
+    public McpServerFactory(ToolRegistry tools, JsonMapper json, ObjectProvider<BuildProperties> build,
+            JobResources jobResources) {
+        this.jobResources = jobResources;
         this.tools = tools;
         this.json = json;
         this.jsonMapper = new JacksonMcpJsonMapper(json);
@@ -56,7 +63,7 @@ public class McpServerFactory {
     }
 
     private McpAsyncServer configure(McpServer.AsyncSpecification<?> specification, CallerResolver callers) {
-        return specification
+        McpAsyncServer server = specification
                 .serverInfo("gpu-broker", version)
                 .instructions(INSTRUCTIONS)
                 .capabilities(capabilities())
@@ -66,10 +73,17 @@ public class McpServerFactory {
                 .validateToolInputs(false)
                 .requestTimeout(Duration.ofSeconds(60))
                 .tools(tools.specifications(callers))
+                .resourceTemplates(jobResources.specifications(callers))
                 .build();
+        // Subscribed clients hear of every job change; the server knows which session subscribed to what.
+        jobResources.changedUris()
+                .concatMap(uri -> server.notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification(uri))
+                        .onErrorResume(error -> Mono.empty()))
+                .subscribe();
+        return server;
     }
 
     private static McpSchema.ServerCapabilities capabilities() {
-        return McpSchema.ServerCapabilities.builder().tools(false).logging().build();
+        return McpSchema.ServerCapabilities.builder().tools(false).resources(true, false).logging().build();
     }
 }

@@ -1,0 +1,81 @@
+package dev.gpubroker.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+
+import dev.gpubroker.identity.NewAgent;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.support.BrokerIntegrationTest;
+
+/** A job as a subscribable MCP resource: the client is told of every change without polling. */
+@TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/jobs.yml")
+class JobResourcesTest extends BrokerIntegrationTest {
+
+    @Autowired
+    PaymentChain paymentChain;
+
+    @Test
+    void aSubscribedClientIsToldOfEachChangeOfItsJob() throws Exception {
+        NewAgent agent = newAgent("subscriber");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        List<String> updates = new CopyOnWriteArrayList<>();
+        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(baseUri().toString())
+                        .endpoint("/mcp")
+                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + agent.apiKey()))
+                        .build())
+                .requestTimeout(Duration.ofSeconds(30))
+                .resourcesUpdateConsumer(contents -> contents.forEach(content ->
+                        updates.add(((McpSchema.TextResourceContents) content).text())))
+                .build();
+        client.initialize();
+        try {
+            assertThat(client.listResourceTemplates().resourceTemplates()).extracting(McpSchema.ResourceTemplate::uriTemplate)
+                    .contains("gpubroker://jobs/{jobId}", "gpubroker://jobs/{jobId}/logs");
+            String quoteId = (String) quotes(client.callTool(new McpSchema.CallToolRequest("quote", Map.of("gpu", "H100",
+                    "durationMinutes", 60, "providers", List.of("demo-steady"))))).getFirst().get("quoteId");
+            String reservationId = (String) output(client.callTool(new McpSchema.CallToolRequest("reserve",
+                    Map.of("quoteId", quoteId, "idempotencyKey", "sub-reserve-1")))).get("reservationId");
+            output(client.callTool(new McpSchema.CallToolRequest("pay", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "sub-pay-1"))));
+            String jobId = (String) output(client.callTool(new McpSchema.CallToolRequest("run", Map.of("reservationId",
+                    reservationId, "idempotencyKey", "sub-run-1", "command", List.of("sh", "-c", "sleep 1; echo finished")))))
+                    .get("jobId");
+            client.subscribeResource(new McpSchema.SubscribeRequest("gpubroker://jobs/" + jobId));
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (updates.stream().noneMatch(update -> update.contains("\"status\":\"completed\"")
+                    && update.contains("settlement_submitted"))) {
+                assertThat(System.nanoTime()).as("updates so far: " + updates).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            String status = ((McpSchema.TextResourceContents) client.readResource(
+                    new McpSchema.ReadResourceRequest("gpubroker://jobs/" + jobId)).contents().getFirst()).text();
+            assertThat(status).contains(jobId).contains("\"gpuSeconds\"");
+            String logs = ((McpSchema.TextResourceContents) client.readResource(
+                    new McpSchema.ReadResourceRequest("gpubroker://jobs/" + jobId + "/logs")).contents().getFirst()).text();
+            assertThat(logs).contains("finished");
+
+            McpSyncClient intruder = client(newAgent("peeker").apiKey());
+            assertThatThrownBy(() -> intruder.readResource(new McpSchema.ReadResourceRequest("gpubroker://jobs/" + jobId)))
+                    .hasMessageContaining("not found");
+        } finally {
+            client.closeGracefully();
+        }
+    }
+}
