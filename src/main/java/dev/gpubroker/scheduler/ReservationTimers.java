@@ -22,7 +22,8 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * The reservation timers, driven from the database so they survive a restart: holds that expire unpaid (or
- * unapproved) are expired and their capacity and budget released; overdue approvals expire; capacity of closed reservations that is still held (a crash came between the
+ * unapproved) are expired and their capacity and budget released; overdue approvals expire; the capacity of
+ * settled and refunded reservations goes back to the provider; capacity of closed reservations that is still held (a crash came between the
  * two steps) is released; claims abandoned in {@code PENDING_HOLD} are cleaned up. Each sweep handles a bounded
  * batch, and one failing reservation never stops the others.
  */

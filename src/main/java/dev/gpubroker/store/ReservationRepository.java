@@ -132,7 +132,8 @@ public class ReservationRepository {
     }
 
     public Flux<Reservation> findClosedWithCapacityHeld(int limit) {
-        return db.sql("SELECT * FROM reservations WHERE state IN ('EXPIRED', 'CANCELLED') AND capacity_released = FALSE "
+        return db.sql("SELECT * FROM reservations WHERE state IN ('EXPIRED', 'CANCELLED', 'SETTLED', 'REFUNDED') "
+                        + "AND capacity_released = FALSE "
                         + "ORDER BY updated_at LIMIT :limit")
                 .bind("limit", limit)
                 .map(ReservationRepository::toReservation)

@@ -68,6 +68,12 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(logs.get("lines").toString()).contains("hello from 0").contains("done");
         assertThat(logs.get("nextCursor")).isNull();
         assertThat(output(call(client, "account", Map.of()))).containsEntry("escrowed", "0.00");
+        // The GPUs go back to the provider once the reservation is settled.
+        long capacityDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (count("demo_holds", "hold_id = :h AND released = FALSE", Map.of("h", reservationId)) > 0) {
+            assertThat(System.nanoTime()).as("capacity released after settlement").isLessThan(capacityDeadline);
+            Thread.sleep(100);
+        }
     }
 
     @Test
