@@ -1,10 +1,10 @@
 package dev.gpubroker.jobs;
 
+import dev.gpubroker.lifecycle.PeriodicSweep;
 import java.time.Duration;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.payments.RefundService;
@@ -15,10 +15,8 @@ import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.store.ChainTransactionRepository;
 import dev.gpubroker.store.JobRepository;
 import dev.gpubroker.store.ReservationRepository;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * After a restart (or a crash between two steps), resolves every job from the database: an open job nobody follows
@@ -28,7 +26,7 @@ import reactor.core.scheduler.Schedulers;
  * reservation, so nothing is paid twice.
  */
 @Component
-public class JobRecovery implements SmartLifecycle {
+public class JobRecovery extends PeriodicSweep {
 
     private static final Logger log = LoggerFactory.getLogger(JobRecovery.class);
     private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
@@ -41,13 +39,13 @@ public class JobRecovery implements SmartLifecycle {
     private final SettlementService settlements;
     private final RefundService refunds;
     private final ChainTransactionRepository transactions;
-    private volatile Disposable loop;
     private final java.time.Clock clock;
     private final JobService jobService;
 
     public JobRecovery(JobRepository jobs, ReservationRepository reservations, JobSupervisor supervisor,
             SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
             java.time.Clock clock, JobService jobService) {
+        super("Job recovery", SWEEP_INTERVAL);
         this.clock = clock;
         this.jobService = jobService;
         this.jobs = jobs;
@@ -58,6 +56,7 @@ public class JobRecovery implements SmartLifecycle {
         this.transactions = transactions;
     }
 
+    @Override
     public Mono<Void> sweep() {
         return jobs.findOpen(BATCH_SIZE_MAX)
                 // A job just created is being launched by the call that created it: leave it to that call.
@@ -91,30 +90,5 @@ public class JobRecovery implements SmartLifecycle {
                     log.warn("Closing the escrow of job {} failed, retrying: {}", job.jobId(), error.toString());
                     return Mono.empty();
                 });
-    }
-
-    @Override
-    public void start() {
-        loop = Flux.interval(Duration.ZERO, SWEEP_INTERVAL, Schedulers.parallel())
-                .onBackpressureDrop()
-                .concatMap(tick -> sweep().onErrorResume(error -> {
-                    log.warn("Job recovery pass failed: {}", error.toString());
-                    return Mono.empty();
-                }), 1)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = loop;
-        if (running != null) {
-            running.dispose();
-        }
-        loop = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop != null && !loop.isDisposed();
     }
 }

@@ -1,12 +1,12 @@
 package dev.gpubroker.scheduler;
 
+import dev.gpubroker.lifecycle.PeriodicSweep;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
@@ -15,10 +15,8 @@ import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.store.QuoteRepository;
 import dev.gpubroker.store.ReservationRepository;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The reservation timers, driven from the database so they survive a restart: holds that expire unpaid (or
@@ -28,7 +26,7 @@ import reactor.core.scheduler.Schedulers;
  * batch, and one failing reservation never stops the others.
  */
 @Component
-public class ReservationTimers implements SmartLifecycle {
+public class ReservationTimers extends PeriodicSweep {
 
     private static final Logger log = LoggerFactory.getLogger(ReservationTimers.class);
     private static final int BATCH_SIZE_MAX = 100;
@@ -39,16 +37,15 @@ public class ReservationTimers implements SmartLifecycle {
     private final ReservationService reservationService;
     private final ProviderCatalog providers;
     private final Clock clock;
-    private final Duration sweepInterval;
     private final Duration abandonedAfter;
     private final Duration providerTimeout;
-    private volatile Disposable loop;
     private final ApprovalService approvals;
     private final PolicyService policies;
 
     public ReservationTimers(ReservationRepository reservations, QuoteRepository quotes,
             ReservationService reservationService, ProviderCatalog providers, Clock clock, BrokerProperties properties,
             ApprovalService approvals, PolicyService policies) {
+        super("Reservation timers", properties.reservations().expirySweepInterval());
         this.approvals = approvals;
         this.policies = policies;
         this.reservations = reservations;
@@ -56,12 +53,11 @@ public class ReservationTimers implements SmartLifecycle {
         this.reservationService = reservationService;
         this.providers = providers;
         this.clock = clock;
-        this.sweepInterval = properties.reservations().expirySweepInterval();
         this.abandonedAfter = properties.reservations().abandonedHoldAfter();
         this.providerTimeout = properties.market().providerTimeout();
     }
 
-    /** One pass over every timer; public so tests and recovery can run it on demand. */
+    @Override
     public Mono<Void> sweep() {
         return expireUnpaidHolds()
                 .then(Mono.defer(approvals::expireOverdue))
@@ -119,31 +115,5 @@ public class ReservationTimers implements SmartLifecycle {
         log.warn("Timer step for reservation {} failed, will retry on the next sweep: {}", reservation.reservationId(),
                 error.toString());
         return Mono.empty();
-    }
-
-    @Override
-    public void start() {
-        loop = Flux.interval(Duration.ZERO, sweepInterval, Schedulers.parallel())
-                .onBackpressureDrop()
-                .concatMap(tick -> sweep().onErrorResume(error -> {
-                    log.error("Reservation timer sweep failed; retrying in {}", sweepInterval, error);
-                    return Mono.empty();
-                }), 1)
-                .subscribe();
-        log.info("Reservation timers running every {}", sweepInterval);
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = loop;
-        if (running != null) {
-            running.dispose();
-        }
-        loop = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop != null && !loop.isDisposed();
     }
 }

@@ -1,5 +1,6 @@
 package dev.gpubroker.payments.relayer;
 
+import dev.gpubroker.lifecycle.PeriodicSweep;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
@@ -11,7 +12,6 @@ import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -20,10 +20,8 @@ import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
 import dev.gpubroker.store.ChainTransactionRepository;
-import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Follows every open relayer transaction until it is final, from the database, so a restart picks up where it
@@ -32,7 +30,7 @@ import reactor.core.scheduler.Schedulers;
  * with fees raised, never resent as a new transaction; whichever of the two is mined wins.
  */
 @Component
-public class TransactionTracker implements SmartLifecycle {
+public class TransactionTracker extends PeriodicSweep {
 
     private static final Logger log = LoggerFactory.getLogger(TransactionTracker.class);
     private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
@@ -47,10 +45,10 @@ public class TransactionTracker implements SmartLifecycle {
     private final Clock clock;
     private final Duration receiptTimeout;
     private final int feeBumpPercent;
-    private volatile Disposable loop;
 
     public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
             List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties) {
+        super("Transaction tracking", POLL_INTERVAL);
         this.chain = paymentChain.context();
         this.transactions = transactions;
         this.relayer = relayer;
@@ -61,7 +59,7 @@ public class TransactionTracker implements SmartLifecycle {
         this.feeBumpPercent = Math.max(10, properties.chain().feeBumpPercent());
     }
 
-    /** One pass over the open transactions; public so that tests and benchmarks can drive it. */
+    @Override
     public Mono<Void> sweep() {
         return chain.client().blockNumber().flatMap(head -> transactions.findOpen(BATCH_SIZE_MAX)
                 .concatMap(transaction -> follow(transaction, head)
@@ -151,30 +149,4 @@ public class TransactionTracker implements SmartLifecycle {
                     .then();
         });
     }
-
-    @Override
-    public void start() {
-        loop = Flux.interval(POLL_INTERVAL, Schedulers.parallel())
-                .onBackpressureDrop()
-                .concatMap(tick -> sweep().onErrorResume(error -> {
-                    log.warn("Transaction tracking pass failed: {}", error.toString());
-                    return Mono.empty();
-                }), 1)
-                .subscribe();
-    }
-
-    @Override
-    public void stop() {
-        Disposable running = loop;
-        if (running != null) {
-            running.dispose();
-        }
-        loop = null;
-    }
-
-    @Override
-    public boolean isRunning() {
-        return loop != null && !loop.isDisposed();
-    }
-
 }
