@@ -122,6 +122,10 @@ public class JobService {
                         + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
     }
 
+    public Mono<Job> findByReservation(String reservationId) {
+        return jobs.findByReservation(reservationId);
+    }
+
     /** For the operator: any agent's job. */
     public Mono<Job> find(String jobId) {
         return jobs.findById(jobId);

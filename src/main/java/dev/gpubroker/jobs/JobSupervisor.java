@@ -117,7 +117,11 @@ public class JobSupervisor {
                     case JobSignal.Lost lost -> event(job, "node_lost", lost.reason())
                             .then(providerFault(job, reservation, lost.reason()));
                 })
-                .then();
+                // A provider that stops reporting without saying how the job ended has lost it: never billed.
+                .then(Mono.defer(() -> jobs.findById(job.jobId())
+                        .filter(current -> !current.state().isFinal())
+                        .flatMap(current -> event(job, "node_lost", "the provider stopped reporting on the job")
+                                .then(providerFault(job, reservation, "the provider stopped reporting on the job")))));
     }
 
     /** The job's own end: bill the GPU-seconds used, refund the rest. */

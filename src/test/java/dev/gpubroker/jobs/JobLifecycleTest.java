@@ -243,6 +243,33 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(4_400_000));
     }
 
+    @Test
+    void cancellingAReservationReleasesAnUnpaidOneAndRefundsAPaidOneInFull() throws Exception {
+        NewAgent agent = newAgent("undecided");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 60,
+                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
+        String unpaid = (String) output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey",
+                "undecided-1"))).get("reservationId");
+        String paid = paidReservation(client, "H100", "demo-steady", "undecided-2");
+
+        assertThat(output(call(client, "cancel", Map.of("reservationId", unpaid, "idempotencyKey", "cancel-unpaid-1"))))
+                .containsEntry("status", "cancelled");
+        assertThat(output(call(client, "cancel", Map.of("reservationId", paid, "idempotencyKey", "cancel-paid-1"))))
+                .hasEntrySatisfying("settlementTx", tx -> assertThat(tx).asString().startsWith("0x"));
+        assertThat(error(call(client, "cancel", Map.of("idempotencyKey", "cancel-nothing")))).containsEntry("code",
+                "invalid_argument");
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (balance(agent.agent().walletAddress()).compareTo(BigInteger.valueOf(50_000_000)) != 0
+                || count("reservations", "reservation_id = :r AND state = 'REFUNDED'", Map.of("r", paid)) == 0) {
+            assertThat(System.nanoTime()).as("the paid reservation is refunded in full").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(output(call(client, "account", Map.of()))).containsEntry("escrowed", "0.00");
+    }
+
     @org.springframework.beans.factory.annotation.Value("${gpubroker.data-dir}")
     String dataDir;
 

@@ -75,6 +75,15 @@ final class DemoJobRunner {
             ending = how;
             return true;
         }
+
+        /** Signals come from several threads (exit, timers, terminate): one at a time into the sink. */
+        synchronized void signal(JobSignal signal) {
+            signals.tryEmitNext(signal);
+        }
+
+        synchronized void complete() {
+            signals.tryEmitComplete();
+        }
     }
 
     Mono<LaunchOutcome> launch(LaunchRequest request) {
@@ -105,7 +114,7 @@ final class DemoJobRunner {
             // Written so that a restarted broker can stop a job its previous life left running.
             Files.writeString(workDir.resolve("pid"), Long.toString(job.process.pid()));
             jobs.put(request.jobId(), job);
-            job.signals.tryEmitNext(new JobSignal.Running(clock.instant()));
+            job.signal(new JobSignal.Running(clock.instant()));
             supervise(request, job);
             log.info("Demo provider {} started job {} (pid {}, {} GPU(s))", provider, request.jobId(), job.process.pid(),
                     request.gpuCount());
@@ -114,24 +123,26 @@ final class DemoJobRunner {
     }
 
     private void supervise(LaunchRequest request, RunningJob job) {
+        // Whoever ends the job first reports how; the signal goes out before the process is killed, so that the
+        // exit the kill causes can only complete the stream after it.
         Mono.fromFuture(job.process.onExit()).subscribe(exited -> {
             if (job.end("exited")) {
-                job.signals.tryEmitNext(new JobSignal.Exited(clock.instant(), exited.exitValue(), false));
+                job.signal(new JobSignal.Exited(clock.instant(), exited.exitValue(), false));
             }
-            job.signals.tryEmitComplete();
+            job.complete();
         });
         Mono.delay(request.maxDuration()).subscribe(tick -> {
             if (job.end("timed out")) {
+                job.signal(new JobSignal.Exited(clock.instant(), 137, true));
                 kill(job);
-                job.signals.tryEmitNext(new JobSignal.Exited(clock.instant(), 137, true));
             }
         });
         if (ThreadLocalRandom.current().nextDouble() < nodeLossProbability) {
             Mono.delay(nodeLossAfter).subscribe(tick -> {
                 if (job.end("lost")) {
-                    kill(job);
-                    job.signals.tryEmitNext(new JobSignal.Lost(clock.instant(),
+                    job.signal(new JobSignal.Lost(clock.instant(),
                             "the node running the job stopped answering (simulated node loss at " + provider + ")"));
+                    kill(job);
                 }
             });
         }
@@ -163,8 +174,8 @@ final class DemoJobRunner {
         return Mono.fromRunnable(() -> {
             RunningJob job = jobs.get(jobId);
             if (job != null && job.end("terminated")) {
+                job.signal(new JobSignal.Terminated(clock.instant()));
                 kill(job);
-                job.signals.tryEmitNext(new JobSignal.Terminated(clock.instant()));
             }
         }).subscribeOn(Schedulers.boundedElastic()).then();
     }

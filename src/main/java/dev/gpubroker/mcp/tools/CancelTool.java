@@ -1,6 +1,8 @@
 package dev.gpubroker.mcp.tools;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 import org.springframework.stereotype.Component;
 
@@ -10,19 +12,28 @@ import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
+import dev.gpubroker.payments.RefundService;
+import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationService;
 import reactor.core.publisher.Mono;
 
 /**
- * {@code cancel}: stops a job (what was used is settled, the rest refunded). Idempotent: cancelling an ended job
- * answers its final state.
+ * {@code cancel}: stops a job (what was used is settled, the rest refunded) or drops a reservation (unpaid: released;
+ * paid without a job: refunded in full; running: its job stopped). Idempotent: cancelling what has ended answers its
+ * final state.
  */
 @Component
 class CancelTool implements ToolHandler {
 
     private final JobService jobs;
+    private final ReservationService reservations;
+    private final RefundService refunds;
 
-    CancelTool(JobService jobs) {
+    CancelTool(JobService jobs, ReservationService reservations, RefundService refunds) {
         this.jobs = jobs;
+        this.reservations = reservations;
+        this.refunds = refunds;
     }
 
     @Override
@@ -32,16 +43,61 @@ class CancelTool implements ToolHandler {
 
     @Override
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
-        String jobId = arguments.string("jobId");
+        Optional<String> jobId = arguments.optionalString("jobId");
+        Optional<String> reservationId = arguments.optionalString("reservationId");
+        if (jobId.isPresent() == reservationId.isPresent()) {
+            return Mono.just(ToolResult.failure(ToolError.invalidArgument(jobId.isPresent() ? "reservationId" : "jobId",
+                    "give exactly one of jobId and reservationId")));
+        }
+        return jobId.isPresent() ? cancelJob(caller, jobId.get()) : cancelReservation(caller, reservationId.get());
+    }
+
+    private Mono<ToolResult> cancelJob(Agent caller, String jobId) {
         return jobs.find(caller.agentId(), jobId)
                 .flatMap(jobs::cancel)
-                .flatMap(job -> jobs.events(jobId).collectList().map(events -> {
-                    Map<String, Object> output = JobViews.status(job, events);
-                    output.put("nextStep", job.state().isFinal() ? "the job has ended; job_status shows the settlement"
-                            : "the job is stopping; call job_status to see the settlement and refund");
-                    return ToolResult.success(output);
-                }))
+                .flatMap(this::jobResult)
                 .defaultIfEmpty(ToolResult.failure(new ToolError("job_not_found", "no job " + jobId + " exists for this agent",
                         "jobId", "use a jobId from run")));
+    }
+
+    private Mono<ToolResult> jobResult(Job job) {
+        return jobs.events(job.jobId()).collectList().map(events -> {
+            Map<String, Object> output = JobViews.status(job, events);
+            output.put("nextStep", job.state().isFinal() ? "the job has ended; job_status shows the settlement"
+                    : "the job is stopping; call job_status to see the settlement and refund");
+            return ToolResult.success(output);
+        });
+    }
+
+    private Mono<ToolResult> cancelReservation(Agent caller, String reservationId) {
+        return reservations.findForAgent(caller.agentId(), reservationId)
+                .flatMap(reservation -> switch (reservation.state()) {
+                    case HELD, APPROVAL_REQUIRED -> reservations.cancelUnpaid(reservation, "its agent")
+                            .then(reservations.findForAgent(caller.agentId(), reservationId))
+                            .map(now -> reservationResult(now, reservation.amount().toDecimalString(), null,
+                                    "cancelled: nothing was paid; the GPUs and your budget are released"));
+                    case PAID -> refunds.refund(reservation)
+                            .map(sent -> reservationResult(reservation, reservation.amount().toDecimalString(), sent.hash(),
+                                    "the whole deposit is being refunded; call account to see it back in your wallet"))
+                            .defaultIfEmpty(reservationResult(reservation, reservation.amount().toDecimalString(), null,
+                                    "a refund of this reservation is already on its way"));
+                    case RUNNING -> jobs.findByReservation(reservationId)
+                            .flatMap(jobs::cancel)
+                            .flatMap(this::jobResult);
+                    default -> Mono.just(reservationResult(reservation, "0.00", null,
+                            "this reservation is already " + reservation.state().wireName() + "; nothing to cancel"));
+                })
+                .defaultIfEmpty(ToolResult.failure(new ToolError("reservation_not_found", "no reservation " + reservationId
+                        + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
+    }
+
+    private static ToolResult reservationResult(Reservation reservation, String refund, String refundTx, String nextStep) {
+        Map<String, Object> output = new LinkedHashMap<>();
+        output.put("reservationId", reservation.reservationId());
+        output.put("status", reservation.state().wireName());
+        output.put("refund", refund);
+        output.put("settlementTx", refundTx);
+        output.put("nextStep", nextStep);
+        return ToolResult.success(output);
     }
 }
