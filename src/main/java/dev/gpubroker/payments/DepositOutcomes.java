@@ -15,6 +15,7 @@ import dev.gpubroker.ledger.LedgerAccounts;
 import dev.gpubroker.ledger.LedgerEntry;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
@@ -58,11 +59,7 @@ class DepositOutcomes implements TransactionOutcomeListener {
 
     @Override
     public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
-        Log deposited = receipt.getLogs().stream()
-                .filter(entry -> entry.getAddress().equalsIgnoreCase(chain.escrowAddress()))
-                .filter(entry -> !entry.getTopics().isEmpty() && entry.getTopics().getFirst().equals(EscrowContract.DEPOSITED_TOPIC))
-                .findFirst()
-                .orElseThrow(() -> new IllegalStateException("deposit " + sent.hash() + " succeeded without a Deposited event"));
+        Log deposited = EscrowLogs.require(receipt, chain.escrowAddress(), EscrowContract.DEPOSITED_TOPIC, "Deposited");
         return payments.findById(sent.referenceId())
                 .switchIfEmpty(Mono.error(new IllegalStateException("no payment " + sent.referenceId() + " for " + sent.hash())))
                 .flatMap(payment -> transaction.transactional(payments.transition(payment.paymentId(),

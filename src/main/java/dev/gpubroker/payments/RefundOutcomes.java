@@ -14,6 +14,7 @@ import dev.gpubroker.ledger.LedgerAccounts;
 import dev.gpubroker.ledger.LedgerEntry;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
@@ -55,11 +56,7 @@ class RefundOutcomes implements TransactionOutcomeListener {
 
     @Override
     public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
-        Log refunded = receipt.getLogs().stream()
-                .filter(entry -> entry.getAddress().equalsIgnoreCase(chain.escrowAddress()))
-                .filter(entry -> !entry.getTopics().isEmpty() && entry.getTopics().getFirst().equals(EscrowContract.REFUNDED_TOPIC))
-                .findFirst()
-                .orElseThrow(() -> new IllegalStateException("refund " + sent.hash() + " succeeded without a Refunded event"));
+        Log refunded = EscrowLogs.require(receipt, chain.escrowAddress(), EscrowContract.REFUNDED_TOPIC, "Refunded");
         return reservations.findById(sent.referenceId()).flatMap(reservation -> transaction.transactional(
                 reservations.transition(reservation.reservationId(), reservation.state(), ReservationState.REFUNDED,
                                 "refunded in full: " + sent.hash(), clock.instant())

@@ -19,6 +19,7 @@ import dev.gpubroker.ledger.LedgerEntry;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
+import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
@@ -62,11 +63,7 @@ class SettleOutcomes implements TransactionOutcomeListener {
     @Override
     @SuppressWarnings("rawtypes")
     public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
-        Log settled = receipt.getLogs().stream()
-                .filter(entry -> entry.getAddress().equalsIgnoreCase(chain.escrowAddress()))
-                .filter(entry -> !entry.getTopics().isEmpty() && entry.getTopics().getFirst().equals(EscrowContract.SETTLED_TOPIC))
-                .findFirst()
-                .orElseThrow(() -> new IllegalStateException("settlement " + sent.hash() + " succeeded without a Settled event"));
+        Log settled = EscrowLogs.require(receipt, chain.escrowAddress(), EscrowContract.SETTLED_TOPIC, "Settled");
         List<org.web3j.abi.datatypes.Type> values = FunctionReturnDecoder.decode(settled.getData(),
                 EscrowContract.SETTLED.getNonIndexedParameters());
         Usdc paid = Usdc.ofMicros(((BigInteger) values.get(0).getValue()).longValueExact());
