@@ -80,8 +80,7 @@ public class JobRecovery extends PeriodicSweep {
                     boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
                     String purpose = providerFault ? "refund" : "settle";
                     return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
-                            .switchIfEmpty(transactions.findByReference(reservation.reservationId())
-                                    .filter(sent -> sent.purpose().equals(purpose)).next())
+                            .switchIfEmpty(transactions.findLive(reservation.reservationId(), purpose))
                             .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()))
                             .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
                                     job.jobId(), purpose));

@@ -41,10 +41,8 @@ public class RefundService {
             return Mono.error(new IllegalStateException("only a paid or running reservation is refunded, not a "
                     + reservation.state().wireName() + " one"));
         }
-        return transactions.findByReference(reservation.reservationId())
-                .filter(sent -> sent.purpose().equals(REFUND_PURPOSE) && sent.status() != ChainTransaction.Status.REJECTED
-                        && sent.status() != ChainTransaction.Status.REVERTED)
-                .hasElements()
+        return transactions.findLive(reservation.reservationId(), REFUND_PURPOSE)
+                .hasElement()
                 .flatMap(inFlight -> inFlight ? Mono.<ChainTransaction>empty()
                         : relayer.submit(REFUND_PURPOSE, reservation.reservationId(), chain.escrowAddress(),
                                         EscrowContract.refund(EscrowContract.reservationKey(reservation.reservationId())))

@@ -39,10 +39,7 @@ public class SettlementService {
             return Mono.error(new IllegalStateException("settling " + used + " of reservation " + reservation.reservationId()
                     + " would take more than the " + reservation.amount() + " escrowed"));
         }
-        return transactions.findByReference(reservation.reservationId())
-                .filter(sent -> sent.purpose().equals(SETTLE_PURPOSE) && sent.status() != ChainTransaction.Status.REJECTED
-                        && sent.status() != ChainTransaction.Status.REVERTED)
-                .next()
+        return transactions.findLive(reservation.reservationId(), SETTLE_PURPOSE)
                 .switchIfEmpty(Mono.defer(() -> relayer.submit(SETTLE_PURPOSE, reservation.reservationId(),
                                 chain.escrowAddress(), EscrowContract.settle(EscrowContract.reservationKey(reservation.reservationId()),
                                         java.math.BigInteger.valueOf(used.micros())))

@@ -106,6 +106,17 @@ public class ChainTransactionRepository {
                 .map(ChainTransactionRepository::toTransaction).all();
     }
 
+    /**
+     * The transaction of this purpose for this reference that is on its way or done (signed, broadcast, confirmed or
+     * replaced), if any: what makes a settlement or a refund happen at most once per reservation.
+     */
+    public Mono<ChainTransaction> findLive(String referenceId, String purpose) {
+        return findByReference(referenceId)
+                .filter(sent -> sent.purpose().equals(purpose) && sent.status() != ChainTransaction.Status.REJECTED
+                        && sent.status() != ChainTransaction.Status.REVERTED)
+                .next();
+    }
+
     public Mono<ChainTransaction> findByHash(String hash) {
         return db.sql("SELECT * FROM chain_transactions WHERE tx_hash = :hash")
                 .bind("hash", hash)
