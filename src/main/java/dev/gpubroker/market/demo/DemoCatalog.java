@@ -19,7 +19,8 @@ public record DemoCatalog(List<ProviderSpec> providers) {
      * One fictional provider. {@code hangProbability}: a quote request gets no answer at all;
      * {@code errorProbability}: the provider's API answers with an error; {@code holdRefusalProbability}: a listed
      * offer cannot be held (the market's "listed but not launchable" problem); {@code launchFailureProbability}: a launch
- * fails; {@code nodeLossProbability}: the node is lost {@code nodeLossAfter} into the run.
+ * fails; {@code nodeLossProbability}: the node is lost {@code nodeLossAfter} into the run; {@code launchDelay}: how
+     * long a node takes to come up before the job starts.
      */
     public record ProviderSpec(
             String name,
@@ -33,6 +34,7 @@ public record DemoCatalog(List<ProviderSpec> providers) {
             @DefaultValue("0") double launchFailureProbability,
             @DefaultValue("0") double nodeLossProbability,
             @DefaultValue("30s") Duration nodeLossAfter,
+            @DefaultValue("0s") Duration launchDelay,
             List<OfferSpec> offers) {
     }
 

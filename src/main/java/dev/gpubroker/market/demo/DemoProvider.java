@@ -17,6 +17,7 @@ import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.Offer;
 import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.ProviderUnavailableException;
+import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -24,7 +25,7 @@ import reactor.core.publisher.Mono;
 /**
  * One simulated provider of the demo marketplace. It answers after a realistic latency, and misbehaves as its
  * settings say: sometimes no answer at all, sometimes an API error, sometimes a listed offer that cannot be held, a
- * launch that fails or a node lost mid-run. Its jobs run for real, as local processes ({@link DemoJobRunner}).
+ * launch that fails or a node lost mid-run. Its jobs run for real, as local processes ({@link ProcessJobRunner}).
  */
 final class DemoProvider implements ComputeProvider {
 
@@ -33,14 +34,14 @@ final class DemoProvider implements ComputeProvider {
     private final Map<String, DemoProviderSettings.DemoOffer> offersById;
     private final Mono<Void> capacitySeeded;
 
-    private final DemoJobRunner jobs;
+    private final ProcessJobRunner jobs;
 
     DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity, java.nio.file.Path jobsDir,
             java.time.Clock clock) {
         this.settings = settings;
         this.capacity = capacity;
-        this.jobs = new DemoJobRunner(settings.name(), jobsDir, settings.launchFailureProbability(),
-                settings.nodeLossProbability(), settings.nodeLossAfter(), clock);
+        this.jobs = new ProcessJobRunner(settings.name(), jobsDir, new ProcessJobRunner.Faults(
+                settings.launchFailureProbability(), settings.nodeLossProbability(), settings.nodeLossAfter()), clock);
         this.offersById = settings.offers().stream()
                 .collect(Collectors.toUnmodifiableMap(DemoProviderSettings.DemoOffer::offerId, Function.identity()));
         // The catalog's capacity is written once, on first use; holds already in the database are kept.
@@ -98,7 +99,17 @@ final class DemoProvider implements ComputeProvider {
 
     @Override
     public Mono<LaunchOutcome> launch(LaunchRequest request) {
-        return Mono.delay(latency()).then(jobs.launch(request));
+        // A demo node runs the command itself (a container image is not pulled); the GPUs it "assigns" are the first
+        // gpuCount devices, named the way a real provider names them to the job.
+        String devices = java.util.stream.IntStream.range(0, request.gpuCount()).mapToObj(Integer::toString)
+                .collect(Collectors.joining(","));
+        Map<String, String> environment = new java.util.HashMap<>(request.environment());
+        environment.put("CUDA_VISIBLE_DEVICES", devices);
+        environment.put("NVIDIA_VISIBLE_DEVICES", devices);
+        environment.put("GPUBROKER_JOB_ID", request.jobId());
+        return Mono.delay(latency().plus(settings.launchDelay()))
+                .then(jobs.launch(request.jobId(), new ProcessJobRunner.ProcessSpec(request.command(), environment),
+                        request.maxDuration()));
     }
 
     @Override

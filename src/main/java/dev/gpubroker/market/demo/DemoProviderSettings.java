@@ -22,6 +22,7 @@ record DemoProviderSettings(
         double launchFailureProbability,
         double nodeLossProbability,
         Duration nodeLossAfter,
+        Duration launchDelay,
         List<DemoOffer> offers) {
 
     record DemoOffer(String offerId, String gpu, int vramGb, String region, PricePerGpuHour price, int capacity) {
@@ -39,6 +40,8 @@ record DemoProviderSettings(
         require(isProbability(spec.nodeLossProbability()), where + ": nodeLossProbability is in [0, 1]");
         require(!spec.latencyMin().isNegative() && spec.latencyMin().compareTo(spec.latencyMax()) <= 0,
                 where + ": 0 <= latencyMin <= latencyMax");
+        require(!spec.launchDelay().isNegative() && spec.launchDelay().compareTo(Duration.ofMinutes(10)) <= 0,
+                where + ": launchDelay is between 0 and 10 minutes");
         require(spec.offers() != null && !spec.offers().isEmpty(), where + ": has no offers");
         List<DemoOffer> offers = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -54,7 +57,7 @@ record DemoProviderSettings(
         return new DemoProviderSettings(spec.name(), spec.displayName() == null ? spec.name() : spec.displayName(),
                 spec.reliability(), spec.latencyMin(), spec.latencyMax(), spec.hangProbability(),
                 spec.errorProbability(), spec.holdRefusalProbability(), spec.launchFailureProbability(),
-                spec.nodeLossProbability(), spec.nodeLossAfter(), List.copyOf(offers));
+                spec.nodeLossProbability(), spec.nodeLossAfter(), spec.launchDelay(), List.copyOf(offers));
     }
 
     private static boolean isProbability(double value) {
