@@ -22,7 +22,17 @@ public record BrokerProperties(
         @DefaultValue Database database,
         @DefaultValue Chain chain,
         @DefaultValue Wallets wallets,
-        @DefaultValue Policy policy) {
+        @DefaultValue Policy policy,
+        @DefaultValue Jobs jobs) {
+
+    /**
+     * Jobs: how many times a job may move to another offer after providers' faults before its money is refunded, and
+     * the time a failover keeps free before the escrow's deadline (a run must end well before anyone may reclaim).
+     */
+    public record Jobs(
+            @DefaultValue("2") int maxFailovers,
+            @DefaultValue("1h") Duration escrowDeadlineMargin) {
+    }
 
     /**
      * The spend policy new agents get (USDC decimal strings; empty means no limit of that kind). The daily limit is a

@@ -12,8 +12,8 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
-import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.money.Usdc;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
@@ -21,6 +21,7 @@ import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.store.JobRepository;
+import dev.gpubroker.store.QuoteRepository;
 import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,6 +36,7 @@ public class JobService {
     private final JobRepository jobs;
     private final ReservationService reservationService;
     private final ReservationRepository reservations;
+    private final QuoteRepository quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
     private final JobSupervisor supervisor;
@@ -42,11 +44,12 @@ public class JobService {
     private final Clock clock;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
-            PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
+            QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
             Clock clock) {
         this.jobs = jobs;
         this.reservationService = reservationService;
         this.reservations = reservations;
+        this.quotes = quotes;
         this.policies = policies;
         this.providers = providers;
         this.supervisor = supervisor;
@@ -92,34 +95,39 @@ public class JobService {
                                 "ask for at most " + paidMinutes + " minutes"));
                     }
                     Duration maxDuration = Duration.ofMinutes(maxDurationMinutes == null ? paidMinutes : maxDurationMinutes);
-                    Job job = new Job("job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
+                    return quotes.findById(reservation.quoteId()).flatMap(quote -> launch(new Job(
+                            "job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
                             idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
-                            JobState.LAUNCHING, null, null, null, 0, dev.gpubroker.money.Usdc.ZERO,
-                            dev.gpubroker.money.Usdc.ZERO, null, clock.instant(), heartbeatSeconds, null);
-                    Mono<Boolean> claimed = reservations.transition(reservationId, ReservationState.PAID,
-                                    ReservationState.RUNNING, "job " + job.jobId(), clock.instant())
-                            .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(),
-                                    "launching", "asking " + job.provider() + " to start it")).thenReturn(true)
-                                    : Mono.just(false));
-                    return transaction.transactional(claimed)
-                            .flatMap(started -> {
-                                if (!started) {
-                                    return jobs.findByIdempotencyKey(agentId, idempotencyKey)
-                                            .map(existing -> replay(existing, reservationId))
-                                            .defaultIfEmpty(refused("job_exists", "reservation " + reservationId
-                                                    + " already runs a job", "reservationId", "call account"));
-                                }
-                                supervisor.supervise(job, reservation, new LaunchRequest(job.jobId(), reservation.holdId(),
-                                        reservation.offerId(), reservation.gpuCount(), command, image, environment, maxDuration));
-                                return Mono.just((RunOutcome) new RunOutcome.Started(job, false));
-                            })
-                            .onErrorResume(DataIntegrityViolationException.class, raced -> jobs
-                                    .findByIdempotencyKey(agentId, idempotencyKey)
-                                    .map(existing -> replay(existing, reservationId))
-                                    .switchIfEmpty(Mono.error(raced)));
+                            JobState.LAUNCHING, null, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, clock.instant(),
+                            heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false),
+                            reservation, environment));
                 })
                 .switchIfEmpty(Mono.fromSupplier(() -> refused("reservation_not_found", "no reservation " + reservationId
                         + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
+    }
+
+    /** Claims the paid reservation for the job (one job per reservation, per key) and hands it to the supervisor. */
+    private Mono<RunOutcome> launch(Job job, Reservation reservation, Map<String, String> environment) {
+        String reservationId = reservation.reservationId();
+        Mono<Boolean> claimed = reservations.transition(reservationId, ReservationState.PAID, ReservationState.RUNNING,
+                        "job " + job.jobId(), clock.instant())
+                .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(), "launching",
+                        "asking " + job.provider() + " to start it")).thenReturn(true) : Mono.just(false));
+        return transaction.transactional(claimed)
+                .flatMap(started -> {
+                    if (!started) {
+                        return jobs.findByIdempotencyKey(job.agentId(), job.idempotencyKey())
+                                .map(existing -> replay(existing, reservationId))
+                                .defaultIfEmpty(refused("job_exists", "reservation " + reservationId + " already runs a job",
+                                        "reservationId", "call account"));
+                    }
+                    supervisor.supervise(job, reservation, environment);
+                    return Mono.just((RunOutcome) new RunOutcome.Started(job, false));
+                })
+                .onErrorResume(DataIntegrityViolationException.class, raced -> jobs
+                        .findByIdempotencyKey(job.agentId(), job.idempotencyKey())
+                        .map(existing -> replay(existing, reservationId))
+                        .switchIfEmpty(Mono.error(raced)));
     }
 
     public Mono<Job> findByReservation(String reservationId) {
@@ -156,7 +164,20 @@ public class JobService {
 
     public Mono<LogPage> logs(Job job, String cursor, int limit) {
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
-        return provider == null ? Mono.just(new LogPage(List.of(), null)) : provider.logs(job.jobId(), cursor, limit);
+        if (provider == null) {
+            return Mono.just(new LogPage(List.of(), null));
+        }
+        // After a failover the output is the current attempt's; a cursor into an earlier attempt's output reads the
+        // current one from its start. Cursors carry their attempt ("2.40") once there is more than one.
+        String providerCursor = null;
+        if (cursor != null) {
+            int dot = cursor.indexOf('.');
+            int cursorAttempt = dot < 0 ? 1 : Integer.parseInt(cursor.substring(0, dot));
+            providerCursor = cursorAttempt == job.attempt() ? cursor.substring(dot + 1) : null;
+        }
+        return provider.logs(job.providerJobId(), providerCursor, limit)
+                .map(page -> page.nextCursor() == null || job.attempt() == 1 ? page
+                        : new LogPage(page.lines(), job.attempt() + "." + page.nextCursor()));
     }
 
     /** Stops a running job; the supervisor then bills what was used and refunds the rest. */
@@ -165,7 +186,9 @@ public class JobService {
             return Mono.just(job);
         }
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
-        return (provider == null ? Mono.<Void>empty() : provider.terminate(job.jobId()))
+        // Marked first: a launch still under way (the first, or after a failover) stops the job as soon as it exists.
+        return jobs.requestCancel(job.jobId())
+                .then(provider == null ? Mono.<Void>empty() : provider.terminate(job.providerJobId()))
                 .then(jobs.addEvent(job.jobId(), clock.instant(), "cancel_requested", "the agent asked to stop it"))
                 .then(jobs.findById(job.jobId()));
     }

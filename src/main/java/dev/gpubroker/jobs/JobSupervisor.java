@@ -3,10 +3,14 @@ package dev.gpubroker.jobs;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
@@ -28,9 +32,10 @@ import reactor.core.publisher.Mono;
 
 /**
  * Drives one job from launch to settlement: launches it at the provider, follows its signals, meters GPU-seconds from
- * running to the end, and settles the escrow: the job's own end (any exit code, the wall-clock limit, a cancel) is
- * billed for the GPU-seconds used, never more than escrowed; a provider's fault (launch failure, node lost) is never
- * billed: the whole deposit is refunded.
+ * running to the end, and settles the escrow. The job's own end (any exit code, the wall-clock limit, a cancel) is
+ * billed for the GPU-seconds used, never more than escrowed. A provider's fault (launch failure, node lost) is never
+ * billed: the job moves to the next-best live offer that fits the escrow ({@link FailoverPlanner}), and when none
+ * does, the whole deposit is refunded.
  */
 @Component
 public class JobSupervisor {
@@ -43,13 +48,18 @@ public class JobSupervisor {
     private final QuoteRepository quotes;
     private final SettlementService settlements;
     private final RefundService refunds;
+    private final FailoverPlanner failover;
+    private final TransactionalOperator transaction;
     private final Clock clock;
-    private final Duration providerTimeout;
+    private final Duration launchTimeout;
     private final JobUpdates updates;
+    private final Set<String> following = ConcurrentHashMap.newKeySet();
+    // Environment values live only here, in memory, while this server follows the job: a failover relaunches with them.
+    private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
     public JobSupervisor(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
-            QuoteRepository quotes, SettlementService settlements, RefundService refunds, Clock clock,
-            BrokerProperties properties) {
+            QuoteRepository quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
+            TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
         this.updates = updates;
         this.providers = providers;
         this.jobs = jobs;
@@ -57,87 +67,128 @@ public class JobSupervisor {
         this.quotes = quotes;
         this.settlements = settlements;
         this.refunds = refunds;
+        this.failover = failover;
+        this.transaction = transaction;
         this.clock = clock;
-        this.providerTimeout = properties.market().providerTimeout();
+        this.launchTimeout = properties.market().providerTimeout().multipliedBy(4);
     }
-
-    private final java.util.Set<String> following = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Whether this server follows the job now (after a restart, nobody does until recovery resumes it). */
     boolean isFollowing(String jobId) {
         return following.contains(jobId);
     }
 
-    /** Follows a job launched before (after a restart). */
-    void resume(Job job, Reservation reservation) {
-        ComputeProvider provider = providers.find(job.provider()).orElse(null);
-        if (!following.add(job.jobId())) {
-            return;
-        }
-        Mono<Void> followed = provider == null
-                ? providerFault(job, reservation, "provider " + job.provider() + " is no longer configured")
-                : event(job, "resumed", "followed again after a restart").then(follow(job, reservation, provider));
-        followed.doFinally(signal -> following.remove(job.jobId())).subscribe();
+    /** Launches and follows a new job in the background; the caller does not wait. */
+    void supervise(Job job, Reservation reservation, Map<String, String> environment) {
+        environments.put(job.jobId(), Map.copyOf(environment));
+        track(job.jobId(), launchAndFollow(job, reservation));
     }
 
-    /** Launches and follows the job in the background; the caller does not wait. */
-    void supervise(Job job, Reservation reservation, LaunchRequest request) {
-        ComputeProvider provider = providers.find(job.provider()).orElse(null);
-        if (provider == null) {
-            providerFault(job, reservation, "provider " + job.provider() + " is no longer configured").subscribe();
+    /**
+     * Takes a job back after a restart: one still launching is launched again (launches are idempotent at the
+     * provider, by the attempt's name), one running is followed again.
+     */
+    void resume(Job job, Reservation reservation) {
+        Mono<Void> work = job.state() == JobState.LAUNCHING
+                ? event(job, "resumed", "launch taken up again after a restart").then(launchAndFollow(job, reservation))
+                : event(job, "resumed", "followed again after a restart").then(Mono.defer(() -> providers
+                        .find(job.provider())
+                        .map(provider -> follow(job, provider))
+                        .orElseGet(() -> providerFault(job, "provider " + job.provider() + " is no longer configured"))));
+        track(job.jobId(), work);
+    }
+
+    private void track(String jobId, Mono<Void> work) {
+        if (!following.add(jobId)) {
             return;
         }
-        following.add(job.jobId());
-        Mono.defer(() -> provider.launch(request)).timeout(providerTimeout.multipliedBy(4))
-                .flatMap(outcome -> switch (outcome) {
-                    case LaunchOutcome.LaunchFailed failed -> event(job, "launch_failed", failed.reason())
-                            .then(providerFault(job, reservation, "launch failed: " + failed.reason()));
-                    case LaunchOutcome.Launched launched -> event(job, "launched", "started at " + job.provider())
-                            .then(follow(job, reservation, provider));
+        work.onErrorResume(error -> {
+                    // Recovery takes the job up again from the database on its next sweep.
+                    log.error("Job {}: supervision failed; recovery will take it up again", jobId, error);
+                    return Mono.empty();
                 })
-                .onErrorResume(error -> {
-                    log.warn("Job {}: supervision failed: {}", job.jobId(), error.toString());
-                    return provider.terminate(job.jobId()).onErrorResume(ignored -> Mono.empty())
-                            .then(providerFault(job, reservation, "the provider did not answer: " + error.getMessage()));
+                .doFinally(signal -> {
+                    following.remove(jobId);
+                    environments.remove(jobId);
                 })
-                .doFinally(signal -> following.remove(job.jobId()))
                 .subscribe();
     }
 
-    private Mono<Void> follow(Job job, Reservation reservation, ComputeProvider provider) {
-        return provider.watch(job.jobId())
+    private Mono<Void> launchAndFollow(Job job, Reservation reservation) {
+        ComputeProvider provider = providers.find(job.provider()).orElse(null);
+        if (provider == null) {
+            return providerFault(job, "provider " + job.provider() + " is no longer configured");
+        }
+        Map<String, String> environment = environments.get(job.jobId());
+        if (environment == null && job.hasEnvironment()) {
+            return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
+                    .then(refundAll(job, "its environment values are never stored and this server restarted before the "
+                            + "launch finished; run it again on a new reservation"));
+        }
+        LaunchRequest request = new LaunchRequest(job.providerJobId(), reservation.holdId(), reservation.offerId(),
+                reservation.gpuCount(), job.command(), job.image(), environment == null ? Map.of() : environment,
+                Duration.ofSeconds(job.maxDurationSeconds()));
+        return Mono.defer(() -> provider.launch(request)).timeout(launchTimeout)
+                .flatMap(outcome -> switch (outcome) {
+                    case LaunchOutcome.LaunchFailed failed -> event(job, "launch_failed", failed.reason())
+                            .then(providerFault(job, "launch failed: " + failed.reason()));
+                    case LaunchOutcome.Launched launched -> event(job, "launched", "started at " + job.provider()
+                                    + (job.attempt() > 1 ? " (attempt " + job.attempt() + ")" : ""))
+                            .then(stopIfCancelled(job, provider))
+                            .then(follow(job, provider));
+                })
+                .onErrorResume(error -> {
+                    log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
+                    return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
+                            .then(event(job, "launch_failed", "the provider did not answer: " + error.getMessage()))
+                            .then(providerFault(job, "the provider did not answer: " + error.getMessage()));
+                });
+    }
+
+    /** A cancel that came while the launch was under way: stop the job now that it exists at the provider. */
+    private Mono<Void> stopIfCancelled(Job job, ComputeProvider provider) {
+        return jobs.findById(job.jobId()).filter(Job::cancelRequested)
+                .flatMap(cancelled -> provider.terminate(job.providerJobId()));
+    }
+
+    private Mono<Void> follow(Job job, ComputeProvider provider) {
+        return provider.watch(job.providerJobId())
                 .concatMap(signal -> switch (signal) {
                     case JobSignal.Running running -> jobs.markRunning(job.jobId(), running.at())
                             .then(event(job, "running", "GPU time is metered from " + running.at()));
-                    case JobSignal.Exited exited -> finish(job, reservation, exited.exitCode() == 0 && !exited.timedOut()
+                    case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
                                     ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),
                             exited.timedOut() ? "stopped at its maximum duration" : "exited with code " + exited.exitCode());
-                    case JobSignal.Terminated terminated -> finish(job, reservation, JobState.CANCELLED, terminated.at(),
-                            null, "stopped on request");
+                    case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), null,
+                            "stopped on request");
                     case JobSignal.Lost lost -> event(job, "node_lost", lost.reason())
-                            .then(providerFault(job, reservation, lost.reason()));
+                            .then(providerFault(job, lost.reason()));
                 })
-                // A provider that stops reporting without saying how the job ended has lost it: never billed.
+                // A provider that stops reporting without saying how this attempt ended has lost it: never billed.
                 .then(Mono.defer(() -> jobs.findById(job.jobId())
-                        .filter(current -> !current.state().isFinal())
+                        .filter(current -> !current.state().isFinal() && current.attempt() == job.attempt())
                         .flatMap(current -> event(job, "node_lost", "the provider stopped reporting on the job")
-                                .then(providerFault(job, reservation, "the provider stopped reporting on the job")))));
+                                .then(providerFault(job, "the provider stopped reporting on the job")))));
     }
 
-    /** The job's own end: bill the GPU-seconds used, refund the rest. */
-    private Mono<Void> finish(Job job, Reservation reservation, JobState state, Instant endedAt, Integer exitCode,
-            String why) {
-        return jobs.findById(job.jobId()).flatMap(current -> {
+    /** The job's own end: bill the GPU-seconds used at the price of the offer it ran on, refund the rest. */
+    private Mono<Void> finish(Job job, JobState state, Instant endedAt, Integer exitCode, String why) {
+        return Mono.zip(jobs.findById(job.jobId()), reservations.findById(job.reservationId())).flatMap(found -> {
+            Job current = found.getT1();
+            Reservation reservation = found.getT2();
+            if (current.attempt() != job.attempt()) {
+                return Mono.<Void>empty();
+            }
             Instant startedAt = current.startedAt() == null ? endedAt : current.startedAt();
             long seconds = Math.max(0, (Duration.between(startedAt, endedAt).toMillis() + 999) / 1000);
             long gpuSeconds = seconds * reservation.gpuCount();
-            return quotes.findById(reservation.quoteId()).flatMap(quote -> {
-                Usdc cost = costOf(quote.price(), gpuSeconds, reservation.amount());
+            return priceOf(current, reservation).flatMap(price -> {
+                Usdc cost = costOf(price, gpuSeconds, reservation.amount());
                 Usdc refund = reservation.amount().minus(cost);
                 return jobs.end(job.jobId(), state, endedAt, exitCode, gpuSeconds, cost, refund)
                         .flatMap(ended -> !ended ? Mono.<Void>empty()
-                                : event(job, state.wireName(), why + "; " + gpuSeconds + " GPU-seconds, cost " + cost
-                                                + ", refund " + refund)
+                                : event(job, state.wireName(), why + "; " + gpuSeconds + " GPU-seconds at "
+                                                + price.toDecimalString() + "/GPU-h, cost " + cost + ", refund " + refund)
                                         .then(reservations.findById(reservation.reservationId()))
                                         .flatMap(latest -> settlements.settle(latest, cost))
                                         .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
@@ -146,16 +197,72 @@ public class JobSupervisor {
         });
     }
 
-    /** The provider's fault: nothing is billed, the whole deposit goes back. */
-    private Mono<Void> providerFault(Job job, Reservation reservation, String reason) {
+    /** Jobs from before failover existed carry no price of their own: theirs is the reservation's quote. */
+    private Mono<PricePerGpuHour> priceOf(Job job, Reservation reservation) {
+        return job.price() != null ? Mono.just(job.price())
+                : quotes.findById(reservation.quoteId()).map(quote -> quote.price());
+    }
+
+    /** The provider's fault: never billed. Move to the next-best offer that fits the escrow, or refund everything. */
+    private Mono<Void> providerFault(Job faulted, String reason) {
+        return Mono.zip(jobs.findById(faulted.jobId()), reservations.findById(faulted.reservationId()))
+                .filter(found -> found.getT1().attempt() == faulted.attempt() && !found.getT1().state().isFinal())
+                .flatMap(found -> failover.plan(found.getT1(), found.getT2(), faulted.provider(),
+                                environments.containsKey(faulted.jobId()))
+                        .flatMap(decision -> switch (decision) {
+                            case FailoverPlanner.Decision.Move move -> moveTo(found.getT1(), found.getT2(), move, reason);
+                            case FailoverPlanner.Decision.Stay stay -> event(faulted, "no_failover", stay.why())
+                                    .then(refundAll(found.getT1(), reason));
+                        }));
+    }
+
+    /** Moves the job and its reservation to the held offer in one transaction, frees the old hold, launches there. */
+    private Mono<Void> moveTo(Job job, Reservation reservation, FailoverPlanner.Decision.Move move, String reason) {
         Instant now = clock.instant();
-        return jobs.end(job.jobId(), JobState.FAILED, now, null, 0, Usdc.ZERO, reservation.amount())
+        Mono<Boolean> moved = jobs.failOver(job.jobId(), job.attempt(), job.provider(), move.offer().provider(),
+                        move.offer().price(), now)
+                .flatMap(jobMoved -> !jobMoved ? Mono.just(false)
+                        : reservations.moveToOffer(reservation.reservationId(), reservation.holdId(), move.offer().provider(),
+                                        move.offer().offerId(), move.holdId(), now)
+                                .flatMap(reservationMoved -> reservationMoved ? Mono.just(true)
+                                        : Mono.error(new MovedMeanwhile())));
+        ComputeProvider target = providers.find(move.offer().provider()).orElseThrow();
+        return transaction.transactional(moved)
+                .onErrorResume(MovedMeanwhile.class, raced -> Mono.just(false))
+                .flatMap(done -> {
+                    if (!done) {
+                        // Cancelled or ended meanwhile: give the new hold back, and refund if the job is still open.
+                        return target.release(move.holdId()).onErrorResume(ignored -> Mono.empty())
+                                .then(refundAll(job, reason));
+                    }
+                    log.info("Job {}: {} failed it ({}); {}", job.jobId(), job.provider(), reason, move.why());
+                    return releaseQuietly(reservation.provider(), reservation.holdId())
+                            .then(event(job, "failover", move.why()))
+                            .then(Mono.zip(jobs.findById(job.jobId()), reservations.findById(reservation.reservationId())))
+                            .flatMap(next -> launchAndFollow(next.getT1(), next.getT2()));
+                });
+    }
+
+    private Mono<Void> releaseQuietly(String providerName, String holdId) {
+        return providers.find(providerName).map(provider -> provider.release(holdId)
+                        .onErrorResume(error -> {
+                            // The reservation timers release capacity of closed reservations again; nothing is lost.
+                            log.warn("Releasing hold {} at {} failed: {}", holdId, providerName, error.toString());
+                            return Mono.empty();
+                        }))
+                .orElse(Mono.empty());
+    }
+
+    /** Nothing is billed: the whole deposit goes back. */
+    private Mono<Void> refundAll(Job job, String reason) {
+        return reservations.findById(job.reservationId()).flatMap(reservation -> jobs.end(job.jobId(), JobState.FAILED,
+                        clock.instant(), null, 0, Usdc.ZERO, reservation.amount())
                 .flatMap(ended -> !ended ? Mono.<Void>empty()
-                        : event(job, "refund", "provider fault, not billed: " + reason)
+                        : event(job, "refund", "not billed: " + reason)
                                 .then(reservations.findById(reservation.reservationId()))
                                 .flatMap(refunds::refund)
                                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
-                                        .then(event(job, "refund_submitted", sent.hash()))));
+                                        .then(event(job, "refund_submitted", sent.hash())))));
     }
 
     /** Price × GPU-seconds, rounded up to the micro-unit, never above what was escrowed. */
@@ -167,5 +274,12 @@ public class JobSupervisor {
     private Mono<Void> event(Job job, String kind, String detail) {
         return jobs.addEvent(job.jobId(), clock.instant(), kind, detail)
                 .doOnSuccess(ignored -> updates.publish(job.jobId()));
+    }
+
+    /** The reservation moved or closed between reading it and moving it: the transaction is rolled back. */
+    private static final class MovedMeanwhile extends RuntimeException {
+        MovedMeanwhile() {
+            super("the reservation changed during the failover", null, false, false);
+        }
     }
 }

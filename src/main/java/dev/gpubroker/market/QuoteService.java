@@ -49,6 +49,14 @@ public class QuoteService {
     }
 
     public Mono<QuoteBoard> quote(String agentId, QuoteRequest request) {
+        return liveOffers(agentId, request).flatMap(board -> quotes.insertAll(board.quotes()).thenReturn(board));
+    }
+
+    /**
+     * The same ranked answer as {@link #quote}, as quotes that are not persisted and so cannot be reserved: what a
+     * failover chooses from.
+     */
+    public Mono<QuoteBoard> liveOffers(String agentId, QuoteRequest request) {
         return Mono.defer(() -> {
             List<UnavailableProvider> unavailable = new ArrayList<>();
             List<ComputeProvider> asked = selectProviders(request.providers().orElse(null), unavailable);
@@ -69,7 +77,7 @@ public class QuoteService {
                                 .sorted(ranking.order())
                                 .limit(request.limit())
                                 .toList();
-                        return quotes.insertAll(ranked).thenReturn(new QuoteBoard(ranked, List.copyOf(unavailable)));
+                        return Mono.just(new QuoteBoard(ranked, List.copyOf(unavailable)));
                     });
         });
     }

@@ -75,6 +75,13 @@ public class PolicyService {
                         parts.getT2(), provider, gpu, price, total));
     }
 
+    /** Where the agent's money may go now, whatever the amount: for a failover, which spends nothing new. */
+    public Mono<PlacementEvaluator> placementRules(String agentId) {
+        return Mono.zip(policyOf(agentId), killSwitch.isOn())
+                .map(parts -> (provider, gpu, price) -> PolicyRules.checkPlacement(parts.getT1(), parts.getT2(), provider,
+                        gpu, price));
+    }
+
     /** Checks a purchase and, when allowed, holds its budget. Runs inside the reservation's transaction. */
     public Mono<PurchaseCheck> holdBudget(String agentId, String reservationId, String provider, String gpu,
             PricePerGpuHour price, Usdc total) {
@@ -121,6 +128,12 @@ public class PolicyService {
     @FunctionalInterface
     public interface Evaluator {
         PurchaseCheck check(String provider, String gpu, PricePerGpuHour price, Usdc total);
+    }
+
+    /** Evaluates where money may go against a snapshot of the policy and the kill switch; empty when allowed. */
+    @FunctionalInterface
+    public interface PlacementEvaluator {
+        java.util.List<PolicyViolation> check(String provider, String gpu, PricePerGpuHour price);
     }
 
     /** Refuses a policy a person could not have meant: unknown GPU models, names that do not fit. */

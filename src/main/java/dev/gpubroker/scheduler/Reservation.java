@@ -5,7 +5,10 @@ import java.util.Objects;
 
 import dev.gpubroker.money.Usdc;
 
-/** A reservation as persisted. Its capacity hold at the provider is named by its reservation id. */
+/**
+ * A reservation as persisted. Its capacity hold at the provider is named by its reservation id, until a failover moves
+ * the reservation to another offer under a new hold.
+ */
 public record Reservation(
         String reservationId,
         String agentId,
@@ -22,7 +25,8 @@ public record Reservation(
         boolean capacityReleased,
         String stateReason,
         int durationMinutes,
-        String paymentId) {
+        String paymentId,
+        String holdId) {
 
     public Reservation {
         Objects.requireNonNull(reservationId, "reservationId");
@@ -35,9 +39,8 @@ public record Reservation(
         if (amount.isZero()) {
             throw new IllegalArgumentException("a reservation's amount is positive");
         }
-    }
-
-    public String holdId() {
-        return reservationId;
+        if (holdId == null) {
+            holdId = reservationId;
+        }
     }
 }

@@ -151,7 +151,7 @@ public class ReservationService {
             ComputeProvider provider) {
         Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
                 idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
-                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null);
+                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null, null);
         // One transaction: taking the quote (a retry with the same key stops here), the policy check and the budget
         // hold under the agent's lock, and the reservation row that claims the idempotency key. A refusal rolls all
         // of it back.

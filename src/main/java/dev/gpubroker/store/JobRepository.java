@@ -7,6 +7,7 @@ import java.util.List;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
+import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
@@ -30,12 +31,15 @@ public class JobRepository {
     public Mono<Void> insert(Job job) {
         var spec = db.sql("""
                         INSERT INTO jobs (job_id, reservation_id, agent_id, idempotency_key, provider, command, image,
-                            max_duration_seconds, state, created_at, updated_at, heartbeat_seconds, last_heartbeat_at)
-                        VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at, :heartbeat, :at)""")
+                            max_duration_seconds, state, created_at, updated_at, heartbeat_seconds, last_heartbeat_at,
+                            attempt, price_micros_per_gpu_hour, has_environment)
+                        VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at, :heartbeat, :at,
+                            1, :price, :hasEnv)""")
                 .bind("id", job.jobId()).bind("r", job.reservationId()).bind("a", job.agentId())
                 .bind("key", job.idempotencyKey()).bind("provider", job.provider())
                 .bind("command", JSON.writeValueAsString(job.command())).bind("max", job.maxDurationSeconds())
-                .bind("state", job.state().name()).bind("at", job.createdAt().atOffset(ZoneOffset.UTC));
+                .bind("state", job.state().name()).bind("at", job.createdAt().atOffset(ZoneOffset.UTC))
+                .bind("price", job.price().microsPerGpuHour()).bind("hasEnv", job.hasEnvironment());
         spec = Binds.nullable(spec, "heartbeat", job.heartbeatSeconds(), Integer.class);
         return Binds.nullable(spec, "image", job.image(), String.class).fetch().rowsUpdated().then();
     }
@@ -114,6 +118,28 @@ public class JobRepository {
         return Binds.nullable(spec, "code", exitCode, Integer.class).fetch().rowsUpdated().map(rows -> rows == 1);
     }
 
+    /**
+     * Moves an open job to its next attempt at another provider, back to LAUNCHING (its GPU time restarts from zero:
+     * the faulted attempt is never billed). False when the job ended or moved meanwhile.
+     */
+    public Mono<Boolean> failOver(String jobId, int fromAttempt, String faultedProvider, String provider,
+            PricePerGpuHour price, Instant at) {
+        return db.sql("UPDATE jobs SET state = 'LAUNCHING', started_at = NULL, attempt = attempt + 1, provider = :provider, "
+                        + "price_micros_per_gpu_hour = :price, updated_at = :at, faulted_providers = CASE "
+                        + "WHEN faulted_providers = '' THEN :faulted ELSE faulted_providers || ',' || :faulted END "
+                        + "WHERE job_id = :id AND attempt = :attempt AND state IN ('LAUNCHING', 'RUNNING') "
+                        + "AND cancel_requested = FALSE")
+                .bind("provider", provider).bind("price", price.microsPerGpuHour()).bind("at", at.atOffset(ZoneOffset.UTC))
+                .bind("faulted", faultedProvider).bind("id", jobId).bind("attempt", fromAttempt)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** Marks a cancel, so that a launch still under way (first or after a failover) stops the job as soon as it runs. */
+    public Mono<Void> requestCancel(String jobId) {
+        return db.sql("UPDATE jobs SET cancel_requested = TRUE WHERE job_id = :id").bind("id", jobId)
+                .fetch().rowsUpdated().then();
+    }
+
     public Mono<Void> setSettlementTx(String jobId, String txHash) {
         return db.sql("UPDATE jobs SET settlement_tx = :tx WHERE job_id = :id").bind("tx", txHash).bind("id", jobId)
                 .fetch().rowsUpdated().then();
@@ -135,6 +161,8 @@ public class JobRepository {
 
     private static Job toJob(Readable row) {
         Number exit = row.get("exit_code", Number.class);
+        Number price = row.get("price_micros_per_gpu_hour", Number.class);
+        String faulted = row.get("faulted_providers", String.class);
         return new Job(row.get("job_id", String.class), row.get("reservation_id", String.class),
                 row.get("agent_id", String.class), row.get("idempotency_key", String.class), row.get("provider", String.class),
                 JSON.readValue(row.get("command", String.class), new TypeReference<List<String>>() { }),
@@ -143,6 +171,9 @@ public class JobRepository {
                 Columns.instant(row, "ended_at"), exit == null ? null : exit.intValue(), Columns.longValue(row, "gpu_seconds"),
                 Usdc.ofMicros(Columns.longValue(row, "cost_micros")), Usdc.ofMicros(Columns.longValue(row, "refund_micros")),
                 row.get("settlement_tx", String.class), Columns.instant(row, "created_at"),
-                row.get("heartbeat_seconds", Integer.class), Columns.instant(row, "last_heartbeat_at"));
+                row.get("heartbeat_seconds", Integer.class), Columns.instant(row, "last_heartbeat_at"),
+                Columns.intValue(row, "attempt"), price == null ? null : new PricePerGpuHour(price.longValue()),
+                Boolean.TRUE.equals(row.get("has_environment", Boolean.class)), faulted.isEmpty() ? List.of()
+                        : List.of(faulted.split(",")), Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
     }
 }

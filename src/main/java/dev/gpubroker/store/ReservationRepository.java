@@ -107,6 +107,19 @@ public class ReservationRepository {
                 .fetch().rowsUpdated().then();
     }
 
+    /**
+     * Moves a running reservation to another offer (a failover), from the hold it has now to a new one. False when the
+     * reservation is no longer running on that hold (it was cancelled or moved meanwhile).
+     */
+    public Mono<Boolean> moveToOffer(String reservationId, String fromHoldId, String provider, String offerId,
+            String holdId, Instant at) {
+        return db.sql("UPDATE reservations SET provider = :provider, offer_id = :offer, hold_id = :hold, updated_at = :at "
+                        + "WHERE reservation_id = :id AND state = 'RUNNING' AND COALESCE(hold_id, reservation_id) = :from")
+                .bind("provider", provider).bind("offer", offerId).bind("hold", holdId)
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", reservationId).bind("from", fromHoldId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
     public Mono<Void> markCapacityReleased(String reservationId) {
         return db.sql("UPDATE reservations SET capacity_released = TRUE WHERE reservation_id = :id")
                 .bind("id", reservationId)
@@ -194,6 +207,7 @@ public class ReservationRepository {
                 Boolean.TRUE.equals(row.get("capacity_released", Boolean.class)),
                 row.get("state_reason", String.class),
                 Columns.intValue(row, "duration_minutes"),
-                row.get("payment_id", String.class));
+                row.get("payment_id", String.class),
+                row.get("hold_id", String.class));
     }
 }

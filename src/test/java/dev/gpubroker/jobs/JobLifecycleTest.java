@@ -88,23 +88,74 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00").containsEntry("refund", "1.00");
-        assertThat(status.get("events").toString()).contains("launch_failed").contains("not billed");
+        assertThat(status.get("events").toString()).contains("launch_failed").contains("not billed")
+                .contains("no_failover").contains("no other live offer fits");
         assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(5_000_000));
     }
 
     @Test
-    void aNodeLostMidRunIsTheProvidersFaultAndRefundedInFull() throws Exception {
+    void aNodeLostMidRunFailsOverToTheNextBestOfferThatFitsTheEscrowAndOnlyThatRunIsBilled() throws Exception {
         NewAgent agent = newAgent("stranded");
-        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        String wallet = agent.agent().walletAddress();
+        String seller = paymentChain.context().payeeAddress();
+        paymentChain.mintTestUsdc(wallet, Usdc.parse("5.00"));
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "stranded-1");
+        BigInteger sellerBefore = balance(seller);
 
+        // demo-lossy loses its node a second into the run; the job must end on demo-backup (0.90/h fits the 1.00 in
+        // escrow), never on demo-pricey (4.00 for the hour does not), and the lost second is never billed.
         String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-stranded-1", "command", List.of("sleep", "30")))).get("jobId");
+                "idempotencyKey", "run-stranded-1", "command", List.of("sh", "-c", "sleep 3; echo finished on $GPUBROKER_JOB_ID"))))
+                .get("jobId");
         Map<String, Object> status = awaitSettled(client, jobId);
 
-        assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00");
-        assertThat(status.get("events").toString()).contains("node_lost");
+        assertThat(status).containsEntry("status", "completed").containsEntry("provider", "demo-backup");
+        String events = status.get("events").toString();
+        assertThat(events).contains("node_lost").contains("failover").contains("moved to demo-backup offer backup-a100")
+                .contains("fits the 1.00 USDC in escrow")
+                .contains("demo-pricey (the run would cost 4.00 USDC, more than the 1.00 USDC in escrow)");
+        assertThat(events.indexOf("node_lost")).isLessThan(events.indexOf("failover"));
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(gpuSeconds).as("only the run on demo-backup is metered").isBetween(3L, 7L);
+        long costMicros = Math.ceilDiv(900_000L * gpuSeconds, 3600L);
+        assertThat(status).containsEntry("cost", Usdc.ofMicros(costMicros).toDecimalString())
+                .containsEntry("refund", Usdc.ofMicros(1_000_000 - costMicros).toDecimalString());
+        assertThat(balance(wallet)).isEqualTo(BigInteger.valueOf(5_000_000 - costMicros));
+        assertThat(balance(seller)).isEqualTo(sellerBefore.add(BigInteger.valueOf(costMicros)));
+        assertThat(output(call(client, "job_logs", Map.of("jobId", jobId))).get("lines").toString())
+                .contains("finished on " + jobId + "-2");
+        // Both holds go back: the lost node's at once, the backup's after settlement.
+        long capacityDeadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (count("demo_holds", "hold_id LIKE :h AND released = FALSE", Map.of("h", reservationId + "%")) > 0) {
+            assertThat(System.nanoTime()).as("capacity released at both providers").isLessThan(capacityDeadline);
+            Thread.sleep(100);
+        }
+        assertThat(count("demo_holds", "hold_id LIKE :h AND provider = 'demo-backup'", Map.of("h", reservationId + "%")))
+                .isEqualTo(1);
+    }
+
+    @Test
+    void whenNoOtherOfferFitsTheAgentsPolicyANodeLossIsRefundedInFull() throws Exception {
+        NewAgent agent = newAgent("fenced");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        var response = new dev.gpubroker.support.AdminClient(baseUri(), java.nio.file.Path.of(dataDir))
+                .put("/admin/v1/agents/" + agent.agent().agentId() + "/policy", "{\"maxPerReservation\": \"100.00\", "
+                        + "\"dailyLimit\": null, \"totalLimit\": null, \"maxPricePerGpuHour\": null, \"allowedProviders\": "
+                        + "[\"demo-lossy\", \"demo-pricey\"], \"allowedGpus\": null, \"approvalThreshold\": null, \"frozen\": false}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "fenced-1");
+
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-fenced-1", "command", List.of("sleep", "30")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00").containsEntry("refund", "1.00")
+                .containsEntry("provider", "demo-lossy");
+        assertThat(status.get("events").toString()).contains("node_lost").contains("no_failover")
+                .contains("demo-backup (not allowed: provider demo-backup is not in this agent's allowed providers")
+                .contains("demo-pricey (the run would cost 4.00 USDC").contains("not billed");
         assertThat(balance(agent.agent().walletAddress())).isEqualTo(BigInteger.valueOf(5_000_000));
     }
 

@@ -58,6 +58,6 @@ class OfferRankingTest {
                 new BrokerProperties.Market(Duration.ofSeconds(3), "classpath:demo-marketplace.yml", true),
                 new BrokerProperties.Http(List.of(), List.of()),
                 new BrokerProperties.Database("", "", ""),
-                null, null, null);
+                null, null, null, null);
     }
 }

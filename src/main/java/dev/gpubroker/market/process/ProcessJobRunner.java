@@ -187,7 +187,8 @@ public final class ProcessJobRunner {
             if (!Files.isRegularFile(output)) {
                 return new LogPage(List.of(), null);
             }
-            int from = cursor == null ? 0 : Integer.parseInt(cursor);
+            // Cursors are line offsets this method handed out; one past any real output just reads nothing.
+            int from = cursor == null ? 0 : cursor.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(cursor);
             int pageSize = Math.min(Math.max(limit, 1), LOG_PAGE_MAX);
             List<String> lines = new ArrayList<>(pageSize);
             try (Stream<String> all = Files.lines(output, StandardCharsets.UTF_8)) {

@@ -66,6 +66,6 @@ class PaymentChainStartupTest {
                 new BrokerProperties.Http(List.of(), List.of()),
                 new BrokerProperties.Database("", "", ""),
                 chain,
-                new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""), null);
+                new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""), null, null);
     }
 }
