@@ -77,6 +77,8 @@ public record BrokerProperties(
      * The EVM chain payments settle on. {@code embedded}: the server starts anvil on loopback with its state under
      * the data directory and deploys a test USDC and the escrow there. {@code rpc}: any JSON-RPC endpoint, with the
      * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
+     * {@code embeddedBlockTime}: 0 mines each transaction at once; a whole number of seconds mines blocks at that
+     * interval instead, as a real chain does (transactions then wait in the mempool).
      */
     public record Chain(
             @DefaultValue("embedded") String mode,
@@ -94,7 +96,8 @@ public record BrokerProperties(
             @DefaultValue("15") int feeBumpPercent,
             @DefaultValue("1h") Duration reclaimGrace,
             @DefaultValue("24h") Duration escrowDeadlineAfterRun,
-            @DefaultValue("1000.00") String demoAgentFunding) {
+            @DefaultValue("1000.00") String demoAgentFunding,
+            @DefaultValue("0s") Duration embeddedBlockTime) {
 
         public boolean embedded() {
             return "embedded".equals(mode);

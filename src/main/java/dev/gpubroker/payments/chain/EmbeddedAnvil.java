@@ -35,16 +35,19 @@ public final class EmbeddedAnvil implements AutoCloseable {
     }
 
     /** Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. */
-    public static EmbeddedAnvil start(Path dataDir) throws IOException, InterruptedException {
+    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime) throws IOException, InterruptedException {
         Path binary = locateBinary();
         Path chainDir = dataDir.resolve("chain").toAbsolutePath().normalize();
         Files.createDirectories(chainDir);
         stopLeftoverFrom(chainDir.resolve("anvil.pid"));
         int port = freePort();
         Path stateFile = chainDir.resolve("anvil-state.json");
-        List<String> command = List.of(binary.toString(), "--host", "127.0.0.1", "--port", Integer.toString(port),
-                "--chain-id", Long.toString(CHAIN_ID), "--state", stateFile.toString(), "--state-interval", "1",
-                "--silent");
+        List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--host", "127.0.0.1", "--port",
+                Integer.toString(port), "--chain-id", Long.toString(CHAIN_ID), "--state", stateFile.toString(),
+                "--state-interval", "1", "--silent"));
+        if (blockTime.isPositive()) {
+            command.addAll(List.of("--block-time", Long.toString(Math.max(1, blockTime.toSeconds()))));
+        }
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(chainDir.resolve("anvil.log").toFile()))
