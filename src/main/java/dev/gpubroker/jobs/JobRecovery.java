@@ -81,7 +81,9 @@ public class JobRecovery extends PeriodicSweep {
                     String purpose = providerFault ? "refund" : "settle";
                     return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
                             .switchIfEmpty(transactions.findLive(reservation.reservationId(), purpose))
-                            .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()))
+                            .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
+                                    .then(jobs.addEvent(job.jobId(), clock.instant(), purpose.equals("refund")
+                                            ? "refund_submitted" : "settlement_submitted", sent.hash())))
                             .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
                                     job.jobId(), purpose));
                 })

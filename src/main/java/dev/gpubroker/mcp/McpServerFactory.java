@@ -13,6 +13,7 @@ import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.McpServerTransportProviderBase;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 
 import dev.gpubroker.mcp.tools.JobResources;
@@ -55,14 +56,15 @@ public class McpServerFactory {
     }
 
     public McpAsyncServer create(McpStreamableServerTransportProvider transport, CallerResolver callers) {
-        return configure(McpServer.async(transport), callers);
+        return configure(McpServer.async(transport), transport, callers);
     }
 
     public McpAsyncServer create(McpServerTransportProvider transport, CallerResolver callers) {
-        return configure(McpServer.async(transport), callers);
+        return configure(McpServer.async(transport), transport, callers);
     }
 
-    private McpAsyncServer configure(McpServer.AsyncSpecification<?> specification, CallerResolver callers) {
+    private McpAsyncServer configure(McpServer.AsyncSpecification<?> specification, McpServerTransportProviderBase transport,
+            CallerResolver callers) {
         McpAsyncServer server = specification
                 .serverInfo("gpu-broker", version)
                 .instructions(INSTRUCTIONS)
@@ -72,7 +74,7 @@ public class McpServerFactory {
                 // Arguments are checked by ToolArgumentValidator, which answers with the field at fault.
                 .validateToolInputs(false)
                 .requestTimeout(Duration.ofSeconds(60))
-                .tools(tools.specifications(callers))
+                .tools(tools.specifications(callers, transport))
                 .resourceTemplates(jobResources.specifications(callers))
                 .build();
         // Subscribed clients hear of every job change; the server knows which session subscribed to what.

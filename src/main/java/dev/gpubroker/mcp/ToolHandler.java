@@ -13,4 +13,9 @@ public interface ToolHandler {
     String name();
 
     Mono<ToolResult> handle(Agent caller, ToolArguments arguments);
+
+    /** A tool that reports progress overrides this; the others ignore the channel. */
+    default Mono<ToolResult> handle(Agent caller, ToolArguments arguments, ProgressChannel progress) {
+        return handle(caller, arguments);
+    }
 }

@@ -17,6 +17,7 @@ import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpServerTransportProviderBase;
 
 import dev.gpubroker.audit.AuditLog;
 import dev.gpubroker.identity.Agent;
@@ -68,26 +69,31 @@ public class ToolRegistry {
         return List.copyOf(contracts.keySet());
     }
 
-    /** The tools for one MCP server, each calling through {@code callers} to find the agent. */
-    public List<AsyncToolSpecification> specifications(CallerResolver callers) {
+    /**
+     * The tools for one MCP server, each calling through {@code callers} to find the agent; progress a tool reports
+     * goes through {@code transport} to the calling session.
+     */
+    public List<AsyncToolSpecification> specifications(CallerResolver callers, McpServerTransportProviderBase transport) {
         List<AsyncToolSpecification> specifications = new ArrayList<>();
         for (ToolContract contract : contracts.values()) {
             ToolHandler handler = handlers.get(contract.name());
             specifications.add(AsyncToolSpecification.builder()
                     .tool(toTool(contract))
-                    .callHandler((exchange, request) -> call(contract, handler, callers, exchange, request))
+                    .callHandler((exchange, request) -> call(contract, handler, callers, exchange, request,
+                            request.progressToken() == null ? ProgressChannel.NONE
+                                    : new SessionProgressChannel(request.progressToken(), exchange.sessionId(), transport)))
                     .build());
         }
         return specifications;
     }
 
     private Mono<CallToolResult> call(ToolContract contract, ToolHandler handler, CallerResolver callers,
-            McpAsyncServerExchange exchange, McpSchema.CallToolRequest request) {
+            McpAsyncServerExchange exchange, McpSchema.CallToolRequest request, ProgressChannel progress) {
         long startNanos = System.nanoTime();
         String[] agentId = {"-"};
         return callers.resolve(exchange.transportContext())
                 .doOnNext(agent -> agentId[0] = agent.agentId())
-                .map(agent -> invoke(contract, handler, agent, request.arguments()))
+                .map(agent -> invoke(contract, handler, agent, request.arguments(), progress))
                 .defaultIfEmpty(Mono.just(ToolResult.failure(new ToolError("unauthenticated",
                         "this call carries no valid agent API key", null, callers.unauthenticatedHint()))))
                 .flatMap(Function.identity())
@@ -107,10 +113,11 @@ public class ToolRegistry {
                 });
     }
 
-    private Mono<ToolResult> invoke(ToolContract contract, ToolHandler handler, Agent agent, Map<String, Object> arguments) {
+    private Mono<ToolResult> invoke(ToolContract contract, ToolHandler handler, Agent agent, Map<String, Object> arguments,
+            ProgressChannel progress) {
         return validator.validate(contract, arguments)
                 .map(error -> Mono.just(ToolResult.failure(error)))
-                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments))));
+                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments), progress)));
     }
 
     private CallToolResult toCallToolResult(ToolResult result) {

@@ -78,4 +78,58 @@ class JobResourcesTest extends BrokerIntegrationTest {
             client.closeGracefully();
         }
     }
+
+    @Test
+    void runWithAProgressTokenReportsEachStateChangeOfTheJobToThatClientOnly() throws Exception {
+        NewAgent agent = newAgent("watcher");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
+        List<McpSchema.ProgressNotification> elsewhere = new CopyOnWriteArrayList<>();
+        McpSyncClient client = progressClient(agent.apiKey(), progress);
+        McpSyncClient otherSession = progressClient(agent.apiKey(), elsewhere);
+        try {
+            String quoteId = (String) quotes(client.callTool(new McpSchema.CallToolRequest("quote", Map.of("gpu", "H100",
+                    "durationMinutes", 60, "providers", List.of("demo-steady"))))).getFirst().get("quoteId");
+            String reservationId = (String) output(client.callTool(new McpSchema.CallToolRequest("reserve",
+                    Map.of("quoteId", quoteId, "idempotencyKey", "progress-reserve-1")))).get("reservationId");
+            output(client.callTool(new McpSchema.CallToolRequest("pay", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "progress-pay-1"))));
+
+            Map<String, Object> started = output(client.callTool(McpSchema.CallToolRequest.builder("run")
+                    .arguments(Map.of("reservationId", reservationId, "idempotencyKey", "progress-run-1",
+                            "command", List.of("sh", "-c", "sleep 1; echo finished")))
+                    .progressToken("run-progress-1")
+                    .build()));
+            assertThat(started).containsEntry("status", "launching");
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (progress.isEmpty() || progress.getLast().total() == null) {
+                assertThat(System.nanoTime()).as("progress so far: " + progress).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            assertThat(progress).allSatisfy(notification -> assertThat(notification.progressToken())
+                    .isEqualTo("run-progress-1"));
+            assertThat(progress).extracting(McpSchema.ProgressNotification::progress).isSorted().doesNotHaveDuplicates();
+            assertThat(progress).extracting(notification -> notification.message().substring(0,
+                            notification.message().indexOf(':')))
+                    .containsSubsequence("launching", "launched", "running", "completed", "settlement_submitted");
+            assertThat(progress.getLast().total()).isEqualTo(progress.getLast().progress());
+            assertThat(elsewhere).as("another session of the same agent hears nothing of this call").isEmpty();
+        } finally {
+            client.closeGracefully();
+            otherSession.closeGracefully();
+        }
+    }
+
+    private McpSyncClient progressClient(String apiKey, List<McpSchema.ProgressNotification> sink) {
+        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(baseUri().toString())
+                        .endpoint("/mcp")
+                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + apiKey))
+                        .build())
+                .requestTimeout(Duration.ofSeconds(30))
+                .progressConsumer(sink::add)
+                .build();
+        client.initialize();
+        return client;
+    }
 }

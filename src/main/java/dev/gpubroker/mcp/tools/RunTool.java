@@ -12,17 +12,23 @@ import dev.gpubroker.jobs.RunOutcome;
 import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
+import dev.gpubroker.mcp.ProgressChannel;
 import dev.gpubroker.mcp.ToolResult;
 import reactor.core.publisher.Mono;
 
-/** {@code run}: starts a job on a paid reservation and answers its id at once. */
+/**
+ * {@code run}: starts a job on a paid reservation and answers its id at once; with a progress token, the job's state
+ * changes follow as progress notifications ({@link RunProgress}).
+ */
 @Component
 class RunTool implements ToolHandler {
 
     private final JobService jobs;
+    private final RunProgress progress;
 
-    RunTool(JobService jobs) {
+    RunTool(JobService jobs, RunProgress progress) {
         this.jobs = jobs;
+        this.progress = progress;
     }
 
     @Override
@@ -31,8 +37,13 @@ class RunTool implements ToolHandler {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
+        return handle(caller, arguments, ProgressChannel.NONE);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Mono<ToolResult> handle(Agent caller, ToolArguments arguments, ProgressChannel progressChannel) {
         List<String> command = arguments.optionalStrings("command").orElseThrow();
         Map<String, String> environment = new LinkedHashMap<>();
         arguments.optionalObject("env").ifPresent(env -> env.forEach((name, value) -> environment.put(name, (String) value)));
@@ -42,6 +53,9 @@ class RunTool implements ToolHandler {
                         arguments.optionalInteger("heartbeatSeconds").orElse(null), arguments.string("idempotencyKey"))
                 .map(outcome -> switch (outcome) {
                     case RunOutcome.Started started -> {
+                        if (progressChannel.requested()) {
+                            progress.follow(started.job(), progressChannel);
+                        }
                         Map<String, Object> output = new LinkedHashMap<>();
                         output.put("jobId", started.job().jobId());
                         output.put("status", started.job().state().wireName());
