@@ -102,7 +102,8 @@ public class JobRepository {
     }
 
     public Mono<Boolean> markRunning(String jobId, Instant startedAt) {
-        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id AND state = 'LAUNCHING'")
+        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id AND state IN "
+                        + from(JobState.RUNNING))
                 .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId)
                 .fetch().rowsUpdated().map(rows -> rows == 1);
     }
@@ -110,9 +111,12 @@ public class JobRepository {
     /** Ends a job once, from LAUNCHING or RUNNING, with what it used and cost. */
     public Mono<Boolean> end(String jobId, JobState state, Instant endedAt, Integer exitCode, long gpuSeconds, Usdc cost,
             Usdc refund) {
+        if (!state.isFinal()) {
+            throw new IllegalArgumentException("a job ends in a final state, not " + state);
+        }
         var spec = db.sql("UPDATE jobs SET state = :state, ended_at = :e, exit_code = :code, gpu_seconds = :gs, "
                         + "cost_micros = :cost, refund_micros = :refund, updated_at = :e "
-                        + "WHERE job_id = :id AND state IN ('LAUNCHING', 'RUNNING')")
+                        + "WHERE job_id = :id AND state IN " + from(state))
                 .bind("state", state.name()).bind("e", endedAt.atOffset(ZoneOffset.UTC)).bind("gs", gpuSeconds)
                 .bind("cost", cost.micros()).bind("refund", refund.micros()).bind("id", jobId);
         return Binds.nullable(spec, "code", exitCode, Integer.class).fetch().rowsUpdated().map(rows -> rows == 1);
@@ -127,7 +131,7 @@ public class JobRepository {
         return db.sql("UPDATE jobs SET state = 'LAUNCHING', started_at = NULL, attempt = attempt + 1, provider = :provider, "
                         + "price_micros_per_gpu_hour = :price, updated_at = :at, faulted_providers = CASE "
                         + "WHEN faulted_providers = '' THEN :faulted ELSE faulted_providers || ',' || :faulted END "
-                        + "WHERE job_id = :id AND attempt = :attempt AND state IN ('LAUNCHING', 'RUNNING') "
+                        + "WHERE job_id = :id AND attempt = :attempt AND state IN " + from(JobState.LAUNCHING) + " "
                         + "AND cancel_requested = FALSE")
                 .bind("provider", provider).bind("price", price.microsPerGpuHour()).bind("at", at.atOffset(ZoneOffset.UTC))
                 .bind("faulted", faultedProvider).bind("id", jobId).bind("attempt", fromAttempt)
@@ -157,6 +161,12 @@ public class JobRepository {
                 .map(row -> new Job.Event(Columns.instant(row, "recorded_at"), row.get("kind", String.class),
                         row.get("detail", String.class)))
                 .all();
+    }
+
+    /** The SQL list of states a job may move to {@code to} from: the state machine decides, not this class. */
+    private static String from(JobState to) {
+        return JobState.sourcesOf(to).stream().map(state -> "'" + state.name() + "'")
+                .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
     }
 
     private static Job toJob(Readable row) {

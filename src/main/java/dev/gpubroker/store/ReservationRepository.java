@@ -74,6 +74,9 @@ public class ReservationRepository {
     /** Moves a reservation from one state to another; true when this call made the move. */
     public Mono<Boolean> transition(String reservationId, ReservationState from, ReservationState to, String reason,
             Instant at) {
+        if (!from.canMoveTo(to)) {
+            return Mono.error(new dev.gpubroker.scheduler.IllegalTransitionException(reservationId, from, to));
+        }
         return Binds.nullable(db.sql("UPDATE reservations SET state = :to, state_reason = :reason, updated_at = :at "
                                 + "WHERE reservation_id = :id AND state = :from")
                         .bind("to", to.name())

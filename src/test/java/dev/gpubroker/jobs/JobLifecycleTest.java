@@ -16,6 +16,8 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.support.BrokerIntegrationTest;
 
 /**
@@ -74,7 +76,26 @@ class JobLifecycleTest extends BrokerIntegrationTest {
             assertThat(System.nanoTime()).as("capacity released after settlement").isLessThan(capacityDeadline);
             Thread.sleep(100);
         }
+        // The state machine holds in the database too: an ended job cannot end again, run again or move elsewhere,
+        // and a settled reservation cannot be made to run again.
+        java.time.Instant now = java.time.Instant.now();
+        assertThat(jobRepository.end(jobId, JobState.FAILED, now, 1, 0, Usdc.ZERO, Usdc.parse("36.00"))
+                .block(Duration.ofSeconds(5))).isFalse();
+        assertThat(jobRepository.markRunning(jobId, now).block(Duration.ofSeconds(5))).isFalse();
+        assertThat(jobRepository.failOver(jobId, 1, "demo-steady", "demo-backup",
+                dev.gpubroker.money.PricePerGpuHour.parse("0.01"), now).block(Duration.ofSeconds(5))).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reservationRepository.transition(reservationId,
+                        ReservationState.SETTLED, ReservationState.RUNNING, "again", now).block(Duration.ofSeconds(5)))
+                .isInstanceOf(dev.gpubroker.scheduler.IllegalTransitionException.class);
+        assertThat(output(call(client, "job_status", Map.of("jobId", jobId)))).containsEntry("status", "completed")
+                .containsEntry("cost", cost.toDecimalString());
     }
+
+    @Autowired
+    dev.gpubroker.store.JobRepository jobRepository;
+
+    @Autowired
+    dev.gpubroker.store.ReservationRepository reservationRepository;
 
     @Test
     void aLaunchFailureIsNeverBilledAndTheDepositComesBackInFull() throws Exception {
