@@ -64,7 +64,24 @@ public record BrokerProperties(
     public record Market(
             @DefaultValue("3s") Duration providerTimeout,
             @DefaultValue("classpath:demo-marketplace.yml") String demoCatalog,
-            @DefaultValue("true") boolean demoEnabled) {
+            @DefaultValue("true") boolean demoEnabled,
+            @DefaultValue Local local) {
+    }
+
+    /**
+     * This host's GPUs, sold as provider {@code local} (docs/local-provider.md). {@code enabled}: {@code auto} sells
+     * them when nvidia-smi finds any, {@code true} always (without GPUs it lists no offers), {@code false} never.
+     */
+    public record Local(
+            @DefaultValue("auto") Switch enabled,
+            @DefaultValue("2.00") String pricePerGpuHour,
+            @DefaultValue("local") String region,
+            @DefaultValue("0.99") double reliability) {
+
+        /** Written {@code auto}, {@code true} or {@code false}: Spring binds true and false to ON and OFF. */
+        public enum Switch {
+            AUTO, ON, OFF
+        }
     }
 
     /** Origins and hosts beyond loopback that may reach /mcp (DNS-rebinding protection). */

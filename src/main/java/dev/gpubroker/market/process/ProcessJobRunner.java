@@ -221,12 +221,14 @@ public final class ProcessJobRunner {
         }
         LaunchRecord launch = record.get();
         RunningJob job = new RunningJob(workDir.resolve("output.log"));
-        jobs.put(handle, job);
         job.signal(new JobSignal.Running(launch.startedAt()));
         Optional<ProcessHandle> alive = ProcessHandle.of(launch.pid()).filter(ProcessHandle::isAlive)
                 .filter(process -> process.info().startInstant().map(launch::isSameProcessStart).orElse(false));
+        alive.ifPresent(process -> job.process = process);
+        // Published only once it knows its process: terminate reads the map without this lock, and a job it finds
+        // without a process would be marked terminated but left running.
+        jobs.put(handle, job);
         if (alive.isPresent()) {
-            job.process = alive.get();
             log.warn("Provider {}: job {} (pid {}) outlived a restart of the broker: following it again", provider, handle,
                     launch.pid());
             alive.get().onExit().thenRun(() -> ended(job, null));

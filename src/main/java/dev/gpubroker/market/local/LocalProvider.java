@@ -1,0 +1,249 @@
+package dev.gpubroker.market.local;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.HoldOutcome;
+import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.LaunchOutcome;
+import dev.gpubroker.market.LaunchRequest;
+import dev.gpubroker.market.LogPage;
+import dev.gpubroker.market.Offer;
+import dev.gpubroker.market.OfferQuery;
+import dev.gpubroker.market.process.ProcessJobRunner;
+import dev.gpubroker.market.process.ProcessJobRunner.ProcessSpec;
+import dev.gpubroker.store.DemoCapacityRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Provider {@code local}: this host's GPUs, one offer per model. Capacity is counted in the database like the demo
+ * marketplace's (a hold is a conditional increment, so concurrent reservations cannot oversell); at launch the job is
+ * given named GPUs no running job holds ({@link GpuAssignments}), recorded on disk so that a restart keeps them taken.
+ * Jobs run through {@link ProcessJobRunner}: the image in docker or podman with only those GPUs, or the command itself
+ * with {@code CUDA_VISIBLE_DEVICES} naming them ({@link JobProcessSpecs}).
+ */
+final class LocalProvider implements ComputeProvider {
+
+    static final String NAME = "local";
+    private static final Logger log = LoggerFactory.getLogger(LocalProvider.class);
+    private static final Duration CONTAINER_REMOVAL_TIMEOUT = Duration.ofSeconds(30);
+
+    private final LocalSettings settings;
+    private final LocalInventory inventory;
+    private final Optional<ContainerRuntime> containerRuntime;
+    private final DemoCapacityRepository capacity;
+    private final ProcessJobRunner jobs;
+    private final GpuAssignments assignments = new GpuAssignments();
+    private final AssignmentRecords records;
+    private final Set<String> followed = ConcurrentHashMap.newKeySet();
+    private final Mono<Void> capacitySeeded;
+    private final Mono<Void> assignmentsRestored;
+
+    /**
+     * @param dataDir jobs run in {@code <dataDir>/jobs/<job id>} (as the demo marketplace's do), their GPU records
+     *                live in {@code <dataDir>/local-gpus}
+     */
+    LocalProvider(LocalSettings settings, List<DetectedGpu> gpus, Optional<ContainerRuntime> containerRuntime,
+            DemoCapacityRepository capacity, Path dataDir, Clock clock) {
+        this.settings = settings;
+        this.inventory = LocalInventory.from(gpus);
+        this.containerRuntime = containerRuntime;
+        this.capacity = capacity;
+        this.jobs = new ProcessJobRunner(NAME, dataDir.resolve("jobs"), ProcessJobRunner.Faults.NONE, clock);
+        this.records = new AssignmentRecords(dataDir.resolve("local-gpus"));
+        // The inventory sets each offer's capacity once, on first use; holds already in the database are kept.
+        this.capacitySeeded = Mono.defer(() -> capacity.seed(NAME, inventory.offers().stream()
+                        .collect(Collectors.toMap(LocalOffer::offerId, LocalOffer::capacity))))
+                .cache(ignored -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
+        this.assignmentsRestored = Mono.defer(this::restoreAssignments)
+                .cache(ignored -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    LocalInventory inventory() {
+        return inventory;
+    }
+
+    /** The GPU indices running jobs hold now. */
+    Set<Integer> gpusInUse() {
+        return assignments.inUse();
+    }
+
+    @Override
+    public Mono<List<Offer>> offers(OfferQuery query) {
+        if (inventory.isEmpty()) {
+            return Mono.just(List.of());
+        }
+        return capacitySeeded.then(Mono.defer(() -> capacity.freeUnits(NAME))).map(this::toOffers);
+    }
+
+    @Override
+    public Mono<HoldOutcome> hold(HoldRequest request) {
+        return Mono.defer(() -> {
+            Optional<LocalOffer> offer = inventory.find(request.offerId());
+            if (offer.isEmpty()) {
+                return Mono.just(new HoldOutcome.Unholdable("offer " + request.offerId() + " is not on this host (it has "
+                        + inventory + ")"));
+            }
+            return capacitySeeded
+                    .then(capacity.hold(request.holdId(), NAME, request.offerId(), request.gpuCount()))
+                    .map(held -> held
+                            ? new HoldOutcome.Held(request.holdId())
+                            : new HoldOutcome.NoCapacity("all " + offer.get().capacity() + " " + offer.get().gpu()
+                                    + " GPUs of this host are taken"));
+        });
+    }
+
+    /**
+     * Releases the held count. The GPUs a job was given stay taken until its process has ended, even when its hold goes
+     * first: a GPU still in use is never handed to another job.
+     */
+    @Override
+    public Mono<Void> release(String holdId) {
+        return capacity.release(holdId);
+    }
+
+    @Override
+    public Mono<LaunchOutcome> launch(LaunchRequest request) {
+        return assignmentsRestored.then(Mono.defer(() -> {
+            Optional<LocalOffer> offer = inventory.find(request.offerId());
+            if (offer.isEmpty()) {
+                return Mono.just(failed("offer " + request.offerId() + " is not on this host (it has " + inventory + ")"));
+            }
+            Optional<ContainerRuntime> container = Optional.empty();
+            if (request.image() != null) {
+                if (containerRuntime.isEmpty()) {
+                    return Mono.just(failed("this host has no working container runtime (docker or podman) to run image "
+                            + request.image() + "; run the command without an image, or choose another provider"));
+                }
+                if (!JobProcessSpecs.isImageReference(request.image())) {
+                    return Mono.just(failed("'" + request.image() + "' is not a container image reference"));
+                }
+                container = containerRuntime;
+            }
+            Optional<GpuAssignment> assigned = assignments.assign(request.jobId(), offer.get(), request.gpuCount(),
+                    container);
+            if (assigned.isEmpty()) {
+                return Mono.just(failed("fewer than " + request.gpuCount() + " of this host's " + offer.get().capacity()
+                        + " " + offer.get().gpu() + " GPUs are free: the others run jobs"));
+            }
+            GpuAssignment assignment = assigned.get();
+            return records.write(assignment)
+                    .then(Mono.fromCallable(() -> processSpec(request, assignment)))
+                    .flatMap(spec -> jobs.launch(request.jobId(), spec, request.maxDuration()))
+                    .flatMap(outcome -> switch (outcome) {
+                        case LaunchOutcome.Launched launched -> {
+                            log.info("Job {} runs on this host's GPUs {} ({})", request.jobId(), assignment.gpuIndices(),
+                                    assignment.container().map(ContainerRuntime::executable).orElse("on the host"));
+                            follow(assignment);
+                            yield Mono.just(outcome);
+                        }
+                        case LaunchOutcome.LaunchFailed refused -> freeGpus(assignment.jobId()).thenReturn(outcome);
+                    })
+                    .onErrorResume(error -> freeGpus(assignment.jobId()).then(Mono.error(error)));
+        }));
+    }
+
+    @Override
+    public Flux<JobSignal> watch(String jobId) {
+        // After a restart the first call may be a watch (the supervisor following a job again): GPUs first.
+        return assignmentsRestored.thenMany(Flux.defer(() -> jobs.watch(jobId)));
+    }
+
+    @Override
+    public Mono<LogPage> logs(String jobId, String cursor, int limit) {
+        return jobs.logs(jobId, cursor, limit);
+    }
+
+    /** Stops the job; a container is removed at once, since stopping its client does not stop it. */
+    @Override
+    public Mono<Void> terminate(String jobId) {
+        return assignmentsRestored.then(Mono.defer(() -> jobs.terminate(jobId)))
+                .then(Mono.defer(() -> assignments.find(jobId).map(this::removeContainer).orElse(Mono.empty())));
+    }
+
+    private static LaunchOutcome failed(String reason) {
+        return new LaunchOutcome.LaunchFailed(reason);
+    }
+
+    private static ProcessSpec processSpec(LaunchRequest request, GpuAssignment assignment) {
+        return assignment.container()
+                .map(runtime -> JobProcessSpecs.inContainer(runtime, request.jobId(), assignment.gpuIndices(),
+                        request.image(), request.command(), request.environment()))
+                .orElseGet(() -> JobProcessSpecs.onHost(request.jobId(), assignment.gpuIndices(), request.command(),
+                        request.environment()));
+    }
+
+    /**
+     * Frees the job's GPUs once it has ended, however it ends (exit, maximum duration, terminate, lost), whether or not
+     * anybody watches it. A container is removed first: when its client is killed, the container would run on.
+     */
+    private void follow(GpuAssignment assignment) {
+        if (!followed.add(assignment.jobId())) {
+            return;
+        }
+        jobs.watch(assignment.jobId())
+                .then(removeContainer(assignment))
+                .then(freeGpus(assignment.jobId()))
+                .doFinally(signal -> followed.remove(assignment.jobId()))
+                .subscribe(ignored -> { }, error -> log.warn("Job {}: freeing its GPUs {} failed: {}",
+                        assignment.jobId(), assignment.gpuIndices(), error.toString()));
+    }
+
+    private Mono<Void> freeGpus(String jobId) {
+        return records.delete(jobId).doFinally(signal -> assignments.free(jobId));
+    }
+
+    private Mono<Void> removeContainer(GpuAssignment assignment) {
+        return assignment.container()
+                .map(runtime -> ShortCommand.run(runtime.removeCommand(JobProcessSpecs.containerName(assignment.jobId())),
+                                CONTAINER_REMOVAL_TIMEOUT)
+                        .doOnNext(result -> log.debug("{} rm of job {}'s container: exit {} ({})", runtime.executable(),
+                                assignment.jobId(), result.exitCode(), result.firstLine()))
+                        .onErrorResume(error -> {
+                            log.warn("Could not remove the container of job {}: {}", assignment.jobId(), error.toString());
+                            return Mono.empty();
+                        })
+                        .then())
+                .orElse(Mono.empty());
+    }
+
+    /** The assignments of jobs that were running when the broker stopped: taken again, and freed when those end. */
+    private Mono<Void> restoreAssignments() {
+        return records.readAll().doOnNext(found -> found.forEach(assignment -> {
+            if (assignments.restore(assignment)) {
+                log.info("Job {} still holds this host's GPUs {} from before the restart", assignment.jobId(),
+                        assignment.gpuIndices());
+                follow(assignment);
+            } else {
+                log.warn("GPU record of job {} names GPUs {} another job holds: ignored", assignment.jobId(),
+                        assignment.gpuIndices());
+            }
+        })).then();
+    }
+
+    private List<Offer> toOffers(Map<String, Integer> freeUnitsByOffer) {
+        return inventory.offers().stream()
+                .map(offer -> new Offer(NAME, offer.offerId(), offer.gpu(), offer.vramGb(), settings.region(),
+                        settings.price(), Math.min(offer.capacity(), freeUnitsByOffer.getOrDefault(offer.offerId(), 0)),
+                        settings.reliability()))
+                .toList();
+    }
+}

@@ -1,0 +1,102 @@
+package dev.gpubroker.market.local;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import reactor.core.publisher.Mono;
+
+/**
+ * Finds this host's NVIDIA GPUs by asking {@code nvidia-smi --query-gpu=index,name,memory.total
+ * --format=csv,noheader,nounits}, which prints one line per GPU: {@code 0, NVIDIA H100 80GB HBM3, 81559}. No
+ * nvidia-smi, a driver that does not answer, a query past its timeout: to the broker each means the same, no GPUs to
+ * sell, and each is logged with its reason.
+ */
+final class NvidiaSmi {
+
+    static final String DEFAULT_EXECUTABLE = "nvidia-smi";
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    static final List<String> QUERY = List.of("--query-gpu=index,name,memory.total", "--format=csv,noheader,nounits");
+    private static final int GPUS_MAX = 64;
+    private static final Logger log = LoggerFactory.getLogger(NvidiaSmi.class);
+
+    private final String executable;
+    private final Duration timeout;
+
+    NvidiaSmi(String executable, Duration timeout) {
+        this.executable = executable;
+        this.timeout = timeout;
+    }
+
+    /** The GPUs nvidia-smi lists; an empty list, never an error, when it lists none or cannot be asked. */
+    Mono<List<DetectedGpu>> discover() {
+        List<String> argv = new ArrayList<>();
+        argv.add(executable);
+        argv.addAll(QUERY);
+        return ShortCommand.run(argv, timeout)
+                .map(result -> {
+                    if (result.exitCode() != 0) {
+                        log.warn("{} exited with code {} ({}): this host sells no GPUs", executable, result.exitCode(),
+                                result.firstLine());
+                        return List.<DetectedGpu>of();
+                    }
+                    return parse(result.lines());
+                })
+                .onErrorResume(IOException.class, notInstalled -> {
+                    log.info("{} is not installed here ({}): this host sells no GPUs", executable,
+                            notInstalled.getMessage());
+                    return Mono.just(List.of());
+                })
+                .onErrorResume(TimeoutException.class, timedOut -> {
+                    log.warn("{} did not answer within {}: this host sells no GPUs", executable, timeout);
+                    return Mono.just(List.of());
+                });
+    }
+
+    /** The GPUs in nvidia-smi's CSV lines; a line that cannot be read is skipped with a log line that quotes it. */
+    static List<DetectedGpu> parse(List<String> lines) {
+        List<DetectedGpu> gpus = new ArrayList<>();
+        for (String line : lines) {
+            if (line.isBlank()) {
+                continue;
+            }
+            if (gpus.size() == GPUS_MAX) {
+                log.warn("nvidia-smi lists more than {} GPUs; the rest are not sold", GPUS_MAX);
+                break;
+            }
+            Optional<DetectedGpu> gpu = parseLine(line);
+            if (gpu.isPresent()) {
+                gpus.add(gpu.get());
+            } else {
+                log.warn("Skipping an nvidia-smi line that is not 'index, name, memory in MiB': '{}'", line);
+            }
+        }
+        return List.copyOf(gpus);
+    }
+
+    /** One line, {@code index, name, memory.total}; the name sits between the first and the last comma. */
+    static Optional<DetectedGpu> parseLine(String line) {
+        int firstComma = line.indexOf(',');
+        int lastComma = line.lastIndexOf(',');
+        if (firstComma < 0 || lastComma == firstComma) {
+            return Optional.empty();
+        }
+        String name = line.substring(firstComma + 1, lastComma).strip();
+        try {
+            int index = Integer.parseInt(line.substring(0, firstComma).strip());
+            // A GPU in a bad state reports "[N/A]" or "[Unknown Error]" here: not a GPU to sell.
+            int memoryMib = Integer.parseInt(line.substring(lastComma + 1).strip());
+            return index >= 0 && memoryMib > 0 && !name.isEmpty()
+                    ? Optional.of(new DetectedGpu(index, name, memoryMib))
+                    : Optional.empty();
+        } catch (NumberFormatException notANumber) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+package dev.gpubroker.market.local;
+
+import java.nio.file.Path;
+import java.time.Clock;
+
+import org.flywaydb.core.Flyway;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.store.DemoCapacityRepository;
+import io.r2dbc.h2.H2ConnectionConfiguration;
+import io.r2dbc.h2.H2ConnectionFactory;
+
+/** A real H2 file database with the broker's migrations, for the capacity the local provider counts in it. */
+final class LocalTestDatabase {
+
+    private LocalTestDatabase() {
+    }
+
+    static DemoCapacityRepository capacity(Path dir) {
+        String file = dir.resolve("gpubroker").toAbsolutePath().toString();
+        Flyway.configure().dataSource("jdbc:h2:file:" + file, "sa", "").locations("classpath:db/migration").load().migrate();
+        H2ConnectionFactory connections = new H2ConnectionFactory(H2ConnectionConfiguration.builder().file(file)
+                .username("sa").option("LOCK_TIMEOUT=10000").build());
+        return new DemoCapacityRepository(DatabaseClient.create(connections),
+                TransactionalOperator.create(new R2dbcTransactionManager(connections)), Clock.systemUTC());
+    }
+}
