@@ -20,16 +20,15 @@ import reactor.core.publisher.Mono;
 
 /**
  * This host as a seller: provider {@code local}, with the GPUs nvidia-smi finds (docs/local-provider.md). With
- * {@code gpubroker.market.local.enabled=auto} (the default) it is offered only when nvidia-smi lists at least one GPU,
- * with {@code true} always, with {@code false} never (and nothing is asked of the host).
+ * {@code gpubroker.market.local.enabled=auto} (the default) it is offered when nvidia-smi is installed, and lists the
+ * GPUs it finds (none: no offers); with {@code true} always; with {@code false} never (and nothing is asked of the host).
+ * nvidia-smi is asked on first use, not at start, so nothing waits for it.
  */
 @Component
 public class LocalMachine implements ProviderSource {
 
     private static final Logger log = LoggerFactory.getLogger(LocalMachine.class);
     private static final Duration CONTAINER_PROBE_TIMEOUT = Duration.ofSeconds(10);
-    // Above the commands' own timeouts, which answer first: this bound only guards against a bug.
-    private static final Duration STARTUP_WAIT_MAX = Duration.ofSeconds(30);
 
     private final List<ComputeProvider> providers;
 
@@ -48,36 +47,36 @@ public class LocalMachine implements ProviderSource {
             this.providers = List.of();
             return;
         }
-        // Which providers exist is fixed when the server starts (ProviderCatalog reads them once), so the answer of
-        // nvidia-smi is needed before the first request: the one wait on a publisher outside main, bounded, at start.
-        HostFindings host = nvidiaSmi.discover()
-                .flatMap(gpus -> gpus.isEmpty() ? Mono.just(new HostFindings(gpus, Optional.empty()))
-                        : firstWorking(runtimesOnPath).map(runtime -> new HostFindings(gpus, runtime)))
-                .block(STARTUP_WAIT_MAX);
-        LocalProvider provider = new LocalProvider(settings, host.gpus(), host.containerRuntime(), capacity, dataDir,
-                clock);
-        if (provider.inventory().isEmpty() && local.enabled() == BrokerProperties.Local.Switch.AUTO) {
-            log.info("Provider local is off: nvidia-smi found no GPU this broker sells "
-                    + "(gpubroker.market.local.enabled=auto)");
+        if (local.enabled() == BrokerProperties.Local.Switch.AUTO && !nvidiaSmi.isInstalled(System.getenv("PATH"))) {
+            log.info("Provider local is off: {} is not installed here (gpubroker.market.local.enabled=auto)",
+                    nvidiaSmi.executable());
             this.providers = List.of();
             return;
         }
-        if (provider.inventory().isEmpty()) {
-            log.warn("Provider local is on (gpubroker.market.local.enabled=true) but nvidia-smi found no GPU this "
-                    + "broker sells: it lists no offers");
+        // The providers are fixed at start, but nothing waits for nvidia-smi then: the provider asks it on first use
+        // (a quote), once, and says what it found.
+        Mono<LocalProvider.LocalHost> host = nvidiaSmi.discover()
+                .flatMap(gpus -> (gpus.isEmpty() ? Mono.just(Optional.<ContainerRuntime>empty()) : firstWorking(runtimesOnPath))
+                        .map(runtime -> new LocalProvider.LocalHost(LocalInventory.from(gpus), runtime)))
+                .doOnNext(found -> describe(found, settings));
+        this.providers = List.of(new LocalProvider(settings, host, capacity, dataDir, clock));
+        log.info("Provider local is on (gpubroker.market.local.enabled={}): this host's GPUs are found with {} on first "
+                + "use", local.enabled() == BrokerProperties.Local.Switch.ON ? "true" : "auto", nvidiaSmi.executable());
+    }
+
+    private static void describe(LocalProvider.LocalHost host, LocalSettings settings) {
+        if (host.inventory().isEmpty()) {
+            log.warn("Provider local: nvidia-smi found no GPU this broker sells: it lists no offers");
+            return;
         }
-        log.info("Provider local sells this host's {} at {} USDC per GPU-hour; images run with {}", provider.inventory(),
+        log.info("Provider local sells this host's {} at {} USDC per GPU-hour; images run with {}", host.inventory(),
                 settings.price().toDecimalString(), host.containerRuntime().map(ContainerRuntime::executable)
                         .orElse("nothing (no working docker or podman): jobs with an image are refused"));
-        this.providers = List.of(provider);
     }
 
     @Override
     public List<ComputeProvider> providers() {
         return providers;
-    }
-
-    private record HostFindings(List<DetectedGpu> gpus, Optional<ContainerRuntime> containerRuntime) {
     }
 
     /** The first runtime, in order of preference, that answers {@code info}: a client without its daemon is no use. */

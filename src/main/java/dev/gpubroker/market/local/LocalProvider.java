@@ -42,8 +42,7 @@ final class LocalProvider implements ComputeProvider {
     private static final Duration CONTAINER_REMOVAL_TIMEOUT = Duration.ofSeconds(30);
 
     private final LocalSettings settings;
-    private final LocalInventory inventory;
-    private final Optional<ContainerRuntime> containerRuntime;
+    private final Mono<LocalHost> host;
     private final DemoCapacityRepository capacity;
     private final ProcessJobRunner jobs;
     private final GpuAssignments assignments = new GpuAssignments();
@@ -58,14 +57,18 @@ final class LocalProvider implements ComputeProvider {
      */
     LocalProvider(LocalSettings settings, List<DetectedGpu> gpus, Optional<ContainerRuntime> containerRuntime,
             DemoCapacityRepository capacity, Path dataDir, Clock clock) {
+        this(settings, Mono.just(new LocalHost(LocalInventory.from(gpus), containerRuntime)), capacity, dataDir, clock);
+    }
+
+    /** @param host what this host has, found once on first use (nvidia-smi, a working container runtime), then kept */
+    LocalProvider(LocalSettings settings, Mono<LocalHost> host, DemoCapacityRepository capacity, Path dataDir, Clock clock) {
         this.settings = settings;
-        this.inventory = LocalInventory.from(gpus);
-        this.containerRuntime = containerRuntime;
+        this.host = host.cache(found -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
         this.capacity = capacity;
         this.jobs = new ProcessJobRunner(NAME, dataDir.resolve("jobs"), ProcessJobRunner.Faults.NONE, clock);
         this.records = new AssignmentRecords(dataDir.resolve("local-gpus"));
         // The inventory sets each offer's capacity once, on first use; holds already in the database are kept.
-        this.capacitySeeded = Mono.defer(() -> capacity.seed(NAME, inventory.offers().stream()
+        this.capacitySeeded = this.host.flatMap(found -> capacity.seed(NAME, found.inventory().offers().stream()
                         .collect(Collectors.toMap(LocalOffer::offerId, LocalOffer::capacity))))
                 .cache(ignored -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
         this.assignmentsRestored = Mono.defer(this::restoreAssignments)
@@ -77,8 +80,9 @@ final class LocalProvider implements ComputeProvider {
         return NAME;
     }
 
-    LocalInventory inventory() {
-        return inventory;
+    /** The GPUs this host sells, once nvidia-smi has answered. */
+    Mono<LocalInventory> inventory() {
+        return host.map(LocalHost::inventory);
     }
 
     /** The GPU indices running jobs hold now. */
@@ -88,15 +92,15 @@ final class LocalProvider implements ComputeProvider {
 
     @Override
     public Mono<List<Offer>> offers(OfferQuery query) {
-        if (inventory.isEmpty()) {
-            return Mono.just(List.of());
-        }
-        return capacitySeeded.then(Mono.defer(() -> capacity.freeUnits(NAME))).map(this::toOffers);
+        return host.flatMap(found -> found.inventory().isEmpty() ? Mono.just(List.<Offer>of())
+                : capacitySeeded.then(Mono.defer(() -> capacity.freeUnits(NAME)))
+                        .map(free -> toOffers(found.inventory(), free)));
     }
 
     @Override
     public Mono<HoldOutcome> hold(HoldRequest request) {
-        return Mono.defer(() -> {
+        return host.flatMap(found -> {
+            LocalInventory inventory = found.inventory();
             Optional<LocalOffer> offer = inventory.find(request.offerId());
             if (offer.isEmpty()) {
                 return Mono.just(new HoldOutcome.Unholdable("offer " + request.offerId() + " is not on this host (it has "
@@ -122,7 +126,9 @@ final class LocalProvider implements ComputeProvider {
 
     @Override
     public Mono<LaunchOutcome> launch(LaunchRequest request) {
-        return assignmentsRestored.then(Mono.defer(() -> {
+        return assignmentsRestored.then(host).flatMap(found -> {
+            LocalInventory inventory = found.inventory();
+            Optional<ContainerRuntime> containerRuntime = found.containerRuntime();
             Optional<LocalOffer> offer = inventory.find(request.offerId());
             if (offer.isEmpty()) {
                 return Mono.just(failed("offer " + request.offerId() + " is not on this host (it has " + inventory + ")"));
@@ -158,7 +164,7 @@ final class LocalProvider implements ComputeProvider {
                         case LaunchOutcome.LaunchFailed refused -> freeGpus(assignment.jobId()).thenReturn(outcome);
                     })
                     .onErrorResume(error -> freeGpus(assignment.jobId()).then(Mono.error(error)));
-        }));
+        });
     }
 
     @Override
@@ -239,11 +245,15 @@ final class LocalProvider implements ComputeProvider {
         })).then();
     }
 
-    private List<Offer> toOffers(Map<String, Integer> freeUnitsByOffer) {
+    private List<Offer> toOffers(LocalInventory inventory, Map<String, Integer> freeUnitsByOffer) {
         return inventory.offers().stream()
                 .map(offer -> new Offer(NAME, offer.offerId(), offer.gpu(), offer.vramGb(), settings.region(),
                         settings.price(), Math.min(offer.capacity(), freeUnitsByOffer.getOrDefault(offer.offerId(), 0)),
                         settings.reliability()))
                 .toList();
+    }
+
+    /** What nvidia-smi found and the container runtime that works, if any. */
+    record LocalHost(LocalInventory inventory, Optional<ContainerRuntime> containerRuntime) {
     }
 }

@@ -34,6 +34,22 @@ final class NvidiaSmi {
         this.timeout = timeout;
     }
 
+    /**
+     * Whether nvidia-smi is there to be asked (an executable file, on the PATH unless named by a path): a look at the
+     * file system, no process, so the server can decide at start whether this host could sell GPUs at all.
+     */
+    boolean isInstalled(String path) {
+        if (executable.contains(java.io.File.separator)) {
+            java.nio.file.Path file = java.nio.file.Path.of(executable);
+            return java.nio.file.Files.isRegularFile(file) && java.nio.file.Files.isExecutable(file);
+        }
+        return ContainerRuntime.findOnPath(executable, path).isPresent();
+    }
+
+    String executable() {
+        return executable;
+    }
+
     /** The GPUs nvidia-smi lists; an empty list, never an error, when it lists none or cannot be asked. */
     Mono<List<DetectedGpu>> discover() {
         List<String> argv = new ArrayList<>();

@@ -48,31 +48,44 @@ class LocalMachineTest {
     }
 
     @Test
-    void autoIsOnWhenNvidiaSmiFindsGpusThatAreSold() throws IOException {
-        Path nvidiaSmi = script("nvidia-smi", "echo '0, NVIDIA L40S, 46068'\necho '1, NVIDIA L40S, 46068'\n");
+    void autoIsOnWhenNvidiaSmiFindsGpusThatAreSoldAndAsksItOnlyOnFirstUse() throws IOException {
+        Path asked = dir.resolve("asked");
+        Path nvidiaSmi = script("nvidia-smi", "touch " + asked + "\necho '0, NVIDIA L40S, 46068'\necho '1, NVIDIA L40S, 46068'\n");
 
         List<?> providers = machine(Switch.AUTO, nvidiaSmi).providers();
 
+        assertThat(asked).as("nothing waits for nvidia-smi at start").doesNotExist();
         assertThat(providers).hasSize(1).first().isInstanceOfSatisfying(LocalProvider.class, provider -> {
             assertThat(provider.name()).isEqualTo("local");
-            assertThat(provider.inventory().offers())
-                    .containsExactly(new LocalOffer("local-l40s", "L40S", 45, List.of(0, 1)));
+            StepVerifier.create(provider.inventory())
+                    .assertNext(inventory -> assertThat(inventory.offers())
+                            .containsExactly(new LocalOffer("local-l40s", "L40S", 45, List.of(0, 1))))
+                    .verifyComplete();
         });
+        assertThat(asked).exists();
     }
 
     @Test
-    void autoIsOffWhenNoGpuIsOfAModelThatIsSold() throws IOException {
+    void autoListsNoOffersWhenNoGpuIsOfAModelThatIsSold() throws IOException {
         Path nvidiaSmi = script("nvidia-smi", "echo '0, Tesla T4, 15360'\n");
 
-        assertThat(machine(Switch.AUTO, nvidiaSmi).providers()).isEmpty();
+        List<?> providers = machine(Switch.AUTO, nvidiaSmi).providers();
+
+        assertThat(providers).hasSize(1).first().isInstanceOfSatisfying(LocalProvider.class, provider -> StepVerifier
+                .create(provider.offers(new dev.gpubroker.market.OfferQuery(dev.gpubroker.market.GpuModels.ANY, 1, 60, Optional.empty(),
+                        Optional.empty(), Optional.empty(), Optional.empty())))
+                .expectNext(List.of())
+                .verifyComplete());
     }
 
     @Test
-    void trueOffersTheProviderEvenWithoutGpus() {
+    void trueOffersTheProviderEvenWithoutNvidiaSmi() {
         List<?> providers = machine(Switch.ON, dir.resolve("no-such-nvidia-smi")).providers();
 
         assertThat(providers).hasSize(1).first().isInstanceOfSatisfying(LocalProvider.class,
-                provider -> assertThat(provider.inventory().isEmpty()).isTrue());
+                provider -> StepVerifier.create(provider.inventory())
+                        .assertNext(inventory -> assertThat(inventory.isEmpty()).isTrue())
+                        .verifyComplete());
     }
 
     @Test
