@@ -44,6 +44,10 @@ public final class ProcessJobRunner {
     private static final String EXIT_CODE = "exit-code";
     private static final int TIMED_OUT_EXIT_CODE = 137;
     // The wrapper keeps the command's own argv intact ("$@") and records how it ended, even when nobody is watching.
+    // Where setsid exists, each job leads its own process group, so that stopping it stops everything it started, even
+    // a child forked while the stop was under way.
+    private static final java.util.Optional<Path> SETSID = java.util.stream.Stream.of("/usr/bin/setsid", "/bin/setsid")
+            .map(Path::of).filter(Files::isExecutable).findFirst();
     private static final List<String> WRAPPER = List.of("/bin/sh", "-c",
             "\"$@\"; code=$?; echo $code > " + EXIT_CODE + ".tmp && mv " + EXIT_CODE + ".tmp " + EXIT_CODE + "; exit $code",
             "gpubroker-job");
@@ -126,7 +130,9 @@ public final class ProcessJobRunner {
             Path workDir = workDir(handle);
             Files.createDirectories(workDir);
             RunningJob job = new RunningJob(workDir.resolve("output.log"));
-            List<String> argv = new ArrayList<>(WRAPPER);
+            List<String> argv = new ArrayList<>();
+            SETSID.ifPresent(setsid -> argv.add(setsid.toString()));
+            argv.addAll(WRAPPER);
             argv.addAll(spec.argv());
             ProcessBuilder builder = new ProcessBuilder(argv)
                     .directory(workDir.toFile())
@@ -147,7 +153,7 @@ public final class ProcessJobRunner {
             Mono.fromFuture(process.onExit()).subscribe(exited -> ended(job, exited.exitValue()));
             armMaxDuration(job, startedAt.plus(maxDuration));
             if (ThreadLocalRandom.current().nextDouble() < faults.nodeLossProbability()) {
-                Mono.delay(faults.nodeLossAfter()).subscribe(tick -> {
+                Mono.delay(faults.nodeLossAfter(), Schedulers.boundedElastic()).subscribe(tick -> {
                     if (job.end("lost")) {
                         job.signal(new JobSignal.Lost(clock.instant(),
                                 "the node running the job stopped answering (simulated node loss at " + provider + ")"));
@@ -258,7 +264,7 @@ public final class ProcessJobRunner {
 
     private void armMaxDuration(RunningJob job, Instant deadline) {
         Duration left = Duration.between(clock.instant(), deadline);
-        Mono.delay(left.isNegative() ? Duration.ZERO : left).subscribe(tick -> {
+        Mono.delay(left.isNegative() ? Duration.ZERO : left, Schedulers.boundedElastic()).subscribe(tick -> {
             if (job.end("timed out")) {
                 job.signal(new JobSignal.Exited(clock.instant(), TIMED_OUT_EXIT_CODE, true));
                 kill(job);
@@ -269,8 +275,23 @@ public final class ProcessJobRunner {
     private static void kill(RunningJob job) {
         ProcessHandle process = job.process;
         if (process != null && process.isAlive()) {
+            if (SETSID.isPresent()) {
+                killGroup(process.pid());
+            }
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
+        }
+    }
+
+    /** SIGKILL to the job's whole process group (its leader's pid names the group). */
+    private static void killGroup(long leader) {
+        try {
+            new ProcessBuilder("kill", "-KILL", "--", "-" + leader).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (IOException e) {
+            log.warn("Could not signal process group {}: {}", leader, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
