@@ -274,13 +274,24 @@ public final class ProcessJobRunner {
 
     private static void kill(RunningJob job) {
         ProcessHandle process = job.process;
-        if (process != null && process.isAlive()) {
-            if (SETSID.isPresent()) {
-                killGroup(process.pid());
-            }
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
+        if (process == null) {
+            return;
         }
+        List<ProcessHandle> started = process.descendants().toList();
+        // The leader first, so that it forks nothing more; then its group, which holds whatever it started even after
+        // the list above was taken (a pid stays reserved while its group has members, so the group is still this job's).
+        process.destroyForcibly();
+        try {
+            process.onExit().get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.warn("Process {} did not end at once after SIGKILL: {}", process.pid(), e.toString());
+        }
+        if (SETSID.isPresent()) {
+            killGroup(process.pid());
+        }
+        started.forEach(ProcessHandle::destroyForcibly);
     }
 
     /** SIGKILL to the job's whole process group (its leader's pid names the group). */

@@ -40,7 +40,8 @@ class ProcessJobRunnerTest {
                     .verifyComplete();
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             while (running(marker)) {
-                assertThat(System.nanoTime()).as("no 'sleep " + marker + "' left running").isLessThan(deadline);
+                assertThat(System.nanoTime()).as("no 'sleep " + marker + "' left running: " + survivors(marker))
+                        .isLessThan(deadline);
                 Thread.sleep(50);
             }
         }
@@ -103,6 +104,22 @@ class ProcessJobRunnerTest {
 
     private static ProcessJobRunner.ProcessSpec spec(String script) {
         return new ProcessJobRunner.ProcessSpec(List.of("sh", "-c", script), Map.of("PATH", System.getenv("PATH")));
+    }
+
+    private static String survivors(String marker) {
+        return ProcessHandle.allProcesses().filter(process -> process.info().commandLine()
+                        .map(line -> line.contains("sleep " + marker)).orElse(false))
+                .map(process -> process.pid() + " (parent " + process.parent().map(ProcessHandle::pid).orElse(-1L) + ", "
+                        + stat(process.pid()) + ")")
+                .toList().toString();
+    }
+
+    private static String stat(long pid) {
+        try {
+            return java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat")).strip();
+        } catch (java.io.IOException e) {
+            return "no /proc entry";
+        }
     }
 
     private static boolean running(String marker) {
