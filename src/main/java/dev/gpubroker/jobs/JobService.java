@@ -162,6 +162,22 @@ public class JobService {
         return jobs.events(jobId);
     }
 
+    /** The job with its meter: counted up to now while it runs, the final bill once it ended. */
+    public Mono<JobSnapshot> snapshot(Job job) {
+        Mono<List<Job.Event>> events = jobs.events(job.jobId()).collectList();
+        if (job.state() != JobState.RUNNING || job.startedAt() == null) {
+            return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found));
+        }
+        return reservations.findById(job.reservationId())
+                .flatMap(reservation -> supervisor.priceOf(job, reservation).map(price -> {
+                    long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), reservation.gpuCount());
+                    Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
+                    return new JobSnapshot(job, gpuSeconds, cost, reservation.amount().minus(cost), List.of());
+                }))
+                .zipWith(events, (meter, found) -> new JobSnapshot(job, meter.gpuSeconds(), meter.cost(), meter.refund(),
+                        found));
+    }
+
     public Mono<LogPage> logs(Job job, String cursor, int limit) {
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
         if (provider == null) {

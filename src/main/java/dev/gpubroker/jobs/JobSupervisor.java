@@ -179,11 +179,10 @@ public class JobSupervisor {
             if (current.attempt() != job.attempt()) {
                 return Mono.<Void>empty();
             }
-            Instant startedAt = current.startedAt() == null ? endedAt : current.startedAt();
-            long seconds = Math.max(0, (Duration.between(startedAt, endedAt).toMillis() + 999) / 1000);
-            long gpuSeconds = seconds * reservation.gpuCount();
+            long gpuSeconds = Metering.gpuSeconds(current.startedAt() == null ? endedAt : current.startedAt(), endedAt,
+                    reservation.gpuCount());
             return priceOf(current, reservation).flatMap(price -> {
-                Usdc cost = costOf(price, gpuSeconds, reservation.amount());
+                Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
                 Usdc refund = reservation.amount().minus(cost);
                 return jobs.end(job.jobId(), state, endedAt, exitCode, gpuSeconds, cost, refund)
                         .flatMap(ended -> !ended ? Mono.<Void>empty()
@@ -198,7 +197,7 @@ public class JobSupervisor {
     }
 
     /** Jobs from before failover existed carry no price of their own: theirs is the reservation's quote. */
-    private Mono<PricePerGpuHour> priceOf(Job job, Reservation reservation) {
+    Mono<PricePerGpuHour> priceOf(Job job, Reservation reservation) {
         return job.price() != null ? Mono.just(job.price())
                 : quotes.findById(reservation.quoteId()).map(quote -> quote.price());
     }
@@ -263,12 +262,6 @@ public class JobSupervisor {
                                 .flatMap(refunds::refund)
                                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
                                         .then(event(job, "refund_submitted", sent.hash())))));
-    }
-
-    /** Price × GPU-seconds, rounded up to the micro-unit, never above what was escrowed. */
-    static Usdc costOf(PricePerGpuHour price, long gpuSeconds, Usdc escrowed) {
-        long micros = Math.ceilDiv(Math.multiplyExact(price.microsPerGpuHour(), gpuSeconds), 3600L);
-        return Usdc.ofMicros(Math.min(micros, escrowed.micros()));
     }
 
     private Mono<Void> event(Job job, String kind, String detail) {

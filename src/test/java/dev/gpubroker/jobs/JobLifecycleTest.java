@@ -193,14 +193,21 @@ class JobLifecycleTest extends BrokerIntegrationTest {
             assertThat(System.nanoTime()).isLessThan(deadline);
             Thread.sleep(100);
         }
-        Thread.sleep(1_000);
+        Thread.sleep(2_000);
+        // While it runs, the meter counts up to now.
+        Map<String, Object> running = output(call(client, "job_status", Map.of("jobId", jobId)));
+        long soFar = ((Number) running.get("gpuSeconds")).longValue();
+        assertThat(soFar).isBetween(2L, 10L);
+        assertThat(running).containsEntry("cost", Usdc.ofMicros(soFar * 10_000).toDecimalString())
+                .containsEntry("refund", Usdc.parse("36.00").minus(Usdc.ofMicros(soFar * 10_000)).toDecimalString())
+                .containsEntry("settlementTx", null);
 
         output(call(client, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-key-1")));
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "cancelled");
         long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
-        assertThat(gpuSeconds).isBetween(1L, 10L);
+        assertThat(gpuSeconds).isBetween(soFar, 12L);
         assertThat(balance(agent.agent().walletAddress()))
                 .isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
     }

@@ -61,8 +61,8 @@ class CancelTool implements ToolHandler {
     }
 
     private Mono<ToolResult> jobResult(Job job) {
-        return jobs.events(job.jobId()).collectList().map(events -> {
-            Map<String, Object> output = JobViews.status(job, events);
+        return jobs.snapshot(job).map(snapshot -> {
+            Map<String, Object> output = JobViews.status(snapshot);
             output.put("nextStep", job.state().isFinal() ? "the job has ended; job_status shows the settlement"
                     : "the job is stopping; call job_status to see the settlement and refund");
             return ToolResult.success(output);

@@ -74,8 +74,8 @@ public class JobResources {
                 .flatMap(job -> logs
                         ? jobs.logs(job, null, LOG_LINES_MAX).map(page -> contents(uri, "text/plain",
                                 String.join("\n", page.lines())))
-                        : jobs.events(jobId).collectList().map(events -> contents(uri, "application/json",
-                                json.writeValueAsString(JobViews.status(job, events)))));
+                        : jobs.snapshot(job).map(snapshot -> contents(uri, "application/json",
+                                json.writeValueAsString(JobViews.status(snapshot)))));
     }
 
     private static McpSchema.ReadResourceResult contents(String uri, String mimeType, String text) {

@@ -29,7 +29,7 @@ class JobStatusTool implements ToolHandler {
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
         String jobId = arguments.string("jobId");
         return jobs.find(caller.agentId(), jobId)
-                .flatMap(job -> jobs.events(jobId).collectList().map(events -> ToolResult.success(JobViews.status(job, events))))
+                .flatMap(jobs::snapshot).map(snapshot -> ToolResult.success(JobViews.status(snapshot)))
                 .defaultIfEmpty(ToolResult.failure(new ToolError("job_not_found", "no job " + jobId + " exists for this agent",
                         "jobId", "use a jobId from run")));
     }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.gpubroker.jobs.JobSnapshot;
 import dev.gpubroker.scheduler.Job;
 
 /** How a job looks to an agent, the same in job_status and cancel. */
@@ -12,15 +13,17 @@ final class JobViews {
     private JobViews() {
     }
 
-    static Map<String, Object> status(Job job, List<Job.Event> events) {
+    static Map<String, Object> status(JobSnapshot snapshot) {
+        Job job = snapshot.job();
+        List<Job.Event> events = snapshot.events();
         Map<String, Object> output = new LinkedHashMap<>();
         output.put("jobId", job.jobId());
         output.put("status", job.state().wireName());
         output.put("provider", job.provider());
         output.put("reservationId", job.reservationId());
-        output.put("gpuSeconds", job.gpuSeconds());
-        output.put("cost", job.cost().toDecimalString());
-        output.put("refund", job.refund().toDecimalString());
+        output.put("gpuSeconds", snapshot.gpuSeconds());
+        output.put("cost", snapshot.cost().toDecimalString());
+        output.put("refund", snapshot.refund().toDecimalString());
         output.put("settlementTx", job.settlementTx());
         output.put("exitCode", job.exitCode());
         output.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());

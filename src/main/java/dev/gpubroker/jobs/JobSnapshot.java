@@ -1,0 +1,17 @@
+package dev.gpubroker.jobs;
+
+import java.util.List;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.scheduler.Job;
+
+/**
+ * A job as its agent sees it now: while it runs, GPU-seconds and cost are counted up to this moment and the refund is
+ * what would come back if it stopped now; once it ended, they are the final bill.
+ */
+public record JobSnapshot(Job job, long gpuSeconds, Usdc cost, Usdc refund, List<Job.Event> events) {
+
+    public JobSnapshot {
+        events = List.copyOf(events);
+    }
+}
