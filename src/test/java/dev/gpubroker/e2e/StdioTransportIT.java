@@ -31,9 +31,10 @@ class StdioTransportIT {
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Test
-    void aStdioClientQuotesReservesAndPaysAsTheDemoAgent() throws IOException {
+    void aStdioClientQuotesReservesPaysAndRunsAsTheDemoAgentWithProgress() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
-        try (Session session = new Session(dataDir, Map.of())) {
+        List<McpSchema.ProgressNotification> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (Session session = new Session(dataDir, Map.of(), progress::add)) {
             McpSyncClient client = session.client();
 
             assertThat(client.listTools().tools()).extracting(McpSchema.Tool::name).containsExactly("account", "cancel", "job_logs", "job_status", "pay", "quote", "reserve", "run");
@@ -60,6 +61,21 @@ class StdioTransportIT {
             McpSchema.CallToolResult account = client.callTool(new McpSchema.CallToolRequest("account", Map.of()));
             assertThat(String.valueOf(account.structuredContent())).contains("escrowed=" + reservation.get("amount"))
                     .contains("walletCustody=custodial");
+
+            McpSchema.CallToolResult run = client.callTool(McpSchema.CallToolRequest.builder("run")
+                    .arguments(Map.of("reservationId", reservation.get("reservationId"), "idempotencyKey", "stdio-run-1",
+                            "command", List.of("sh", "-c", "echo hello over stdio")))
+                    .progressToken(42)
+                    .build());
+            assertThat(run.isError()).as(String.valueOf(run.content())).isFalse();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (progress.isEmpty() || progress.getLast().total() == null) {
+                assertThat(System.nanoTime()).as("progress over stdio so far: " + progress).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            assertThat(progress).extracting(McpSchema.ProgressNotification::message)
+                    .anySatisfy(message -> assertThat(message).startsWith("running"))
+                    .anySatisfy(message -> assertThat(message).startsWith("completed"));
         }
         // The first start wrote the demo agent's key and the admin token, readable by the owner only.
         for (String secret : List.of("demo-agent.key", "admin.token", "wallets/.password", "wallets/relayer.json")) {
@@ -70,7 +86,8 @@ class StdioTransportIT {
 
     @Test
     void aWrongAgentKeyOnStdioGetsAnActionableError() {
-        try (Session session = new Session(BrokerJar.newDataDir(), Map.of("GPUBROKER_AGENT_KEY", "gpb_wrong"))) {
+        try (Session session = new Session(BrokerJar.newDataDir(), Map.of("GPUBROKER_AGENT_KEY", "gpb_wrong"),
+                ignored -> { })) {
             McpSchema.CallToolResult result = session.client().callTool(new McpSchema.CallToolRequest("quote",
                     Map.of("gpu", "H100", "durationMinutes", 30)));
 
@@ -119,7 +136,8 @@ class StdioTransportIT {
 
         private final McpSyncClient client;
 
-        Session(Path dataDir, Map<String, String> environment) {
+        Session(Path dataDir, Map<String, String> environment,
+                java.util.function.Consumer<McpSchema.ProgressNotification> progress) {
             ServerParameters.Builder parameters = ServerParameters.builder(BrokerJar.java())
                     .args("-jar", BrokerJar.jar().toString(), "--stdio")
                     .addEnvVar("GPUBROKER_DATA_DIR", dataDir.toString())
@@ -130,6 +148,7 @@ class StdioTransportIT {
                     .clientInfo(new McpSchema.Implementation("gpu-broker-stdio-test", "1.0"))
                     .requestTimeout(Duration.ofSeconds(60))
                     .initializationTimeout(Duration.ofSeconds(90))
+                    .progressConsumer(progress)
                     .build();
             client.initialize();
         }
