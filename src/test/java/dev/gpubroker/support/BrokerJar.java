@@ -51,6 +51,12 @@ public final class BrokerJar implements AutoCloseable {
 
     /** Starts the HTTP server on a free loopback port and waits until it accepts connections. */
     public static BrokerJar startHttp(Path dataDir, String... extraArgs) throws IOException, InterruptedException {
+        return startHttp(dataDir, java.util.Map.of(), extraArgs);
+    }
+
+    /** The same, with extra environment variables for the server process (a PATH, say). */
+    public static BrokerJar startHttp(Path dataDir, java.util.Map<String, String> environment, String... extraArgs)
+            throws IOException, InterruptedException {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(), "--server.port=" + port));
         command.addAll(List.of(extraArgs));
@@ -58,6 +64,7 @@ public final class BrokerJar implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("GPUBROKER_DATA_DIR", dataDir.toString());
         builder.environment().put("GPUBROKER_WALLETS_DIR", dataDir.resolve("wallets").toString());
+        builder.environment().putAll(environment);
         BrokerJar jar = new BrokerJar(builder.start(), dataDir, log, port);
         jar.awaitPort(Duration.ofSeconds(60));
         return jar;

@@ -1,0 +1,116 @@
+package dev.gpubroker.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.support.BrokerJar;
+
+/**
+ * The real jar on a host whose nvidia-smi lists two H100s. No GPU machine was lent to these tests, so nvidia-smi is a
+ * script that prints what the real one prints for such a host (the same query, the same CSV); everything else is
+ * real: the jar finds it on its PATH, sells the GPUs through MCP, and runs the job as a process on the GPUs it assigned.
+ */
+class LocalProviderIT {
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aHostWithTwoH100sSellsThemAndTheJobRunsOnTheGpusItWasGiven() throws Exception {
+        Path dataDir = BrokerJar.newDataDir();
+        Path bin = Files.createDirectories(dataDir.resolve("bin"));
+        Path nvidiaSmi = bin.resolve("nvidia-smi");
+        Files.writeString(nvidiaSmi, """
+                #!/bin/sh
+                [ "$1" = "--query-gpu=index,name,memory.total" ] || exit 2
+                echo '0, NVIDIA H100 80GB HBM3, 81559'
+                echo '1, NVIDIA H100 80GB HBM3, 81559'
+                """);
+        Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> environment = Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH"));
+
+        try (BrokerJar server = BrokerJar.startHttp(dataDir, environment, "--gpubroker.market.demo-enabled=false",
+                "--gpubroker.market.local.price-per-gpu-hour=3.60")) {
+            McpSyncClient client = client(server, server.demoAgentKey());
+            awaitFunded(client);
+
+            Map<String, Object> quote = ((List<Map<String, Object>>) structured(client, "quote", Map.of("gpu", "H100",
+                    "gpuCount", 2, "durationMinutes", 10)).get("quotes")).getFirst();
+            assertThat(quote).containsEntry("provider", "local").containsEntry("pricePerGpuHour", "3.60")
+                    .containsEntry("total", "1.20").containsEntry("vramGb", 80);
+            String reservationId = (String) structured(client, "reserve", Map.of("quoteId", quote.get("quoteId"),
+                    "idempotencyKey", "local-reserve-1")).get("reservationId");
+            assertThat(structured(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", "local-pay-1")))
+                    .containsEntry("status", "confirmed");
+            // Both GPUs are held: nobody else can reserve them now.
+            String second = (String) ((List<Map<String, Object>>) structured(client, "quote", Map.of("gpu", "H100",
+                    "durationMinutes", 10)).get("quotes")).stream().findFirst().map(q -> q.get("quoteId")).orElse(null);
+            assertThat(second).as("no H100 left to quote").isNull();
+
+            String jobId = (String) structured(client, "run", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "local-run-1", "command", List.of("sh", "-c",
+                            "echo cuda=$CUDA_VISIBLE_DEVICES nvidia=$NVIDIA_VISIBLE_DEVICES; sleep 1"))).get("jobId");
+            Map<String, Object> status = awaitSettled(client, jobId);
+
+            assertThat(status).containsEntry("status", "completed").containsEntry("provider", "local");
+            assertThat(structured(client, "job_logs", Map.of("jobId", jobId)).get("lines").toString())
+                    .contains("cuda=0,1 nvidia=0,1");
+            long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+            assertThat(gpuSeconds).as("two GPUs for one to three seconds").isBetween(2L, 6L);
+            assertThat(status).containsEntry("cost", Usdc.ofMicros(gpuSeconds * 1_000).toDecimalString());
+        }
+        assertThat(Files.readString(dataDir.resolve("server.log"))).contains("Provider local sells this host's");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> structured(McpSyncClient client, String tool, Map<String, Object> arguments) {
+        McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, arguments));
+        assertThat(result.isError()).as(tool + ": " + result.content()).isFalse();
+        return (Map<String, Object>) result.structuredContent();
+    }
+
+    private static void awaitFunded(McpSyncClient client) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"1000.00".equals(structured(client, "account", Map.of()).get("usdcBalance"))) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            Map<String, Object> status = structured(client, "job_status", Map.of("jobId", jobId));
+            if (status.get("settlementTx") != null) {
+                return status;
+            }
+            assertThat(System.nanoTime()).as("settled: " + status).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private static McpSyncClient client(BrokerJar server, String key) {
+        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + server.port())
+                        .endpoint("/mcp")
+                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
+                        .build())
+                .requestTimeout(Duration.ofSeconds(60))
+                .build();
+        client.initialize();
+        return client;
+    }
+}
