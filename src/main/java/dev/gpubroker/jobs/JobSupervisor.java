@@ -128,7 +128,16 @@ public class JobSupervisor {
         LaunchRequest request = new LaunchRequest(job.providerJobId(), reservation.holdId(), reservation.offerId(),
                 reservation.gpuCount(), job.command(), job.image(), environment == null ? Map.of() : environment,
                 Duration.ofSeconds(job.maxDurationSeconds()));
+        // Only the launch itself counts as the provider failing to answer; a fault later, while following the job, is
+        // ours: it ends this supervision and recovery takes the job up again.
         return Mono.defer(() -> provider.launch(request)).timeout(launchTimeout)
+                .onErrorResume(error -> {
+                    log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
+                    String why = error instanceof java.util.concurrent.TimeoutException
+                            ? "no answer within " + launchTimeout.toSeconds() + " s" : error.getMessage();
+                    return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
+                            .thenReturn(new LaunchOutcome.LaunchFailed("the provider did not answer the launch: " + why));
+                })
                 .flatMap(outcome -> switch (outcome) {
                     case LaunchOutcome.LaunchFailed failed -> event(job, "launch_failed", failed.reason())
                             .then(providerFault(job, "launch failed: " + failed.reason()));
@@ -136,12 +145,6 @@ public class JobSupervisor {
                                     + (job.attempt() > 1 ? " (attempt " + job.attempt() + ")" : ""))
                             .then(stopIfCancelled(job, provider))
                             .then(follow(job, provider));
-                })
-                .onErrorResume(error -> {
-                    log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
-                    return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
-                            .then(event(job, "launch_failed", "the provider did not answer: " + error.getMessage()))
-                            .then(providerFault(job, "the provider did not answer: " + error.getMessage()));
                 });
     }
 
