@@ -57,16 +57,16 @@ class RefundOutcomes implements TransactionOutcomeListener {
     @Override
     public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
         Log refunded = EscrowLogs.require(receipt, chain.escrowAddress(), EscrowContract.REFUNDED_TOPIC, "Refunded");
-        return reservations.findById(sent.referenceId()).flatMap(reservation -> transaction.transactional(
-                reservations.transition(reservation.reservationId(), reservation.state(), ReservationState.REFUNDED,
-                                "refunded in full: " + sent.hash(), clock.instant())
-                        .filter(moved -> moved && (reservation.state() == ReservationState.PAID
-                                || reservation.state() == ReservationState.RUNNING))
-                        .defaultIfEmpty(false)
+        // A receipt seen again (after a restart) finds the reservation refunded already: nothing more to record.
+        return reservations.findById(sent.referenceId())
+                .filter(reservation -> reservation.state().canMoveTo(ReservationState.REFUNDED))
+                .flatMap(reservation -> transaction.transactional(reservations.transition(reservation.reservationId(),
+                                reservation.state(), ReservationState.REFUNDED, "refunded in full: " + sent.hash(),
+                                clock.instant())
                         .flatMap(moved -> !moved ? Mono.<Boolean>empty()
-                                : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(),
-                                                reservation.reservationId(), sent.hash(), refunded.getLogIndex().intValueExact(),
-                                                "refund from escrow", LedgerAccounts.escrow(reservation.reservationId()),
+                                : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(), reservation.reservationId(),
+                                                sent.hash(), refunded.getLogIndex().intValueExact(), "refund from escrow",
+                                                LedgerAccounts.escrow(reservation.reservationId()),
                                                 LedgerAccounts.agentWallet(reservation.agentId()), reservation.amount()))
                                         .then(policies.releaseBudget(reservation.reservationId())))))
                 .doOnSuccess(done -> log.info("Reservation {} refunded ({})", sent.referenceId(), sent.hash()))
