@@ -115,6 +115,12 @@ public final class BrokerJar implements AutoCloseable {
         throw new IllegalStateException("the server did not open port " + port + " within " + timeout + ":\n" + log());
     }
 
+    /** SIGTERM, as a service manager stops it; true when it exited within the timeout. */
+    public boolean stop(Duration timeout) throws InterruptedException {
+        process.destroy();
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** SIGKILL: the server gets no chance to clean up, as in a crash. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
