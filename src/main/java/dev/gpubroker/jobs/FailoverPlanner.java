@@ -121,7 +121,7 @@ class FailoverPlanner {
             } else if (candidate.total().compareTo(escrowed) > 0) {
                 passedOver.add(candidate.provider() + " (the run would cost " + candidate.total() + ", more than the "
                         + escrowed + " in escrow)");
-            } else if (providers.find(candidate.provider()).isPresent()) {
+            } else {
                 fitting.add(candidate);
             }
         }

@@ -157,7 +157,7 @@ public class JobSupervisor {
     private Mono<Void> follow(Job job, ComputeProvider provider) {
         return provider.watch(job.providerJobId())
                 .concatMap(signal -> switch (signal) {
-                    case JobSignal.Running running -> jobs.markRunning(job.jobId(), running.at())
+                    case JobSignal.Running running -> jobs.markRunning(job.jobId(), job.attempt(), running.at())
                             .then(event(job, "running", "GPU time is metered from " + running.at()));
                     case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
                                     ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),

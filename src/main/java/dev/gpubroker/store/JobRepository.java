@@ -2,7 +2,9 @@ package dev.gpubroker.store;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
@@ -58,22 +60,10 @@ public class JobRepository {
     }
 
     public Flux<Job> list(String agentId, JobState state, int limit, int offset) {
-        StringBuilder sql = new StringBuilder("SELECT * FROM jobs WHERE 1 = 1");
-        if (agentId != null) {
-            sql.append(" AND agent_id = :agent");
-        }
-        if (state != null) {
-            sql.append(" AND state = :state");
-        }
-        var spec = db.sql(sql.append(" ORDER BY created_at DESC LIMIT :limit OFFSET :offset").toString())
-                .bind("limit", limit).bind("offset", offset);
-        if (agentId != null) {
-            spec = spec.bind("agent", agentId);
-        }
-        if (state != null) {
-            spec = spec.bind("state", state.name());
-        }
-        return spec.map(JobRepository::toJob).all();
+        Map<String, Object> filters = new LinkedHashMap<>();
+        filters.put("agent_id", agentId);
+        filters.put("state", state == null ? null : state.name());
+        return NewestFirst.page(db, "jobs", "1 = 1", filters, limit, offset).map(JobRepository::toJob).all();
     }
 
     /** Jobs that ended but whose escrow was never settled or refunded (a crash fell between the two). */
@@ -101,10 +91,11 @@ public class JobRepository {
                 .bind("limit", limit).map(JobRepository::toJob).all();
     }
 
-    public Mono<Boolean> markRunning(String jobId, Instant startedAt) {
-        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id AND state IN "
-                        + from(JobState.RUNNING))
-                .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId)
+    /** Running from {@code startedAt}, for this attempt only: a late signal of an attempt a failover left changes nothing. */
+    public Mono<Boolean> markRunning(String jobId, int attempt, Instant startedAt) {
+        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id "
+                        + "AND attempt = :attempt AND state IN " + from(JobState.RUNNING))
+                .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("attempt", attempt)
                 .fetch().rowsUpdated().map(rows -> rows == 1);
     }
 

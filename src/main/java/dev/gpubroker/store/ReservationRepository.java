@@ -2,6 +2,8 @@ package dev.gpubroker.store;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
@@ -167,22 +169,11 @@ public class ReservationRepository {
 
     /** For the operator: reservations of one agent or all, optionally in one state, newest first. */
     public Flux<Reservation> list(String agentId, ReservationState state, int limit, int offset) {
-        StringBuilder sql = new StringBuilder("SELECT * FROM reservations WHERE state <> 'PENDING_HOLD'");
-        if (agentId != null) {
-            sql.append(" AND agent_id = :agent");
-        }
-        if (state != null) {
-            sql.append(" AND state = :state");
-        }
-        var spec = db.sql(sql.append(" ORDER BY created_at DESC LIMIT :limit OFFSET :offset").toString())
-                .bind("limit", limit).bind("offset", offset);
-        if (agentId != null) {
-            spec = spec.bind("agent", agentId);
-        }
-        if (state != null) {
-            spec = spec.bind("state", state.name());
-        }
-        return spec.map(ReservationRepository::toReservation).all();
+        Map<String, Object> filters = new LinkedHashMap<>();
+        filters.put("agent_id", agentId);
+        filters.put("state", state == null ? null : state.name());
+        return NewestFirst.page(db, "reservations", "state <> 'PENDING_HOLD'", filters, limit, offset)
+                .map(ReservationRepository::toReservation).all();
     }
 
     public Flux<Reservation> findByAgent(String agentId, int limit) {
