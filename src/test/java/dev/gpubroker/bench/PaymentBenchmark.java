@@ -1,7 +1,6 @@
 package dev.gpubroker.bench;
 
 import java.math.BigInteger;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,15 +21,14 @@ import org.web3j.protocol.http.HttpService;
 import org.web3j.tx.RawTransactionManager;
 import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.payments.chain.EmbeddedAnvil;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.TokenContract;
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
 
 /**
  * Payments through the real jar, its relayer and its embedded anvil: how many reach 'confirmed' per second when
@@ -55,7 +53,7 @@ public final class PaymentBenchmark {
             String key = server.demoAgentKey();
             List<McpSyncClient> clients = new ArrayList<>();
             for (int i = 0; i < CONCURRENCY; i++) {
-                clients.add(client(server.mcpUrl(), key));
+                clients.add(JarClient.connect(server, key));
             }
             List<String> reservations = new ArrayList<>();
             for (int i = 0; i < PAYMENTS; i++) {
@@ -168,16 +166,5 @@ public final class PaymentBenchmark {
             throw new IllegalStateException(String.valueOf(paid.content()));
         }
         return (Map<String, Object>) paid.structuredContent();
-    }
-
-    private static McpSyncClient client(String url, String apiKey) {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(url.replace("/mcp", ""))
-                        .endpoint("/mcp")
-                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + apiKey))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(60))
-                .build();
-        client.initialize();
-        return client;
     }
 }

@@ -1,17 +1,15 @@
 package dev.gpubroker.bench;
 
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
 
 /**
  * Quote latency through the real jar and the real MCP HTTP transport, on the default demo marketplace, where
@@ -27,7 +25,7 @@ public final class QuoteLatencyBenchmark {
 
     public static void main(String[] args) throws Exception {
         try (BrokerJar server = BrokerJar.startHttp(BrokerJar.newDataDir())) {
-            McpSyncClient client = client(server.mcpUrl(), server.demoAgentKey());
+            McpSyncClient client = JarClient.connect(server, server.demoAgentKey());
             Map<String, Object> all = Map.of("gpu", "H100", "durationMinutes", 60);
             Map<String, Object> withoutHanging = Map.of("gpu", "H100", "durationMinutes", 60,
                     "providers", List.of("demo-nimbus", "demo-sparkgrid", "demo-hyperion", "demo-vastlane"));
@@ -57,16 +55,5 @@ public final class QuoteLatencyBenchmark {
         millis.sort(Long::compare);
         System.out.printf("%-55s p50 %5d ms  p95 %5d ms  max %5d ms  (%d of %d answers named an unavailable provider)%n",
                 label, millis.get(CALLS / 2), millis.get(CALLS * 95 / 100), millis.getLast(), withUnavailable, CALLS);
-    }
-
-    private static McpSyncClient client(String url, String apiKey) {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(url.replace("/mcp", ""))
-                        .endpoint("/mcp")
-                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + apiKey))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(30))
-                .build();
-        client.initialize();
-        return client;
     }
 }

@@ -1,9 +1,11 @@
 package dev.gpubroker.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.gpubroker.support.JarClient.awaitFunded;
+import static dev.gpubroker.support.JarClient.awaitSettled;
+import static dev.gpubroker.support.JarClient.structured;
 
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,14 +15,12 @@ import java.util.Properties;
 
 import org.junit.jupiter.api.Test;
 
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
-import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -42,7 +42,7 @@ class CrashRecoveryIT {
         String key;
         try (BrokerJar first = BrokerJar.startHttp(dataDir, CATALOG_ARG)) {
             key = first.demoAgentKey();
-            McpSyncClient client = client(first, key);
+            McpSyncClient client = JarClient.connect(first, key);
             String reservationId = paidReservation(client, "H100", "demo-steady", "crash-running");
             jobId = (String) structured(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
                     "crash-running-run", "command", List.of("sh", "-c", "sleep 6; echo survived the crash"))).get("jobId");
@@ -54,7 +54,7 @@ class CrashRecoveryIT {
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).as("the job outlived its server").hasValue(true);
 
         try (BrokerJar second = BrokerJar.startHttp(dataDir, CATALOG_ARG)) {
-            McpSyncClient client = client(second, key);
+            McpSyncClient client = JarClient.connect(second, key);
             Map<String, Object> status = awaitSettled(client, jobId);
 
             assertThat(status).containsEntry("status", "completed").containsEntry("exitCode", 0);
@@ -75,7 +75,7 @@ class CrashRecoveryIT {
         String key;
         try (BrokerJar first = BrokerJar.startHttp(dataDir, CATALOG_ARG)) {
             key = first.demoAgentKey();
-            McpSyncClient client = client(first, key);
+            McpSyncClient client = JarClient.connect(first, key);
             // demo-slowboot's nodes take 6 s to come up: the kill lands while the launch is under way.
             String reservationId = paidReservation(client, "H200", "demo-slowboot", "crash-launching");
             jobId = (String) structured(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
@@ -88,7 +88,7 @@ class CrashRecoveryIT {
         assertThat(dataDir.resolve("jobs").resolve(jobId)).as("nothing was started before the crash").doesNotExist();
 
         try (BrokerJar second = BrokerJar.startHttp(dataDir, CATALOG_ARG)) {
-            McpSyncClient client = client(second, key);
+            McpSyncClient client = JarClient.connect(second, key);
             Map<String, Object> status = awaitSettled(client, jobId);
 
             assertThat(status).containsEntry("status", "completed").containsEntry("exitCode", 0)
@@ -111,7 +111,7 @@ class CrashRecoveryIT {
         String key;
         try (BrokerJar first = BrokerJar.startHttp(dataDir, CATALOG_ARG, blockTime)) {
             key = first.demoAgentKey();
-            McpSyncClient client = client(first, key);
+            McpSyncClient client = JarClient.connect(first, key);
             String reservationId = paidReservation(client, "H100", "demo-steady", "crash-settling");
             jobId = (String) structured(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
                     "crash-settling-run", "command", List.of("sh", "-c", "echo quick"))).get("jobId");
@@ -127,7 +127,7 @@ class CrashRecoveryIT {
         }
 
         try (BrokerJar second = BrokerJar.startHttp(dataDir, CATALOG_ARG, blockTime)) {
-            McpSyncClient client = client(second, key);
+            McpSyncClient client = JarClient.connect(second, key);
             Map<String, Object> status = awaitSettled(client, jobId);
 
             assertThat(status).containsEntry("status", "completed");
@@ -170,11 +170,7 @@ class CrashRecoveryIT {
     @SuppressWarnings("unchecked")
     private static String paidReservation(McpSyncClient client, String gpu, String provider, String key)
             throws InterruptedException {
-        long funded = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!"1000.00".equals(structured(client, "account", Map.of()).get("usdcBalance"))) {
-            assertThat(System.nanoTime()).as("the demo agent's test USDC is minted").isLessThan(funded);
-            Thread.sleep(200);
-        }
+        awaitFunded(client);
         String quoteId = (String) ((List<Map<String, Object>>) structured(client, "quote", Map.of("gpu", gpu,
                 "durationMinutes", 60, "providers", List.of(provider))).get("quotes")).getFirst().get("quoteId");
         String reservationId = (String) structured(client, "reserve", Map.of("quoteId", quoteId,
@@ -184,42 +180,11 @@ class CrashRecoveryIT {
         return reservationId;
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> structured(McpSyncClient client, String tool, Map<String, Object> arguments) {
-        McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, arguments));
-        assertThat(result.isError()).as(tool + ": " + result.content()).isFalse();
-        return (Map<String, Object>) result.structuredContent();
-    }
-
     private static void awaitStatus(McpSyncClient client, String jobId, String wanted) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!wanted.equals(structured(client, "job_status", Map.of("jobId", jobId)).get("status"))) {
             assertThat(System.nanoTime()).isLessThan(deadline);
             Thread.sleep(100);
         }
-    }
-
-    private static Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-        while (true) {
-            Map<String, Object> status = structured(client, "job_status", Map.of("jobId", jobId));
-            if (status.get("settlementTx") != null && !"running".equals(status.get("status"))
-                    && !"launching".equals(status.get("status"))) {
-                return status;
-            }
-            assertThat(System.nanoTime()).as("resolved after the restart: " + status).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static McpSyncClient client(BrokerJar server, String key) {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + server.port())
-                        .endpoint("/mcp")
-                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(60))
-                .build();
-        client.initialize();
-        return client;
     }
 }

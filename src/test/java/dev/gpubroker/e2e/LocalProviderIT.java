@@ -1,25 +1,24 @@
 package dev.gpubroker.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static dev.gpubroker.support.JarClient.awaitFunded;
+import static dev.gpubroker.support.JarClient.awaitSettled;
+import static dev.gpubroker.support.JarClient.structured;
 
 import java.io.File;
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
-import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
 
 /**
  * The real jar on a host whose nvidia-smi lists two H100s. No GPU machine was lent to these tests, so nvidia-smi is a
@@ -45,7 +44,7 @@ class LocalProviderIT {
 
         try (BrokerJar server = BrokerJar.startHttp(dataDir, environment, "--gpubroker.market.demo-enabled=false",
                 "--gpubroker.market.local.price-per-gpu-hour=3.60")) {
-            McpSyncClient client = client(server, server.demoAgentKey());
+            McpSyncClient client = JarClient.connect(server, server.demoAgentKey());
             awaitFunded(client);
 
             Map<String, Object> quote = ((List<Map<String, Object>>) structured(client, "quote", Map.of("gpu", "H100",
@@ -74,43 +73,5 @@ class LocalProviderIT {
             assertThat(status).containsEntry("cost", Usdc.ofMicros(gpuSeconds * 1_000).toDecimalString());
         }
         assertThat(Files.readString(dataDir.resolve("server.log"))).contains("Provider local sells this host's");
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> structured(McpSyncClient client, String tool, Map<String, Object> arguments) {
-        McpSchema.CallToolResult result = client.callTool(new McpSchema.CallToolRequest(tool, arguments));
-        assertThat(result.isError()).as(tool + ": " + result.content()).isFalse();
-        return (Map<String, Object>) result.structuredContent();
-    }
-
-    private static void awaitFunded(McpSyncClient client) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (!"1000.00".equals(structured(client, "account", Map.of()).get("usdcBalance"))) {
-            assertThat(System.nanoTime()).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            Map<String, Object> status = structured(client, "job_status", Map.of("jobId", jobId));
-            if (status.get("settlementTx") != null) {
-                return status;
-            }
-            assertThat(System.nanoTime()).as("settled: " + status).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
-    private static McpSyncClient client(BrokerJar server, String key) {
-        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + server.port())
-                        .endpoint("/mcp")
-                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + key))
-                        .build())
-                .requestTimeout(Duration.ofSeconds(60))
-                .build();
-        client.initialize();
-        return client;
     }
 }

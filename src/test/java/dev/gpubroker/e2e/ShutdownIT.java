@@ -2,7 +2,6 @@ package dev.gpubroker.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,12 +9,11 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
 
 /** A service manager's stop (SIGTERM) while an MCP client stays connected: the server exits promptly with its chain. */
 class ShutdownIT {
@@ -24,15 +22,7 @@ class ShutdownIT {
     void aStopWithAClientStillConnectedEndsTheServerAndItsEmbeddedChainWithinSeconds() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
         try (BrokerJar server = BrokerJar.startHttp(dataDir)) {
-            McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(
-                                    "http://127.0.0.1:" + server.port())
-                            .endpoint("/mcp")
-                            .requestBuilder(HttpRequest.newBuilder()
-                                    .header("Authorization", "Bearer " + server.demoAgentKey()))
-                            .build())
-                    .requestTimeout(Duration.ofSeconds(30))
-                    .build();
-            client.initialize();
+            McpSyncClient client = JarClient.connect(server, server.demoAgentKey());
             assertThat(client.callTool(new McpSchema.CallToolRequest("account", Map.of())).isError()).isFalse();
             long anvil = Long.parseLong(Files.readString(dataDir.resolve("chain").resolve("anvil.pid")).strip());
 

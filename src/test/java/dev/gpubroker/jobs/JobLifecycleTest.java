@@ -81,7 +81,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         java.time.Instant now = java.time.Instant.now();
         assertThat(jobRepository.end(jobId, JobState.FAILED, now, 1, 0, Usdc.ZERO, Usdc.parse("36.00"))
                 .block(Duration.ofSeconds(5))).isFalse();
-        assertThat(jobRepository.markRunning(jobId, now).block(Duration.ofSeconds(5))).isFalse();
+        assertThat(jobRepository.markRunning(jobId, 1, now).block(Duration.ofSeconds(5))).isFalse();
         assertThat(jobRepository.failOver(jobId, 1, "demo-steady", "demo-backup",
                 dev.gpubroker.money.PricePerGpuHour.parse("0.01"), now).block(Duration.ofSeconds(5))).isFalse();
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> reservationRepository.transition(reservationId,
@@ -104,8 +104,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "L40S", "demo-flaky-launch", "unlucky-1");
 
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-unlucky-1", "command", List.of("true")))).get("jobId");
+        String jobId = startJob(client, reservationId, "run-unlucky-1", List.of("true"));
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00").containsEntry("refund", "1.00");
@@ -126,9 +125,8 @@ class JobLifecycleTest extends BrokerIntegrationTest {
 
         // demo-lossy loses its node a second into the run; the job must end on demo-backup (0.90/h fits the 1.00 in
         // escrow), never on demo-pricey (4.00 for the hour does not), and the lost second is never billed.
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-stranded-1", "command", List.of("sh", "-c", "sleep 3; echo finished on $GPUBROKER_JOB_ID"))))
-                .get("jobId");
+        String jobId = startJob(client, reservationId, "run-stranded-1",
+                List.of("sh", "-c", "sleep 3; echo finished on $GPUBROKER_JOB_ID"));
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "completed").containsEntry("provider", "demo-backup");
@@ -168,8 +166,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "fenced-1");
 
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-fenced-1", "command", List.of("sleep", "30")))).get("jobId");
+        String jobId = startJob(client, reservationId, "run-fenced-1", List.of("sleep", "30"));
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.00").containsEntry("refund", "1.00")
@@ -186,8 +183,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "H100", "demo-steady", "impatient-1");
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-impatient-1", "command", List.of("sleep", "60")))).get("jobId");
+        String jobId = startJob(client, reservationId, "run-impatient-1", List.of("sleep", "60"));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!"running".equals(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))) {
             assertThat(System.nanoTime()).isLessThan(deadline);
@@ -258,8 +254,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "H100", "demo-steady", "overseen-1");
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-overseen-1", "command", List.of("sleep", "60")))).get("jobId");
+        String jobId = startJob(client, reservationId, "run-overseen-1", List.of("sleep", "60"));
         dev.gpubroker.support.AdminClient admin = new dev.gpubroker.support.AdminClient(baseUri(), java.nio.file.Path.of(dataDir));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!admin.get("/admin/v1/jobs/" + jobId).body().contains("\"status\":\"running\"")) {
@@ -267,6 +262,18 @@ class JobLifecycleTest extends BrokerIntegrationTest {
             Thread.sleep(100);
         }
         assertThat(admin.get("/admin/v1/jobs?agentId=" + agent.agent().agentId()).body()).contains(jobId);
+        // The operator's filters narrow the listing, each alone and together.
+        assertThat(admin.get("/admin/v1/jobs?agentId=" + agent.agent().agentId() + "&status=running").body())
+                .contains(jobId);
+        assertThat(admin.get("/admin/v1/jobs?agentId=" + agent.agent().agentId() + "&status=completed").body())
+                .doesNotContain(jobId);
+        assertThat(admin.get("/admin/v1/jobs?agentId=agt_someone_else").body()).isEqualTo("[]");
+        assertThat(admin.get("/admin/v1/jobs?status=running").body()).contains(jobId);
+        assertThat(admin.get("/admin/v1/reservations?agentId=" + agent.agent().agentId() + "&status=running").body())
+                .contains(reservationId);
+        assertThat(admin.get("/admin/v1/reservations?agentId=" + agent.agent().agentId() + "&status=paid").body())
+                .isEqualTo("[]");
+        assertThat(admin.get("/admin/v1/reservations?status=running").body()).contains(reservationId);
 
         assertThat(admin.post("/admin/v1/jobs/" + jobId + "/cancel", null).statusCode()).isEqualTo(200);
         Map<String, Object> status = awaitSettled(client, jobId);
@@ -312,8 +319,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(error(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey", "run-overrun-0",
                 "maxDurationMinutes", 2, "command", List.of("sleep", "300"))))).containsEntry("code", "over_paid_duration");
 
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
-                "idempotencyKey", "run-overrun-1", "command", List.of("sleep", "300")))).get("jobId");
+        String jobId = startJob(client, reservationId, "run-overrun-1", List.of("sleep", "300"));
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "failed").containsEntry("cost", "0.60").containsEntry("refund", "0.00");
@@ -351,6 +357,11 @@ class JobLifecycleTest extends BrokerIntegrationTest {
 
     @org.springframework.beans.factory.annotation.Value("${gpubroker.data-dir}")
     String dataDir;
+
+    private String startJob(McpSyncClient client, String reservationId, String idempotencyKey, List<String> command) {
+        return (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey", idempotencyKey,
+                "command", command))).get("jobId");
+    }
 
     private String paidReservation(McpSyncClient client, String gpu, String provider, String key) {
         String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", gpu, "durationMinutes", 60,
