@@ -233,9 +233,12 @@ public class JobSupervisor {
                 .onErrorResume(MovedMeanwhile.class, raced -> Mono.just(false))
                 .flatMap(done -> {
                     if (!done) {
-                        // Cancelled or ended meanwhile: give the new hold back, and refund if the job is still open.
+                        // Cancelled, ended or moved meanwhile: give the new hold back, and refund only if the job is
+                        // still open on the attempt that failed (never one a concurrent move has launched elsewhere).
                         return target.release(move.holdId()).onErrorResume(ignored -> Mono.empty())
-                                .then(refundAll(job, reason));
+                                .then(jobs.findById(job.jobId()))
+                                .filter(current -> current.attempt() == job.attempt())
+                                .flatMap(current -> refundAll(current, reason));
                     }
                     log.info("Job {}: {} failed it ({}); {}", job.jobId(), job.provider(), reason, move.why());
                     return releaseQuietly(reservation.provider(), reservation.holdId())
