@@ -17,7 +17,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The append-only audit log of every tool call and every admin action. Arguments are stored with secrets redacted:
- * signatures, keys, tokens and passwords never reach it. A failure to write the audit line is logged, and does not
+ * signatures, keys, tokens, passwords and the values of a job's environment never reach it. A failure to write the audit line is logged, and does not
  * undo what was done (the action already happened; losing the answer would be worse).
  */
 @Service
@@ -27,6 +27,7 @@ public class AuditLog {
     private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
     private static final Set<String> SECRET_WORDS = Set.of("signature", "apikey", "token", "password", "secret",
             "privatekey", "authorization");
+    private static final Set<String> ENVIRONMENT_WORDS = Set.of("env", "environment");
     private static final int ARGUMENTS_LENGTH_MAX = 4000;
 
     private final AuditRepository entries;
@@ -67,6 +68,12 @@ public class AuditLog {
             Object value = entry.getValue();
             if (secret) {
                 copy.put(entry.getKey(), REDACTED);
+            } else if (ENVIRONMENT_WORDS.contains(name) && value instanceof Map<?, ?> environment) {
+                // A job's environment carries the agent's own credentials (OPENAI_API_KEY, HF_TOKEN, ...) under names
+                // nobody can list in advance: the names are kept, every value is not.
+                Map<String, Object> names = new LinkedHashMap<>();
+                environment.keySet().forEach(variable -> names.put(String.valueOf(variable), REDACTED));
+                copy.put(entry.getKey(), names);
             } else if (value instanceof Map<?, ?> nested) {
                 copy.put(entry.getKey(), redact((Map<String, Object>) nested));
             } else {

@@ -15,7 +15,10 @@ public final class SecretFiles {
     }
 
     public static void writeOwnerOnly(Path file, String secret) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path directory = file.toAbsolutePath().normalize().getParent();
+        if (!Files.isDirectory(directory)) {
+            PrivateFiles.directory(directory);
+        }
         Path temporary = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(temporary);
         if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {

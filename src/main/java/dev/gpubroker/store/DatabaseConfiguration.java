@@ -1,6 +1,5 @@
 package dev.gpubroker.store;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -21,6 +20,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.config.PrivateFiles;
 
 /**
  * One database for everything: the H2 file database under the data directory by default, any R2DBC URL
@@ -33,17 +33,19 @@ public class DatabaseConfiguration {
     private static final Logger log = LoggerFactory.getLogger(DatabaseConfiguration.class);
     // WRITE_DELAY=0: every commit reaches the file at once (H2 otherwise batches up to a second of commits in
     // memory, which a killed process would lose).
-    private static final String H2_OPTIONS = "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
+    // TRACE_LEVEL_FILE=0: no gpubroker.trace.db beside the database (H2 writes it with the default umask).
+    private static final String H2_OPTIONS = "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0";
 
     @Bean(destroyMethod = "dispose")
     public ConnectionPool connectionPool(BrokerProperties properties) throws Exception {
         BrokerProperties.Database database = properties.database();
         ConnectionFactory target;
         if (database.url().isBlank()) {
-            Path dataDir = properties.dataDir().toAbsolutePath().normalize();
-            Files.createDirectories(dataDir);
+            Path dataDir = PrivateFiles.dataDirectory(properties.dataDir());
             String file = dataDir.resolve("gpubroker").toString();
             migrate("jdbc:h2:file:" + file + ";" + H2_OPTIONS, "sa", "");
+            // H2 creates its file with the process umask (often 644): the whole database is the broker's alone.
+            PrivateFiles.file(dataDir.resolve("gpubroker.mv.db"));
             H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().file(file).username("sa");
             for (String option : H2_OPTIONS.split(";")) {
                 h2.option(option);

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import dev.gpubroker.config.PrivateFiles;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,8 +38,8 @@ public final class EmbeddedAnvil implements AutoCloseable {
     /** Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. */
     public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime) throws IOException, InterruptedException {
         Path binary = locateBinary();
-        Path chainDir = dataDir.resolve("chain").toAbsolutePath().normalize();
-        Files.createDirectories(chainDir);
+        PrivateFiles.dataDirectory(dataDir);
+        Path chainDir = PrivateFiles.directory(dataDir.resolve("chain"));
         stopLeftoverFrom(chainDir.resolve("anvil.pid"));
         int port = freePort();
         Path stateFile = chainDir.resolve("anvil-state.json");

@@ -22,6 +22,7 @@ import org.web3j.crypto.WalletUtils;
 import org.web3j.crypto.exception.CipherException;
 
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.config.PrivateFiles;
 import dev.gpubroker.config.SecretFiles;
 
 /**
@@ -41,8 +42,7 @@ public class WalletStore {
     private final Map<String, Credentials> unlocked = new ConcurrentHashMap<>();
 
     public WalletStore(BrokerProperties properties, Environment environment) throws IOException {
-        this.dir = properties.wallets().dir().toAbsolutePath().normalize();
-        Files.createDirectories(dir);
+        this.dir = PrivateFiles.directory(properties.wallets().dir());
         this.password = password(properties, environment, dir);
     }
 
