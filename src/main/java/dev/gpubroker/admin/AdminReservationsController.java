@@ -10,7 +10,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.gpubroker.ledger.Ledger;
-import dev.gpubroker.payments.RefundService;
+import dev.gpubroker.jobs.CancelOutcome;
+import dev.gpubroker.jobs.ReservationCancellation;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
@@ -48,12 +49,12 @@ class AdminReservationsController {
     }
 
     private final ReservationService reservations;
-    private final RefundService refunds;
+    private final ReservationCancellation cancellation;
     private final Ledger ledger;
 
-    AdminReservationsController(ReservationService reservations, RefundService refunds, Ledger ledger) {
+    AdminReservationsController(ReservationService reservations, ReservationCancellation cancellation, Ledger ledger) {
         this.reservations = reservations;
-        this.refunds = refunds;
+        this.cancellation = cancellation;
         this.ledger = ledger;
     }
 
@@ -65,8 +66,8 @@ class AdminReservationsController {
         try {
             state = status == null ? null : ReservationState.fromWireName(status);
         } catch (IllegalArgumentException e) {
-            throw new AdminProblems.InvalidField("status", "status is one of held, approval_required, paid, running, "
-                    + "settled, refunded, expired, cancelled");
+            throw new AdminProblems.InvalidField("status", "status is one of held, approval_required, paid, refunding, "
+                    + "running, settled, refunded, expired, cancelled");
         }
         return reservations.list(agentId, state, limit, offset).map(ReservationView::of);
     }
@@ -76,23 +77,31 @@ class AdminReservationsController {
         return existing(reservationId).map(ReservationView::of);
     }
 
-    /** Held or awaiting approval: cancelled at once. Paid: the whole deposit is refunded through the escrow. */
+    /**
+     * Held or awaiting approval: cancelled at once (200). Paid: the whole deposit is refunded through the escrow (202);
+     * a deposit still confirming is refunded once it confirms (202). Running: its job is stopped and billed for what it
+     * used (202). Already closed, or its refund already decided: 409. The same decision as the agent's cancel tool ({@link ReservationCancellation}).
+     */
     @PostMapping(AdminAuthenticationFilter.PREFIX + "/reservations/{reservationId}/cancel")
     Mono<ResponseEntity<CancelView>> cancel(@PathVariable String reservationId) {
-        return existing(reservationId).flatMap(reservation -> switch (reservation.state()) {
-            case HELD, APPROVAL_REQUIRED -> reservations.cancelUnpaid(reservation, "admin")
-                    .flatMap(cancelled -> cancelled ? existing(reservationId)
-                            : Mono.error(new AdminProblems.Conflict("reservation " + reservationId + " changed meanwhile; "
-                                    + "look again")))
-                    .map(now -> ResponseEntity.ok(new CancelView(reservationId, now.state().wireName(), "none needed", null)));
-            case PAID -> refunds.refund(reservation)
-                    .map(sent -> ResponseEntity.status(HttpStatus.ACCEPTED).body(new CancelView(reservationId,
-                            reservation.state().wireName(), "submitted", sent.hash())))
-                    .switchIfEmpty(Mono.error(new AdminProblems.Conflict("a refund of reservation " + reservationId
-                            + " is already in flight or done")));
-            default -> Mono.error(new AdminProblems.Conflict("reservation " + reservationId + " is "
-                    + reservation.state().wireName() + " and cannot be cancelled here"));
-        });
+        return existing(reservationId).flatMap(reservation -> cancellation.cancel(reservation, "the operator"))
+                .flatMap(outcome -> switch (outcome) {
+                    case CancelOutcome.Released released -> Mono.just(ResponseEntity.ok(new CancelView(reservationId,
+                            released.reservation().state().wireName(), "none needed", null)));
+                    case CancelOutcome.Refunding refunding when refunding.earlier() -> Mono.error(new AdminProblems.Conflict(
+                            "a refund of reservation " + reservationId + " is already in flight"));
+                    case CancelOutcome.Refunding refunding -> Mono.just(ResponseEntity.status(HttpStatus.ACCEPTED)
+                            .body(new CancelView(reservationId, refunding.reservation().state().wireName(),
+                                    refunding.refundTx() == null ? "decided" : "submitted", refunding.refundTx())));
+                    case CancelOutcome.RefundAfterPayment paying -> Mono.just(ResponseEntity.status(HttpStatus.ACCEPTED)
+                            .body(new CancelView(reservationId, paying.reservation().state().wireName(),
+                                    "after the payment confirms", null)));
+                    case CancelOutcome.JobStopping stopping -> Mono.just(ResponseEntity.status(HttpStatus.ACCEPTED)
+                            .body(new CancelView(reservationId, stopping.reservation().state().wireName(),
+                                    "what the job did not use, once it stopped", null)));
+                    case CancelOutcome.AlreadyClosed closed -> Mono.error(new AdminProblems.Conflict("reservation "
+                            + reservationId + " is " + closed.reservation().state().wireName() + " and cannot be cancelled"));
+                });
     }
 
     @GetMapping(AdminAuthenticationFilter.PREFIX + "/agents/{agentId}/ledger")

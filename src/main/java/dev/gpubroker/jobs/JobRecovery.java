@@ -7,7 +7,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
+import dev.gpubroker.payments.Reclaims;
 import dev.gpubroker.payments.RefundService;
+import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.payments.SettlementService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
@@ -41,11 +44,13 @@ public class JobRecovery extends PeriodicSweep {
     private final ChainTransactionRepository transactions;
     private final java.time.Clock clock;
     private final JobService jobService;
+    private final Reclaims reclaims;
 
     public JobRecovery(JobRepository jobs, ReservationRepository reservations, JobSupervisor supervisor,
             SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
-            java.time.Clock clock, JobService jobService) {
+            java.time.Clock clock, JobService jobService, Reclaims reclaims) {
         super("Job recovery", SWEEP_INTERVAL);
+        this.reclaims = reclaims;
         this.clock = clock;
         this.jobService = jobService;
         this.jobs = jobs;
@@ -75,21 +80,42 @@ public class JobRecovery extends PeriodicSweep {
 
     private Mono<Void> closeEscrow(Job job) {
         return reservations.findById(job.reservationId())
-                .filter(reservation -> reservation.state() == ReservationState.RUNNING)
-                .flatMap(reservation -> {
-                    boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
-                    String purpose = providerFault ? "refund" : "settle";
-                    return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
-                            .switchIfEmpty(transactions.findLive(reservation.reservationId(), purpose))
-                            .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
-                                    .then(jobs.addEvent(job.jobId(), clock.instant(), purpose.equals("refund")
-                                            ? "refund_submitted" : "settlement_submitted", sent.hash())))
-                            .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
-                                    job.jobId(), purpose));
-                })
+                .flatMap(reservation -> reservation.state() == ReservationState.RUNNING && job.settlementTx() == null
+                        ? submitClosing(job, reservation)
+                        // Closed meanwhile (its refund or settlement confirmed before the job recorded it), reclaimed by
+                        // its payer, or its settlement failed on chain: find what closed it.
+                        : recordClosing(job, reservation))
                 .onErrorResume(error -> {
                     log.warn("Closing the escrow of job {} failed, retrying: {}", job.jobId(), error.toString());
                     return Mono.empty();
                 });
+    }
+
+    private Mono<Void> submitClosing(Job job, Reservation reservation) {
+        boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
+        String purpose = providerFault ? "refund" : "settle";
+        return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
+                .switchIfEmpty(transactions.findLive(reservation.reservationId(), purpose))
+                .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
+                        .then(jobs.addEvent(job.jobId(), clock.instant(), purpose.equals("refund")
+                                ? "refund_submitted" : "settlement_submitted", sent.hash())))
+                .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
+                        job.jobId(), purpose))
+                // A settlement the escrow refuses: its payer may have reclaimed the deposit after the deadline.
+                .onErrorResume(error -> recordClosing(job, reservation).then(Mono.error(error)));
+    }
+
+    private Mono<Void> recordClosing(Job job, Reservation reservation) {
+        Mono<Void> byUs = Flux.concat(transactions.findLive(reservation.reservationId(), "settle"),
+                        transactions.findLive(reservation.reservationId(), "refund"))
+                .filter(sent -> sent.status() == ChainTransaction.Status.CONFIRMED && !sent.hash().equals(job.settlementTx()))
+                .next()
+                .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()));
+        return reclaims.recordIfReclaimed(reservation)
+                .flatMap(reclaim -> jobs.setSettlementTx(job.jobId(), reclaim.txHash())
+                        .then(jobs.addEvent(job.jobId(), clock.instant(), "escrow_reclaimed", "the payer took the whole "
+                                + "deposit back on chain after the escrow deadline (" + reclaim.txHash() + "); nothing "
+                                + "was paid to the seller")))
+                .switchIfEmpty(byUs);
     }
 }

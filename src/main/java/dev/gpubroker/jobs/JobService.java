@@ -13,7 +13,10 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.EscrowGuard;
+import dev.gpubroker.payments.RunCover;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
@@ -42,10 +45,14 @@ public class JobService {
     private final JobSupervisor supervisor;
     private final TransactionalOperator transaction;
     private final Clock clock;
+    private final EscrowGuard escrow;
+    private final Duration settleMargin;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
             QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
-            Clock clock) {
+            Clock clock, EscrowGuard escrow, BrokerProperties properties) {
+        this.escrow = escrow;
+        this.settleMargin = properties.jobs().escrowDeadlineMargin();
         this.jobs = jobs;
         this.reservationService = reservationService;
         this.reservations = reservations;
@@ -79,6 +86,12 @@ public class JobService {
             Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey) {
         return reservationService.findForAgent(agentId, reservationId)
                 .flatMap(reservation -> {
+                    if (reservation.state() == ReservationState.REFUNDING || reservation.cancelRequested()
+                            && reservation.state() == ReservationState.PAID) {
+                        return Mono.just(refused("reservation_cancelled", "reservation " + reservationId + " is being "
+                                + "cancelled; its deposit is refunded in full", "reservationId",
+                                "call account to see the refund; quote, reserve and pay again to run"));
+                    }
                     if (reservation.state() != ReservationState.PAID) {
                         return jobs.findByReservation(reservationId)
                                 .map(other -> refused("job_exists", "reservation " + reservationId + " already runs job "
@@ -95,22 +108,44 @@ public class JobService {
                                 "ask for at most " + paidMinutes + " minutes"));
                     }
                     Duration maxDuration = Duration.ofMinutes(maxDurationMinutes == null ? paidMinutes : maxDurationMinutes);
-                    return quotes.findById(reservation.quoteId()).flatMap(quote -> launch(new Job(
-                            "job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
-                            idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
-                            JobState.LAUNCHING, null, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, clock.instant(),
-                            heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false),
-                            reservation, environment));
+                    return escrow.coverFor(reservation, maxDuration, settleMargin).flatMap(cover -> switch (cover) {
+                        case RunCover.DeadlineTooClose tooClose -> Mono.just(refused("escrow_deadline_too_close",
+                                "a run of " + maxDuration.toMinutes() + " minutes starting now, plus "
+                                        + settleMargin.toMinutes() + " minutes to settle it, would end at "
+                                        + tooClose.runEndsBy() + ", after this reservation's escrow deadline "
+                                        + tooClose.escrowDeadline() + " (from then on the deposit can be reclaimed, and "
+                                        + "the seller could not be paid)", "reservationId",
+                                "ask for a shorter maxDurationMinutes, or cancel this reservation for a full refund and "
+                                        + "reserve again"));
+                        case RunCover.NotInEscrow notInEscrow -> Mono.just(refused("escrow_not_open", "the escrow does "
+                                + "not hold this reservation's deposit (" + notInEscrow.escrowState() + "); nothing can "
+                                + "be billed against it", "reservationId", "call account to see where the money is; "
+                                + "quote, reserve and pay again to run"));
+                        case RunCover.Covered covered -> startCovered(agentId, reservation, command, image, environment,
+                                maxDuration, heartbeatSeconds, idempotencyKey);
+                    });
                 })
                 .switchIfEmpty(Mono.fromSupplier(() -> refused("reservation_not_found", "no reservation " + reservationId
                         + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));
     }
 
+    private Mono<RunOutcome> startCovered(String agentId, Reservation reservation, List<String> command, String image,
+            Map<String, String> environment, Duration maxDuration, Integer heartbeatSeconds, String idempotencyKey) {
+        String reservationId = reservation.reservationId();
+        return quotes.findById(reservation.quoteId()).flatMap(quote -> launch(new Job(
+                "job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
+                idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
+                JobState.LAUNCHING, null, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, clock.instant(),
+                heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false),
+                reservation, environment));
+    }
+
     /** Claims the paid reservation for the job (one job per reservation, per key) and hands it to the supervisor. */
     private Mono<RunOutcome> launch(Job job, Reservation reservation, Map<String, String> environment) {
         String reservationId = reservation.reservationId();
-        Mono<Boolean> claimed = reservations.transition(reservationId, ReservationState.PAID, ReservationState.RUNNING,
-                        "job " + job.jobId(), clock.instant())
+        // Conditional on nobody having asked to cancel the reservation: a cancel marks it before it refunds, so a
+        // reservation whose refund is decided can never start a job, and one whose job started is never refunded whole.
+        Mono<Boolean> claimed = reservations.startRunning(reservationId, "job " + job.jobId(), clock.instant())
                 .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(), "launching",
                         "asking " + job.provider() + " to start it")).thenReturn(true) : Mono.just(false));
         return transaction.transactional(claimed)
@@ -118,8 +153,14 @@ public class JobService {
                     if (!started) {
                         return jobs.findByIdempotencyKey(job.agentId(), job.idempotencyKey())
                                 .map(existing -> replay(existing, reservationId))
-                                .defaultIfEmpty(refused("job_exists", "reservation " + reservationId + " already runs a job",
-                                        "reservationId", "call account"));
+                                .switchIfEmpty(Mono.defer(() -> reservations.findById(reservationId)
+                                        .map(now -> now.state() == ReservationState.RUNNING
+                                                ? refused("job_exists", "reservation " + reservationId
+                                                        + " already runs a job", "reservationId", "call account")
+                                                : refused("reservation_cancelled", "reservation " + reservationId
+                                                        + " was cancelled (" + now.state().wireName() + "); its deposit "
+                                                        + "is refunded in full", "reservationId",
+                                                        "call account to see the refund; quote, reserve and pay again"))));
                     }
                     supervisor.supervise(job, reservation, environment);
                     return Mono.just((RunOutcome) new RunOutcome.Started(job, false));

@@ -19,6 +19,7 @@ import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
+import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.store.PaymentRepository;
 import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
@@ -26,7 +27,8 @@ import reactor.core.publisher.Mono;
 /**
  * What a mined deposit means. Confirmed: in one database transaction the payment is confirmed, the reservation
  * becomes paid, and the ledger records the move from the agent's wallet into the escrow, keyed to the Deposited log.
- * Reverted: the payment failed and nothing moved; the reservation can be paid again or expire. Idempotent.
+ * Reverted: the payment failed and nothing moved; the reservation can be paid again or expire. A reservation that was
+ * cancelled while its deposit was confirming gets the whole deposit refunded at once. Idempotent.
  */
 @Component
 class DepositOutcomes implements TransactionOutcomeListener {
@@ -40,9 +42,12 @@ class DepositOutcomes implements TransactionOutcomeListener {
     private final ChainContext chain;
     private final TransactionalOperator transaction;
     private final Clock clock;
+    private final RefundService refunds;
 
     DepositOutcomes(PaymentRepository payments, ReservationRepository reservations, PaymentService paymentService,
-            Ledger ledger, PaymentChain paymentChain, TransactionalOperator transaction, Clock clock) {
+            Ledger ledger, PaymentChain paymentChain, TransactionalOperator transaction, Clock clock,
+            RefundService refunds) {
+        this.refunds = refunds;
         this.payments = payments;
         this.reservations = reservations;
         this.paymentService = paymentService;
@@ -80,7 +85,13 @@ class DepositOutcomes implements TransactionOutcomeListener {
                                                     LedgerAccounts.escrow(payment.reservationId()), payment.amount()));
                                         }))
                         .doOnNext(recorded -> log.info("Payment {} confirmed; reservation {} is paid",
-                                payment.paymentId(), payment.reservationId()))))
+                                payment.paymentId(), payment.reservationId())))
+                        // Read after the commit: a cancel that came while the deposit was confirming marked the
+                        // reservation first, so either it sees PAID and refunds, or this sees its mark and refunds.
+                        .then(Mono.defer(() -> reservations.findById(payment.reservationId())))
+                        .filter(reservation -> reservation.cancelRequested() && reservation.state() == ReservationState.PAID)
+                        .flatMap(reservation -> refunds.refundUnused(reservation, "it was cancelled while its payment "
+                                + "was being confirmed")))
                 .then();
     }
 

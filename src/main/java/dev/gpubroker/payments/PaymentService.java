@@ -140,6 +140,10 @@ public class PaymentService {
                     state == ReservationState.APPROVAL_REQUIRED ? "wait until a person approves it"
                             : "call quote and reserve again"));
         }
+        if (reservation.cancelRequested()) {
+            return Optional.of(new Refused(Reason.NOT_PAYABLE, "reservation " + reservation.reservationId()
+                    + " is being cancelled and cannot be paid", "reservationId", "call quote and reserve again"));
+        }
         if (reservation.paymentId() != null) {
             return Optional.of(new Refused(Reason.PAYMENT_IN_PROGRESS, "payment " + reservation.paymentId()
                     + " of this reservation is in progress", "reservationId",
@@ -310,6 +314,11 @@ public class PaymentService {
                 .flatMap(moved -> moved ? reservations.releasePaymentClaim(payment.reservationId(), payment.paymentId())
                         : Mono.empty()))
                 .doOnSuccess(ignored -> log.warn("Payment {} of reservation {} failed: {}", payment.paymentId(),
-                        payment.reservationId(), reason));
+                        payment.reservationId(), reason))
+                // A cancel that came while this payment was under way waited for it: nothing was paid, so cancel now.
+                .then(Mono.defer(() -> reservations.findById(payment.reservationId())))
+                .filter(reservation -> reservation.cancelRequested() && reservation.paymentId() == null)
+                .flatMap(reservation -> reservationService.cancelUnpaid(reservation, "its agent (after its payment failed)"))
+                .then();
     }
 }

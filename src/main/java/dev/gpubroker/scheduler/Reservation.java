@@ -7,7 +7,8 @@ import dev.gpubroker.money.Usdc;
 
 /**
  * A reservation as persisted. Its capacity hold at the provider is named by its reservation id, until a failover moves
- * the reservation to another offer under a new hold.
+ * the reservation to another offer under a new hold. {@code cancelRequested}: someone asked to cancel it; from then on
+ * it takes no payment and starts no job, and a deposit that still confirms is refunded.
  */
 public record Reservation(
         String reservationId,
@@ -26,7 +27,8 @@ public record Reservation(
         String stateReason,
         int durationMinutes,
         String paymentId,
-        String holdId) {
+        String holdId,
+        boolean cancelRequested) {
 
     public Reservation {
         Objects.requireNonNull(reservationId, "reservationId");

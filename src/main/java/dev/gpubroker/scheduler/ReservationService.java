@@ -92,18 +92,26 @@ public class ReservationService {
     }
 
     /**
-     * Cancels a reservation nobody has paid: held or awaiting approval. Its capacity and budget are released (the
-     * capacity by the timers, within a sweep). Answers whether this call cancelled it.
+     * Cancels a reservation nobody is paying: held or awaiting approval, with no payment under way. Its capacity and
+     * budget are released (the capacity by the timers, within a sweep). Answers whether this call cancelled it.
      */
     public Mono<Boolean> cancelUnpaid(Reservation reservation, String by) {
         if (reservation.state() != ReservationState.HELD && reservation.state() != ReservationState.APPROVAL_REQUIRED) {
             return Mono.just(false);
         }
-        return transaction.transactional(reservations.transition(reservation.reservationId(), reservation.state(),
+        return transaction.transactional(reservations.closeUnpaid(reservation.reservationId(), reservation.state(),
                         ReservationState.CANCELLED, "cancelled by " + by, clock.instant())
                 .flatMap(cancelled -> cancelled
                         ? policies.releaseBudget(reservation.reservationId()).thenReturn(true)
                         : Mono.just(false)));
+    }
+
+    /**
+     * Marks the reservation as asked to be cancelled, before the cancel acts: from then on it takes no payment and
+     * starts no job. False when it is no longer open.
+     */
+    public Mono<Boolean> requestCancel(String reservationId) {
+        return reservations.requestCancel(reservationId, clock.instant());
     }
 
     public Flux<Reservation> recentForAgent(String agentId, int limit) {
@@ -151,7 +159,8 @@ public class ReservationService {
             ComputeProvider provider) {
         Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
                 idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
-                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null, null);
+                quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null, null,
+                false);
         // One transaction: taking the quote (a retry with the same key stops here), the policy check and the budget
         // hold under the agent's lock, and the reservation row that claims the idempotency key. A refusal rolls all
         // of it back.

@@ -70,7 +70,7 @@ public class ReservationTimers extends PeriodicSweep {
 
     private Mono<Void> expireUnpaidHolds() {
         return Flux.defer(() -> reservations.findHeldExpiringBy(clock.instant(), BATCH_SIZE_MAX))
-                .concatMap(reservation -> reservations.transition(reservation.reservationId(), reservation.state(),
+                .concatMap(reservation -> reservations.closeUnpaid(reservation.reservationId(), reservation.state(),
                                 ReservationState.EXPIRED, "hold expired at " + reservation.holdExpiresAt() + " before payment",
                                 clock.instant())
                         .filter(Boolean::booleanValue)

@@ -68,7 +68,9 @@ public class JobRepository {
 
     /** Jobs that ended but whose escrow was never settled or refunded (a crash fell between the two). */
     public Flux<Job> findEndedUnsettled(int limit) {
-        return db.sql("SELECT * FROM jobs WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED') AND settlement_tx IS NULL "
+        // Also those whose settlement or refund failed on chain: the escrow may have been reclaimed meanwhile.
+        return db.sql("SELECT * FROM jobs WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED') AND (settlement_tx IS NULL "
+                        + "OR settlement_tx IN (SELECT tx_hash FROM chain_transactions WHERE status IN ('REVERTED', 'REJECTED'))) "
                         + "ORDER BY updated_at LIMIT :limit")
                 .bind("limit", limit).map(JobRepository::toJob).all();
     }

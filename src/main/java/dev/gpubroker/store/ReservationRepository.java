@@ -67,7 +67,7 @@ public class ReservationRepository {
 
     public Mono<Long> countOpen(String agentId) {
         return db.sql("SELECT COUNT(*) AS n FROM reservations WHERE agent_id = :agent "
-                        + "AND state IN ('PENDING_HOLD', 'HELD', 'APPROVAL_REQUIRED', 'PAID', 'RUNNING')")
+                        + "AND state IN ('PENDING_HOLD', 'HELD', 'APPROVAL_REQUIRED', 'PAID', 'REFUNDING', 'RUNNING')")
                 .bind("agent", agentId)
                 .map(row -> Columns.longValue(row, "n"))
                 .one();
@@ -89,12 +89,77 @@ public class ReservationRepository {
                 .map(rows -> rows == 1);
     }
 
-    /** Claims a held reservation for one payment; false when it is not held or another payment has it. */
+    /** Claims a held reservation for one payment; false when it is not held, another payment has it, or it is being cancelled. */
     public Mono<Boolean> claimForPayment(String reservationId, String paymentId) {
         return db.sql("UPDATE reservations SET payment_id = :p WHERE reservation_id = :id AND state = 'HELD' "
-                        + "AND payment_id IS NULL")
+                        + "AND payment_id IS NULL AND cancel_requested = FALSE")
                 .bind("p", paymentId).bind("id", reservationId)
                 .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /**
+     * Closes a reservation nobody is paying: held or awaiting approval, with no payment claim on it (a payment under way
+     * must end first, so that its deposit is never stranded on a closed reservation). True when this call closed it.
+     */
+    public Mono<Boolean> closeUnpaid(String reservationId, ReservationState from, ReservationState to, String reason,
+            Instant at) {
+        if (from != ReservationState.HELD && from != ReservationState.APPROVAL_REQUIRED || !from.canMoveTo(to)) {
+            return Mono.error(new dev.gpubroker.scheduler.IllegalTransitionException(reservationId, from, to));
+        }
+        return db.sql("UPDATE reservations SET state = :to, state_reason = :reason, updated_at = :at "
+                        + "WHERE reservation_id = :id AND state = :from AND payment_id IS NULL")
+                .bind("to", to.name()).bind("reason", reason).bind("at", at.atOffset(ZoneOffset.UTC))
+                .bind("id", reservationId).bind("from", from.name())
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /**
+     * Records that someone asked to cancel this reservation, before anything else of the cancel happens: a run, a
+     * payment claim or a confirmation racing it sees the mark. False when the reservation is no longer open.
+     */
+    public Mono<Boolean> requestCancel(String reservationId, Instant at) {
+        return db.sql("UPDATE reservations SET cancel_requested = TRUE, updated_at = :at WHERE reservation_id = :id "
+                        + "AND state IN ('HELD', 'APPROVAL_REQUIRED', 'PAID', 'REFUNDING', 'RUNNING')")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", reservationId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /**
+     * PAID → RUNNING for a job, unless someone asked to cancel the reservation first (then its refund wins and no job
+     * starts). True when this call made the move.
+     */
+    public Mono<Boolean> startRunning(String reservationId, String reason, Instant at) {
+        return db.sql("UPDATE reservations SET state = 'RUNNING', state_reason = :reason, updated_at = :at "
+                        + "WHERE reservation_id = :id AND state = 'PAID' AND cancel_requested = FALSE")
+                .bind("reason", reason).bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", reservationId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** Open reservations in one state, oldest change first: for the sweeps that finish what a crash interrupted. */
+    public Flux<Reservation> findInState(ReservationState state, int limit) {
+        return db.sql("SELECT * FROM reservations WHERE state = :state ORDER BY updated_at LIMIT :limit")
+                .bind("state", state.name()).bind("limit", limit)
+                .map(ReservationRepository::toReservation).all();
+    }
+
+    /** Paid reservations someone asked to cancel whose refund was never decided (a crash between the two steps). */
+    public Flux<Reservation> findPaidCancelRequested(int limit) {
+        return db.sql("SELECT * FROM reservations WHERE state = 'PAID' AND cancel_requested = TRUE "
+                        + "ORDER BY updated_at LIMIT :limit")
+                .bind("limit", limit)
+                .map(ReservationRepository::toReservation).all();
+    }
+
+    /**
+     * Paid reservations whose escrow deadline (from their payment) has passed: from then on the payer may reclaim the
+     * deposit on chain, so the broker checks whether it did.
+     */
+    public Flux<Reservation> findPaidPastEscrowDeadline(long nowEpochSeconds, int limit) {
+        return db.sql("SELECT r.* FROM reservations r JOIN payments p ON p.payment_id = r.payment_id "
+                        + "WHERE r.state IN ('PAID', 'REFUNDING', 'RUNNING') AND p.escrow_deadline < :now "
+                        + "ORDER BY p.escrow_deadline LIMIT :limit")
+                .bind("now", nowEpochSeconds).bind("limit", limit)
+                .map(ReservationRepository::toReservation).all();
     }
 
     /** HELD → PAID for the payment that claimed it; true when this call made the move. */
@@ -202,6 +267,7 @@ public class ReservationRepository {
                 row.get("state_reason", String.class),
                 Columns.intValue(row, "duration_minutes"),
                 row.get("payment_id", String.class),
-                row.get("hold_id", String.class));
+                row.get("hold_id", String.class),
+                Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
     }
 }

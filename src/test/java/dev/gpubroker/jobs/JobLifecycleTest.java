@@ -62,6 +62,10 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(status).containsEntry("cost", cost.toDecimalString())
                 .containsEntry("refund", Usdc.parse("36.00").minus(cost).toDecimalString());
         assertThat(status.toString()).doesNotContain("do-not-echo");
+        // The audit line of the run keeps the variable's name, never its value.
+        assertThat(count("audit_log", "action = 'tool:run' AND CAST(arguments AS VARCHAR(4000)) LIKE '%SECRET_TOKEN%'",
+                Map.of())).isEqualTo(1);
+        assertThat(count("audit_log", "CAST(arguments AS VARCHAR(4000)) LIKE '%do-not-echo%'", Map.of())).isZero();
         assertThat(balance(wallet)).isEqualTo(walletBefore.add(BigInteger.valueOf(36_000_000 - cost.micros())));
         assertThat(balance(seller)).isEqualTo(sellerBefore.add(BigInteger.valueOf(cost.micros())));
         assertThat(balance(escrow)).isEqualTo(escrowBefore.subtract(BigInteger.valueOf(36_000_000)));

@@ -31,6 +31,19 @@ class ReservationStateTest {
     }
 
     @Test
+    void aReservationWhoseRefundIsDecidedCanNeverStartAJobOnlyBeRefunded() {
+        assertThat(ReservationState.PAID.canMoveTo(ReservationState.REFUNDING)).isTrue();
+        assertThat(EnumSet.allOf(ReservationState.class).stream().filter(ReservationState.REFUNDING::canMoveTo))
+                .containsExactly(ReservationState.REFUNDED);
+        assertThat(ReservationState.REFUNDING.isOpen()).isTrue();
+    }
+
+    @Test
+    void aRunningReservationIsNeverRefundedByACancelOnlyByItsJobsOutcome() {
+        assertThat(ReservationState.RUNNING.canMoveTo(ReservationState.REFUNDING)).isFalse();
+    }
+
+    @Test
     void wireNamesAreTheLowerCaseNamesClientsSee() {
         assertThat(ReservationState.APPROVAL_REQUIRED.wireName()).isEqualTo("approval_required");
         assertThat(ReservationState.fromWireName("held")).isEqualTo(ReservationState.HELD);

@@ -7,12 +7,13 @@ import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.identity.Agent;
+import dev.gpubroker.jobs.CancelOutcome;
 import dev.gpubroker.jobs.JobService;
+import dev.gpubroker.jobs.ReservationCancellation;
 import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
-import dev.gpubroker.payments.RefundService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
@@ -20,20 +21,20 @@ import reactor.core.publisher.Mono;
 
 /**
  * {@code cancel}: stops a job (what was used is settled, the rest refunded) or drops a reservation (unpaid: released;
- * paid without a job: refunded in full; running: its job stopped). Idempotent: cancelling what has ended answers its
- * final state.
+ * paid without a job: refunded in full; being paid: refunded once the deposit confirms; running: its job stopped), as
+ * {@link ReservationCancellation} decides. Idempotent: cancelling what has ended answers its final state.
  */
 @Component
 class CancelTool implements ToolHandler {
 
     private final JobService jobs;
     private final ReservationService reservations;
-    private final RefundService refunds;
+    private final ReservationCancellation cancellation;
 
-    CancelTool(JobService jobs, ReservationService reservations, RefundService refunds) {
+    CancelTool(JobService jobs, ReservationService reservations, ReservationCancellation cancellation) {
         this.jobs = jobs;
         this.reservations = reservations;
-        this.refunds = refunds;
+        this.cancellation = cancellation;
     }
 
     @Override
@@ -71,21 +72,24 @@ class CancelTool implements ToolHandler {
 
     private Mono<ToolResult> cancelReservation(Agent caller, String reservationId) {
         return reservations.findForAgent(caller.agentId(), reservationId)
-                .flatMap(reservation -> switch (reservation.state()) {
-                    case HELD, APPROVAL_REQUIRED -> reservations.cancelUnpaid(reservation, "its agent")
-                            .then(reservations.findForAgent(caller.agentId(), reservationId))
-                            .map(now -> reservationResult(now, reservation.amount().toDecimalString(), null,
-                                    "cancelled: nothing was paid; the GPUs and your budget are released"));
-                    case PAID -> refunds.refund(reservation)
-                            .map(sent -> reservationResult(reservation, reservation.amount().toDecimalString(), sent.hash(),
-                                    "the whole deposit is being refunded; call account to see it back in your wallet"))
-                            .defaultIfEmpty(reservationResult(reservation, reservation.amount().toDecimalString(), null,
-                                    "a refund of this reservation is already on its way"));
-                    case RUNNING -> jobs.findByReservation(reservationId)
-                            .flatMap(jobs::cancel)
-                            .flatMap(this::jobResult);
-                    default -> Mono.just(reservationResult(reservation, "0.00", null,
-                            "this reservation is already " + reservation.state().wireName() + "; nothing to cancel"));
+                .flatMap(reservation -> cancellation.cancel(reservation, "its agent"))
+                .flatMap(outcome -> switch (outcome) {
+                    case CancelOutcome.Released released -> Mono.just(reservationResult(released.reservation(),
+                            released.reservation().amount().toDecimalString(), null,
+                            "cancelled: nothing was paid; the GPUs and your budget are released"));
+                    case CancelOutcome.Refunding refunding -> Mono.just(reservationResult(refunding.reservation(),
+                            refunding.reservation().amount().toDecimalString(), refunding.refundTx(),
+                            (refunding.earlier() ? "a refund of this reservation is already on its way"
+                                    : "the whole deposit is being refunded") + "; no job can start on this reservation "
+                                    + "any more; call account to see it back in your wallet"));
+                    case CancelOutcome.RefundAfterPayment paying -> Mono.just(reservationResult(paying.reservation(),
+                            paying.reservation().amount().toDecimalString(), null,
+                            "a payment of this reservation is being confirmed: once it confirms, its whole deposit is "
+                                    + "refunded; if it fails, nothing was paid; call account to follow it"));
+                    case CancelOutcome.JobStopping stopping -> jobResult(stopping.job());
+                    case CancelOutcome.AlreadyClosed closed -> Mono.just(reservationResult(closed.reservation(), "0.00",
+                            null, "this reservation is already " + closed.reservation().state().wireName()
+                                    + "; nothing to cancel"));
                 })
                 .defaultIfEmpty(ToolResult.failure(new ToolError("reservation_not_found", "no reservation " + reservationId
                         + " exists for this agent", "reservationId", "use a reservationId from reserve or account")));

@@ -118,6 +118,15 @@ public final class ChainClient implements AutoCloseable {
         return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
     }
 
+    /** The logs of one contract whose first two topics are these (an event and its first indexed value). */
+    @SuppressWarnings("rawtypes")
+    public Mono<List<EthLog.LogResult>> logs(String address, String eventTopic, String firstIndexedTopic) {
+        EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, address);
+        filter.addSingleTopic(eventTopic);
+        filter.addSingleTopic(firstIndexedTopic);
+        return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
+    }
+
     /** A raw JSON-RPC call for methods web3j has no wrapper for (anvil's dev methods). */
     public Mono<Object> raw(String method, List<?> params) {
         return call(() -> new org.web3j.protocol.core.Request<>(method, params, service, RawResponse.class).sendAsync())

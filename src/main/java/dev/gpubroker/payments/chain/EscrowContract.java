@@ -75,6 +75,36 @@ public final class EscrowContract {
                 new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of()));
     }
 
+    /** The call data of {@code deposits(reservationId)}, the escrow's view of one deposit. */
+    public static String depositsCall(String reservationKey) {
+        return FunctionEncoder.encode(depositsFunction(reservationKey));
+    }
+
+    /** Decodes what {@code deposits(reservationId)} answered. */
+    @SuppressWarnings("rawtypes")
+    public static EscrowDeposit decodeDeposit(String reservationKey, String result) {
+        List<org.web3j.abi.datatypes.Type> values = org.web3j.abi.FunctionReturnDecoder.decode(result,
+                depositsFunction(reservationKey).getOutputParameters());
+        if (values.size() != 7) {
+            throw new IllegalStateException("the escrow's deposits() answered " + values.size() + " values, not 7");
+        }
+        int state = ((BigInteger) values.get(6).getValue()).intValueExact();
+        if (state < 0 || state >= EscrowDeposit.State.values().length) {
+            throw new IllegalStateException("the escrow reports an unknown deposit state " + state);
+        }
+        return new EscrowDeposit((String) values.get(0).getValue(), (String) values.get(1).getValue(),
+                (BigInteger) values.get(2).getValue(), (BigInteger) values.get(3).getValue(),
+                (BigInteger) values.get(4).getValue(), (BigInteger) values.get(5).getValue(),
+                EscrowDeposit.State.values()[state]);
+    }
+
+    private static Function depositsFunction(String reservationKey) {
+        return new Function("deposits", List.of(new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of(
+                new TypeReference<Address>() { }, new TypeReference<Address>() { }, new TypeReference<Uint256>() { },
+                new TypeReference<Uint256>() { }, new TypeReference<Uint256>() { }, new TypeReference<Uint256>() { },
+                new TypeReference<Uint8>() { }));
+    }
+
     public static String reclaim(String reservationKey) {
         return FunctionEncoder.encode(new Function("reclaim", List.of(
                 new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of()));
