@@ -42,10 +42,12 @@ public class JobService {
     private final JobSupervisor supervisor;
     private final TransactionalOperator transaction;
     private final Clock clock;
+    private final RunAdmission admission;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
             QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
-            Clock clock) {
+            Clock clock, RunAdmission admission) {
+        this.admission = admission;
         this.jobs = jobs;
         this.reservationService = reservationService;
         this.reservations = reservations;
@@ -63,8 +65,9 @@ public class JobService {
                 .map(existing -> replay(existing, reservationId))
                 .switchIfEmpty(Mono.defer(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
                         ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
-                        : start(agentId, reservationId, command, image, environment, maxDurationMinutes, heartbeatSeconds,
-                                idempotencyKey))));
+                        : admission.refusal(agentId, reservationId, command, image, environment)
+                                .switchIfEmpty(Mono.defer(() -> start(agentId, reservationId, command, image, environment,
+                                        maxDurationMinutes, heartbeatSeconds, idempotencyKey))))));
     }
 
     private RunOutcome replay(Job existing, String reservationId) {
