@@ -21,6 +21,7 @@ import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.test.StepVerifier;
@@ -148,7 +149,8 @@ class LocalProviderLaunchTest {
     }
 
     private LocalProvider provider() {
-        LocalProvider provider = new LocalProvider(SETTINGS, FOUR_H100, Optional.empty(), capacity, dir, Clock.systemUTC());
+        LocalProvider provider = new LocalProvider(SETTINGS, FOUR_H100, Optional.empty(), capacity, dir,
+                JobSandbox.probe(dir.resolve("jobs"), JobSandbox.Settings.DEFAULT), Clock.systemUTC());
         providers.add(provider);
         return provider;
     }
