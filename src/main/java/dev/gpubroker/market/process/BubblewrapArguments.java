@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * <p>What the job then sees: its own user, mount, PID, network, IPC, UTS and cgroup namespaces (no network at all,
  * so no path to the broker, its database or its chain); its working directory at {@code /work}, writable; the
  * system's programs and libraries read-only ({@code /usr} and the {@code /bin}, {@code /lib*}, {@code /sbin} beside
- * it) and a few files of {@code /etc} a program needs to start; a fresh {@code /proc} showing only its own processes,
+ * it, and {@code /opt}, where GPU hosts keep their CUDA and Python stacks) and a few files of {@code /etc} a program needs
+ * to start, with the broker's own directories hidden should they lie inside those; a fresh {@code /proc} showing only its own processes,
  * a minimal {@code /dev}, an empty {@code /tmp}; the device nodes of its GPUs, if any; and no way to make user
  * namespaces of its own. Its first process leads a new session (no terminal to inject input into). When that process
  * ends, bubblewrap's init (PID 1 of the job's namespace) ends and the kernel kills every process left in the namespace.
@@ -30,6 +31,8 @@ final class BubblewrapArguments {
     /** The file descriptor bubblewrap writes its status to: a {@code child-pid} once the sandbox is made. */
     static final int STATUS_FD = 4;
     private static final List<String> SYSTEM_DIRECTORIES = List.of("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32");
+    // Software beside the system's, read-only when there: GPU hosts keep their CUDA, conda and Python stacks here.
+    private static final List<String> OPTIONAL_DIRECTORIES = List.of("/opt");
     // What a program needs from /etc to start and find its libraries; nothing with a secret, no passwd or hosts.
     private static final List<String> ETC_FILES = List.of("/etc/alternatives", "/etc/ld.so.cache", "/etc/ld.so.conf",
             "/etc/ld.so.conf.d", "/etc/localtime");
@@ -40,8 +43,11 @@ final class BubblewrapArguments {
     /**
      * @param workSource  the job's working directory as bubblewrap finds it (outside the sandbox)
      * @param environment the job's whole environment
+     * @param hidden      the broker's own directories (its data, its wallets): an empty directory in their place
+     *                    wherever they lie inside what the job sees (a broker installed under /opt, say)
      */
-    static List<String> options(String workSource, Map<String, String> environment, List<String> devices) {
+    static List<String> options(String workSource, Map<String, String> environment, List<String> devices,
+            List<Path> hidden) {
         List<String> arguments = new ArrayList<>(List.of(
                 "--unshare-all", "--unshare-user", "--disable-userns",
                 "--die-with-parent", "--new-session", "--hostname", "gpubroker-job",
@@ -52,6 +58,7 @@ final class BubblewrapArguments {
             arguments.add(name);
             arguments.add(value);
         });
+        List<Path> bound = new ArrayList<>(List.of(Path.of("/usr")));
         arguments.addAll(List.of("--ro-bind", "/usr", "/usr"));
         for (String directory : SYSTEM_DIRECTORIES) {
             Path path = Path.of(directory);
@@ -60,9 +67,22 @@ final class BubblewrapArguments {
                 arguments.addAll(List.of("--symlink", readLink(path), directory));
             } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
                 arguments.addAll(List.of("--ro-bind", directory, directory));
+                bound.add(path);
             }
         }
-        ETC_FILES.forEach(file -> arguments.addAll(List.of("--ro-bind-try", file, file)));
+        for (String directory : OPTIONAL_DIRECTORIES) {
+            if (Files.isDirectory(Path.of(directory), LinkOption.NOFOLLOW_LINKS)) {
+                arguments.addAll(List.of("--ro-bind", directory, directory));
+                bound.add(Path.of(directory));
+            }
+        }
+        ETC_FILES.forEach(file -> {
+            arguments.addAll(List.of("--ro-bind-try", file, file));
+            bound.add(Path.of(file));
+        });
+        hidden.stream().map(BubblewrapArguments::realPath).distinct()
+                .filter(directory -> bound.stream().anyMatch(directory::startsWith))
+                .forEach(directory -> arguments.addAll(List.of("--tmpfs", directory.toString())));
         arguments.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"));
         devices.forEach(device -> arguments.addAll(List.of("--dev-bind-try", device, device)));
         arguments.addAll(List.of("--bind", workSource, WORK, "--chdir", WORK));
@@ -80,6 +100,15 @@ final class BubblewrapArguments {
             out.write(0);
         }
         return out.toByteArray();
+    }
+
+    /** Where a directory really is (links resolved), for comparing it with what the sandbox binds. */
+    private static Path realPath(Path directory) {
+        try {
+            return directory.toRealPath();
+        } catch (java.io.IOException e) {
+            return directory.toAbsolutePath().normalize();
+        }
     }
 
     private static String readLink(Path link) {

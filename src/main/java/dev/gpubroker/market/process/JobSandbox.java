@@ -52,11 +52,17 @@ public final class JobSandbox {
      * @param allowUnsandboxed run plain commands without a sandbox where none can be made (off by default)
      * @param firstUid         the first of the user ids jobs run as when the broker runs as root
      * @param bubblewrap       the bwrap program; empty: the one in /usr/bin, /bin or on the PATH
+     * @param hidden           the broker's own directories (data, wallets), hidden from jobs should they lie inside
+     *                         a system directory the sandbox shows
      */
-    public record Settings(boolean allowUnsandboxed, long firstUid, String bubblewrap) {
+    public record Settings(boolean allowUnsandboxed, long firstUid, String bubblewrap, List<Path> hidden) {
 
         public static final long DEFAULT_FIRST_UID = 2_000_000_000L;
-        public static final Settings DEFAULT = new Settings(false, DEFAULT_FIRST_UID, "");
+        public static final Settings DEFAULT = new Settings(false, DEFAULT_FIRST_UID, "", List.of());
+
+        public Settings {
+            hidden = List.copyOf(hidden);
+        }
     }
 
     /** A started job process: how it is isolated and, when it runs as its own user, which. */
@@ -189,7 +195,7 @@ public final class JobSandbox {
             argv.addAll(command.command());
             Map<String, String> environment = jobEnvironment(BubblewrapArguments.WORK, command.environment());
             byte[] input = BubblewrapArguments.encode(BubblewrapArguments.options(workSource, environment,
-                    command.devices()));
+                    command.devices(), settings.hidden()));
             return new Started(startWrapper(recordDir, output, argv, WRAPPER_ENVIRONMENT, input), Isolation.SANDBOX, uid);
         } catch (IOException | RuntimeException e) {
             release(uid);

@@ -27,7 +27,7 @@ class JobSandboxSettingsTest {
     @Test
     void withoutASandboxAPlainCommandIsRefusedBeforeAndAtLaunch() {
         JobSandbox sandbox = JobSandbox.probe(jobs, new JobSandbox.Settings(false, JobSandbox.Settings.DEFAULT_FIRST_UID,
-                NO_BUBBLEWRAP));
+                NO_BUBBLEWRAP, List.of()));
 
         assertThat(sandbox.available()).isFalse();
         assertThat(sandbox.admitCommand("demo-x")).hasValueSatisfying(refusal -> {
@@ -43,7 +43,7 @@ class JobSandboxSettingsTest {
     @Test
     void withTheOperatorsLeaveAPlainCommandRunsUnsandboxedWithOnlyItsOwnEnvironment() {
         JobSandbox sandbox = JobSandbox.probe(jobs, new JobSandbox.Settings(true, JobSandbox.Settings.DEFAULT_FIRST_UID,
-                NO_BUBBLEWRAP));
+                NO_BUBBLEWRAP, List.of()));
         ProcessJobRunner runner = runner(sandbox);
 
         assertThat(sandbox.admitCommand("demo-x")).isEmpty();

@@ -1,6 +1,7 @@
 package dev.gpubroker.market.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -194,6 +195,32 @@ class SandboxEscapeTest {
             long neighboursUid = (Integer) Files.getAttribute(jobs.resolve("job-neighbour/work"), "unix:uid");
             assertThat(neighboursUid).as("each job has a user of its own").isNotEqualTo(uid)
                     .isGreaterThanOrEqualTo(2_000_000_000L);
+        }
+    }
+
+    @Test
+    void theBrokersDataIsHiddenEvenWhereItLiesInsideADirectoryJobsSee() throws Exception {
+        // A broker installed under /opt, which the sandbox shows read-only (GPU hosts keep their Python stacks there).
+        assumeThat(Files.isWritable(Path.of("/opt"))).as("this test makes a directory in /opt").isTrue();
+        Path installed = Files.createTempDirectory(Path.of("/opt"), "gpubroker-test-");
+        try {
+            Path brokerData = Files.createDirectories(installed.resolve("data"));
+            Files.writeString(brokerData.resolve("gpubroker.mv.db"), "h2-database-secret");
+            Files.setPosixFilePermissions(installed, PosixFilePermissions.fromString("rwxr-xr-x"));
+            JobSandbox hiding = JobSandbox.probe(jobs, new JobSandbox.Settings(false,
+                    JobSandbox.Settings.DEFAULT_FIRST_UID, "", List.of(brokerData)));
+            runner = new ProcessJobRunner("test-host", jobs, hiding, ProcessJobRunner.Faults.NONE, Clock.systemUTC());
+
+            List<String> output = run("job-opt", "ls /opt > /dev/null && echo SEES-OPT; ls -a " + installed + "; cat "
+                    + brokerData.resolve("gpubroker.mv.db") + " || echo HIDDEN");
+
+            assertThat(output).contains("SEES-OPT", "HIDDEN").doesNotContain("h2-database-secret");
+        } finally {
+            try (var paths = Files.walk(installed)) {
+                for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(path);
+                }
+            }
         }
     }
 
