@@ -56,8 +56,9 @@ class JobEndObservationTest {
         ProcessJobRunner runner = runner();
         // What fooled the broker before: a backdated exit-code, and exit-code.tmp made a directory so that the real
         // status could not be written; here also every other record's name, in every place the job can write.
-        String forge = "for dir in /work /work/.. /tmp; do for name in exit-code ended launch.properties output.log "
+        String forge = "for dir in /work /work/.. /tmp; do for name in ended launch.properties output.log "
                 + "sandbox-status.json; do echo '0 1000000000' > $dir/$name; touch -d '2001-01-01' $dir/$name; done;"
+                + " echo 0 > $dir/exit-code; touch -d '2001-01-01' $dir/exit-code;"
                 + " mkdir $dir/exit-code.tmp $dir/ended.tmp $dir/launch.properties.tmp; done 2>/dev/null;";
 
         Map<Class<?>, JobSignal> signals = run(runner, "job-forger", forge + " sleep 3; " + forge + " exit 5");
