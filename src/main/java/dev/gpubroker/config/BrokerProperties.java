@@ -28,10 +28,17 @@ public record BrokerProperties(
     /**
      * Jobs: how many times a job may move to another offer after providers' faults before its money is refunded, and
      * the time a failover keeps free before the escrow's deadline (a run must end well before anyone may reclaim).
+     * {@code allowUnsandboxed}: where no sandbox can be made, run plain-command jobs without one, as the broker's user
+     * (off by default: they are refused; docs/security.md). {@code sandboxFirstUid}: when the broker runs as root, each
+     * sandboxed job runs as its own user, from this id up (65536 ids no account on the host may use).
+     * {@code bubblewrap}: the bwrap program to use (empty: the one in /usr/bin, /bin or on the PATH).
      */
     public record Jobs(
             @DefaultValue("2") int maxFailovers,
-            @DefaultValue("1h") Duration escrowDeadlineMargin) {
+            @DefaultValue("1h") Duration escrowDeadlineMargin,
+            @DefaultValue("false") boolean allowUnsandboxed,
+            @DefaultValue("2000000000") long sandboxFirstUid,
+            @DefaultValue("") String bubblewrap) {
     }
 
     /**

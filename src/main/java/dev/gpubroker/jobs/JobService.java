@@ -47,12 +47,14 @@ public class JobService {
     private final Clock clock;
     private final EscrowGuard escrow;
     private final Duration settleMargin;
+    private final RunAdmission admission;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
             QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
-            Clock clock, EscrowGuard escrow, BrokerProperties properties) {
+            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission) {
         this.escrow = escrow;
         this.settleMargin = properties.jobs().escrowDeadlineMargin();
+        this.admission = admission;
         this.jobs = jobs;
         this.reservationService = reservationService;
         this.reservations = reservations;
@@ -70,8 +72,9 @@ public class JobService {
                 .map(existing -> replay(existing, reservationId))
                 .switchIfEmpty(Mono.defer(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
                         ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
-                        : start(agentId, reservationId, command, image, environment, maxDurationMinutes, heartbeatSeconds,
-                                idempotencyKey))));
+                        : admission.refusal(agentId, reservationId, command, image, environment)
+                                .switchIfEmpty(Mono.defer(() -> start(agentId, reservationId, command, image, environment,
+                                        maxDurationMinutes, heartbeatSeconds, idempotencyKey))))));
     }
 
     private RunOutcome replay(Job existing, String reservationId) {

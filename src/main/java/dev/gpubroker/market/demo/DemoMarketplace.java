@@ -19,6 +19,7 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderSource;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.store.DemoCapacityRepository;
 
 /**
@@ -35,12 +36,12 @@ public class DemoMarketplace implements ProviderSource {
     private final List<ComputeProvider> providers;
 
     public DemoMarketplace(BrokerProperties properties, ResourceLoader resources, DemoCapacityRepository capacity,
-            java.time.Clock clock) throws IOException {
+            JobSandbox sandbox, java.time.Clock clock) throws IOException {
         DemoCatalog catalog = load(resources.getResource(properties.market().demoCatalog()));
         List<ComputeProvider> built = new ArrayList<>();
         for (DemoCatalog.ProviderSpec spec : catalog.providers()) {
             built.add(new DemoProvider(DemoProviderSettings.from(spec), capacity,
-                    properties.dataDir().resolve("jobs").toAbsolutePath().normalize(), clock));
+                    properties.dataDir().resolve("jobs").toAbsolutePath().normalize(), sandbox, clock));
         }
         this.providers = List.copyOf(built);
         log.info("Demo marketplace (simulated providers for demos and tests) loaded from {}: {} providers",

@@ -3,6 +3,8 @@ package dev.gpubroker.market.demo;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -10,6 +12,7 @@ import java.util.stream.Collectors;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.JobAdmission;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
@@ -17,7 +20,9 @@ import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.Offer;
 import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.ProviderUnavailableException;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
+import dev.gpubroker.market.process.ProcessSpec;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -25,9 +30,13 @@ import reactor.core.publisher.Mono;
 /**
  * One simulated provider of the demo marketplace. It answers after a realistic latency, and misbehaves as its
  * settings say: sometimes no answer at all, sometimes an API error, sometimes a listed offer that cannot be held, a
- * launch that fails or a node lost mid-run. Its jobs run for real, as local processes ({@link ProcessJobRunner}).
+ * launch that fails or a node lost mid-run. Its jobs run for real, as local processes in the job sandbox
+ * ({@link ProcessJobRunner}, {@link JobSandbox}).
  */
-final class DemoProvider implements ComputeProvider {
+final class DemoProvider implements ComputeProvider, JobAdmission {
+
+    /** The variables a demo node sets in every job, besides the sandbox's own. */
+    private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES");
 
     private final DemoProviderSettings settings;
     private final DemoCapacityRepository capacity;
@@ -35,12 +44,14 @@ final class DemoProvider implements ComputeProvider {
     private final Mono<Void> capacitySeeded;
 
     private final ProcessJobRunner jobs;
+    private final JobSandbox sandbox;
 
     DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity, java.nio.file.Path jobsDir,
-            java.time.Clock clock) {
+            JobSandbox sandbox, java.time.Clock clock) {
         this.settings = settings;
         this.capacity = capacity;
-        this.jobs = new ProcessJobRunner(settings.name(), jobsDir, new ProcessJobRunner.Faults(
+        this.sandbox = sandbox;
+        this.jobs = new ProcessJobRunner(settings.name(), jobsDir, sandbox, new ProcessJobRunner.Faults(
                 settings.launchFailureProbability(), settings.nodeLossProbability(), settings.nodeLossAfter()), clock);
         this.offersById = settings.offers().stream()
                 .collect(Collectors.toUnmodifiableMap(DemoProviderSettings.DemoOffer::offerId, Function.identity()));
@@ -98,17 +109,33 @@ final class DemoProvider implements ComputeProvider {
     }
 
     @Override
+    public Set<String> reservedVariables(String image) {
+        return union(JobSandbox.RESERVED_VARIABLES, GPU_VARIABLES);
+    }
+
+    /** A demo node runs every job as a plain command (an image is not pulled): only in the sandbox. */
+    @Override
+    public Optional<Refusal> admit(List<String> command, String image) {
+        return sandbox.admitCommand(name());
+    }
+
+    private static Set<String> union(Set<String> first, Set<String> second) {
+        Set<String> all = new java.util.HashSet<>(first);
+        all.addAll(second);
+        return Set.copyOf(all);
+    }
+
+    @Override
     public Mono<LaunchOutcome> launch(LaunchRequest request) {
         // A demo node runs the command itself (a container image is not pulled); the GPUs it "assigns" are the first
         // gpuCount devices, named the way a real provider names them to the job.
         String devices = java.util.stream.IntStream.range(0, request.gpuCount()).mapToObj(Integer::toString)
                 .collect(Collectors.joining(","));
         Map<String, String> environment = new java.util.HashMap<>(request.environment());
-        environment.put("CUDA_VISIBLE_DEVICES", devices);
-        environment.put("NVIDIA_VISIBLE_DEVICES", devices);
+        GPU_VARIABLES.forEach(name -> environment.put(name, devices));
         environment.put("GPUBROKER_JOB_ID", request.jobId());
         return Mono.delay(latency().plus(settings.launchDelay()))
-                .then(jobs.launch(request.jobId(), new ProcessJobRunner.ProcessSpec(request.command(), environment),
+                .then(jobs.launch(request.jobId(), new ProcessSpec.Command(request.command(), environment),
                         request.maxDuration()));
     }
 

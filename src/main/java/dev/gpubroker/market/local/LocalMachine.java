@@ -14,6 +14,7 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderSource;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -33,14 +34,14 @@ public class LocalMachine implements ProviderSource {
     private final List<ComputeProvider> providers;
 
     @Autowired
-    public LocalMachine(BrokerProperties properties, DemoCapacityRepository capacity, Clock clock) {
+    public LocalMachine(BrokerProperties properties, DemoCapacityRepository capacity, JobSandbox sandbox, Clock clock) {
         this(properties.market().local(), new NvidiaSmi(NvidiaSmi.DEFAULT_EXECUTABLE, NvidiaSmi.DEFAULT_TIMEOUT),
                 ContainerRuntime.onPath(System.getenv("PATH")), capacity,
-                properties.dataDir().toAbsolutePath().normalize(), clock);
+                properties.dataDir().toAbsolutePath().normalize(), sandbox, clock);
     }
 
     LocalMachine(BrokerProperties.Local local, NvidiaSmi nvidiaSmi, List<ContainerRuntime> runtimesOnPath,
-            DemoCapacityRepository capacity, Path dataDir, Clock clock) {
+            DemoCapacityRepository capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
         LocalSettings settings = LocalSettings.from(local);
         if (local.enabled() == BrokerProperties.Local.Switch.OFF) {
             log.info("Provider local is off (gpubroker.market.local.enabled=false): this host's GPUs are not sold");
@@ -59,7 +60,7 @@ public class LocalMachine implements ProviderSource {
                 .flatMap(gpus -> (gpus.isEmpty() ? Mono.just(Optional.<ContainerRuntime>empty()) : firstWorking(runtimesOnPath))
                         .map(runtime -> new LocalProvider.LocalHost(LocalInventory.from(gpus), runtime)))
                 .doOnNext(found -> describe(found, settings));
-        this.providers = List.of(new LocalProvider(settings, host, capacity, dataDir, clock));
+        this.providers = List.of(new LocalProvider(settings, host, capacity, dataDir, sandbox, clock));
         log.info("Provider local is on (gpubroker.market.local.enabled={}): this host's GPUs are found with {} on first "
                 + "use", local.enabled() == BrokerProperties.Local.Switch.ON ? "true" : "auto", nvidiaSmi.executable());
     }

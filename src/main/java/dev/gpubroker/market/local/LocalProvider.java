@@ -16,14 +16,16 @@ import org.slf4j.LoggerFactory;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
+import dev.gpubroker.market.JobAdmission;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.Offer;
 import dev.gpubroker.market.OfferQuery;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
-import dev.gpubroker.market.process.ProcessJobRunner.ProcessSpec;
+import dev.gpubroker.market.process.ProcessSpec;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -33,9 +35,9 @@ import reactor.core.publisher.Mono;
  * marketplace's (a hold is a conditional increment, so concurrent reservations cannot oversell); at launch the job is
  * given named GPUs no running job holds ({@link GpuAssignments}), recorded on disk so that a restart keeps them taken.
  * Jobs run through {@link ProcessJobRunner}: the image in docker or podman with only those GPUs, or the command itself
- * with {@code CUDA_VISIBLE_DEVICES} naming them ({@link JobProcessSpecs}).
+ * in the job sandbox with {@code CUDA_VISIBLE_DEVICES} naming them ({@link JobProcessSpecs}, {@link JobSandbox}).
  */
-final class LocalProvider implements ComputeProvider {
+final class LocalProvider implements ComputeProvider, JobAdmission {
 
     static final String NAME = "local";
     private static final Logger log = LoggerFactory.getLogger(LocalProvider.class);
@@ -45,6 +47,7 @@ final class LocalProvider implements ComputeProvider {
     private final Mono<LocalHost> host;
     private final DemoCapacityRepository capacity;
     private final ProcessJobRunner jobs;
+    private final JobSandbox sandbox;
     private final GpuAssignments assignments = new GpuAssignments();
     private final AssignmentRecords records;
     private final Set<String> followed = ConcurrentHashMap.newKeySet();
@@ -56,16 +59,19 @@ final class LocalProvider implements ComputeProvider {
      *                live in {@code <dataDir>/local-gpus}
      */
     LocalProvider(LocalSettings settings, List<DetectedGpu> gpus, Optional<ContainerRuntime> containerRuntime,
-            DemoCapacityRepository capacity, Path dataDir, Clock clock) {
-        this(settings, Mono.just(new LocalHost(LocalInventory.from(gpus), containerRuntime)), capacity, dataDir, clock);
+            DemoCapacityRepository capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
+        this(settings, Mono.just(new LocalHost(LocalInventory.from(gpus), containerRuntime)), capacity, dataDir, sandbox,
+                clock);
     }
 
     /** @param host what this host has, found once on first use (nvidia-smi, a working container runtime), then kept */
-    LocalProvider(LocalSettings settings, Mono<LocalHost> host, DemoCapacityRepository capacity, Path dataDir, Clock clock) {
+    LocalProvider(LocalSettings settings, Mono<LocalHost> host, DemoCapacityRepository capacity, Path dataDir,
+            JobSandbox sandbox, Clock clock) {
         this.settings = settings;
+        this.sandbox = sandbox;
         this.host = host.cache(found -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
         this.capacity = capacity;
-        this.jobs = new ProcessJobRunner(NAME, dataDir.resolve("jobs"), ProcessJobRunner.Faults.NONE, clock);
+        this.jobs = new ProcessJobRunner(NAME, dataDir.resolve("jobs"), sandbox, ProcessJobRunner.Faults.NONE, clock);
         this.records = new AssignmentRecords(dataDir.resolve("local-gpus"));
         // The inventory sets each offer's capacity once, on first use; holds already in the database are kept.
         this.capacitySeeded = this.host.flatMap(found -> capacity.seed(NAME, found.inventory().offers().stream()
@@ -78,6 +84,25 @@ final class LocalProvider implements ComputeProvider {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /**
+     * A container sets its own PATH and HOME (the image's): only the GPU variables are the provider's. A plain command
+     * gets the sandbox's too.
+     */
+    @Override
+    public Set<String> reservedVariables(String image) {
+        Set<String> reserved = new java.util.HashSet<>(JobProcessSpecs.GPU_VARIABLES);
+        if (image == null) {
+            reserved.addAll(JobSandbox.RESERVED_VARIABLES);
+        }
+        return Set.copyOf(reserved);
+    }
+
+    /** A plain command runs only in the sandbox; an image runs in a container (refused at launch where none works). */
+    @Override
+    public Optional<Refusal> admit(List<String> command, String image) {
+        return image == null ? sandbox.admitCommand(NAME) : Optional.empty();
     }
 
     /** The GPUs this host sells, once nvidia-smi has answered. */
@@ -191,8 +216,8 @@ final class LocalProvider implements ComputeProvider {
 
     private static ProcessSpec processSpec(LaunchRequest request, GpuAssignment assignment) {
         return assignment.container()
-                .map(runtime -> JobProcessSpecs.inContainer(runtime, request.jobId(), assignment.gpuIndices(),
-                        request.image(), request.command(), request.environment()))
+                .<ProcessSpec>map(runtime -> JobProcessSpecs.inContainer(runtime, request.jobId(), assignment.gpuIndices(),
+                        request.image(), request.command(), request.environment(), System.getenv()))
                 .orElseGet(() -> JobProcessSpecs.onHost(request.jobId(), assignment.gpuIndices(), request.command(),
                         request.environment()));
     }

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
@@ -30,27 +29,22 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Runs jobs as processes on this host, for the providers that execute locally (the demo marketplace, this host's
- * GPUs). Each job gets its own working directory {@code <jobs>/<handle>} with its output in {@code output.log} and a
- * record of the launch ({@code launch.properties}); the command runs under a small shell wrapper that writes its exit
- * status to {@code exit-code}. That is what lets a restarted broker take a job back instead of killing it: a process
- * still alive is followed again, one that ended while the broker was down is reported with its real exit status and
- * end time, and only a job with no trace at all counts as lost.
+ * GPUs). Each job has a record directory {@code <jobs>/<handle>/}, the broker's alone: its output ({@code output.log}),
+ * the launch ({@code launch.properties}), and what the wrapper observed outside the sandbox when the job's last process
+ * was gone ({@code ended}: exit status and end time); the job itself sees only {@code work/} inside it
+ * ({@link JobSandbox}, {@link JobRecords}). The bill comes from these observations alone: the start is taken here when
+ * the process starts, the end by the wrapper, or here when the broker stops the job. That is also what lets a restarted
+ * broker take a job back instead of killing it: a process still alive is followed again, one that ended while the
+ * broker was down is reported with its real exit status and end time, and only a job with no trace at all counts as
+ * lost.
  */
 public final class ProcessJobRunner {
 
     private static final Logger log = LoggerFactory.getLogger(ProcessJobRunner.class);
     private static final int LOG_PAGE_MAX = 1000;
-    private static final String LAUNCH_RECORD = "launch.properties";
-    private static final String EXIT_CODE = "exit-code";
     private static final int TIMED_OUT_EXIT_CODE = 137;
-    // The wrapper keeps the command's own argv intact ("$@") and records how it ended, even when nobody is watching.
-    // Where setsid exists, each job leads its own process group, so that stopping it stops everything it started, even
-    // a child forked while the stop was under way.
-    private static final java.util.Optional<Path> SETSID = java.util.stream.Stream.of("/usr/bin/setsid", "/bin/setsid")
-            .map(Path::of).filter(Files::isExecutable).findFirst();
-    private static final List<String> WRAPPER = List.of("/bin/sh", "-c",
-            "\"$@\"; code=$?; echo $code > " + EXIT_CODE + ".tmp && mv " + EXIT_CODE + ".tmp " + EXIT_CODE + "; exit $code",
-            "gpubroker-job");
+    private static final Duration GONE_WAIT_MAX = Duration.ofSeconds(5);
+    private static final Duration SANDBOX_START_WAIT_MAX = Duration.ofSeconds(2);
 
     /** Faults a simulated provider injects; a real one has none. */
     public record Faults(double launchFailureProbability, double nodeLossProbability, Duration nodeLossAfter) {
@@ -58,45 +52,34 @@ public final class ProcessJobRunner {
         public static final Faults NONE = new Faults(0, 0, Duration.ZERO);
     }
 
-    /** What to execute for one launch: the argv and the full environment the provider chose. */
-    public record ProcessSpec(List<String> argv, Map<String, String> environment) {
-
-        public ProcessSpec {
-            argv = List.copyOf(argv);
-            environment = Map.copyOf(environment);
-            if (argv.isEmpty()) {
-                throw new IllegalArgumentException("a command has at least its program");
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "ProcessSpec[argv=" + argv + ", environment=" + environment.keySet() + "]";
-        }
-    }
-
     private final String provider;
     private final Path jobsDir;
+    private final JobSandbox sandbox;
     private final Faults faults;
     private final Clock clock;
     private final Map<String, RunningJob> jobs = new ConcurrentHashMap<>();
 
-    public ProcessJobRunner(String provider, Path jobsDir, Faults faults, Clock clock) {
+    public ProcessJobRunner(String provider, Path jobsDir, JobSandbox sandbox, Faults faults, Clock clock) {
         this.provider = provider;
         this.jobsDir = jobsDir;
+        this.sandbox = sandbox;
         this.faults = faults;
         this.clock = clock;
     }
 
-    /** A job's process and what has been reported about it. */
+    /** A job's process and what has been reported about it. Whoever ends it reports its end and completes it. */
     private static final class RunningJob {
         final Sinks.Many<JobSignal> signals = Sinks.many().replay().all();
-        final Path output;
+        final Path recordDir;
+        final JobSandbox.Isolation isolation;
+        final Long uid;
         volatile ProcessHandle process;
         volatile String ending;
 
-        RunningJob(Path output) {
-            this.output = output;
+        RunningJob(Path recordDir, JobSandbox.Isolation isolation, Long uid) {
+            this.recordDir = recordDir;
+            this.isolation = isolation;
+            this.uid = uid;
         }
 
         synchronized boolean end(String how) {
@@ -127,41 +110,41 @@ public final class ProcessJobRunner {
             if (ThreadLocalRandom.current().nextDouble() < faults.launchFailureProbability()) {
                 return new LaunchOutcome.LaunchFailed("the node did not come up (simulated launch failure at " + provider + ")");
             }
-            Path workDir = workDir(handle);
-            Files.createDirectories(workDir);
-            RunningJob job = new RunningJob(workDir.resolve("output.log"));
-            List<String> argv = new ArrayList<>();
-            SETSID.ifPresent(setsid -> argv.add(setsid.toString()));
-            argv.addAll(WRAPPER);
-            argv.addAll(spec.argv());
-            ProcessBuilder builder = new ProcessBuilder(argv)
-                    .directory(workDir.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(job.output.toFile());
-            builder.environment().putAll(spec.environment());
-            Process process;
+            JobRecords.ownerOnlyDirectory(jobsDir);
+            Path recordDir = recordDir(handle);
+            JobRecords.ownerOnlyDirectory(recordDir);
+            Path output = JobRecords.freshOutput(recordDir);
+            JobRecords.forgetEnd(recordDir);
+            JobSandbox.Started started;
             try {
-                process = builder.start();
+                started = sandbox.start(recordDir, output, spec);
+            } catch (JobSandbox.Unavailable e) {
+                return new LaunchOutcome.LaunchFailed(e.getMessage());
             } catch (IOException e) {
                 return new LaunchOutcome.LaunchFailed("the command could not be started: " + e.getMessage());
             }
             Instant startedAt = clock.instant();
-            writeLaunchRecord(workDir, process.toHandle(), startedAt, maxDuration);
-            job.process = process.toHandle();
+            ProcessHandle process = started.process().toHandle();
+            RunningJob job = new RunningJob(recordDir, started.isolation(), started.uid());
+            job.process = process;
+            JobRecords.writeLaunch(recordDir, new JobRecords.LaunchRecord(process.pid(),
+                    process.info().startInstant().orElse(null), startedAt, maxDuration, started.isolation(), started.uid()));
             jobs.put(handle, job);
             job.signal(new JobSignal.Running(startedAt));
-            Mono.fromFuture(process.onExit()).subscribe(exited -> ended(job, exited.exitValue()));
+            Mono.fromFuture(started.process().onExit()).subscribe(exited -> ended(job, exited.exitValue()));
             armMaxDuration(job, startedAt.plus(maxDuration));
             if (ThreadLocalRandom.current().nextDouble() < faults.nodeLossProbability()) {
                 Mono.delay(faults.nodeLossAfter(), Schedulers.boundedElastic()).subscribe(tick -> {
                     if (job.end("lost")) {
+                        kill(job);
                         job.signal(new JobSignal.Lost(clock.instant(),
                                 "the node running the job stopped answering (simulated node loss at " + provider + ")"));
-                        kill(job);
+                        finish(job);
                     }
                 });
             }
-            log.info("Provider {} started job {} (pid {})", provider, handle, process.pid());
+            log.info("Provider {} started job {} (pid {}, {})", provider, handle, process.pid(),
+                    started.uid() == null ? started.isolation() : started.isolation() + " as uid " + started.uid());
             return new LaunchOutcome.Launched(handle);
           }
         }).subscribeOn(Schedulers.boundedElastic());
@@ -176,20 +159,21 @@ public final class ProcessJobRunner {
                                 + " has no trace of job " + handle + " (it was never started)"))));
     }
 
-    /** Stops the job. Idempotent: an ended or unknown job is left alone. */
+    /** Stops the job, and reports it stopped once none of its processes is left. Idempotent: an ended or unknown job is left alone. */
     public Mono<Void> terminate(String handle) {
         return Mono.fromRunnable(() -> {
             RunningJob job = Optional.ofNullable(jobs.get(handle)).or(() -> adopt(handle)).orElse(null);
             if (job != null && job.end("terminated")) {
-                job.signal(new JobSignal.Terminated(clock.instant()));
                 kill(job);
+                job.signal(new JobSignal.Terminated(clock.instant()));
+                finish(job);
             }
         }).subscribeOn(Schedulers.boundedElastic()).then();
     }
 
     public Mono<LogPage> logs(String handle, String cursor, int limit) {
         return Mono.fromCallable(() -> {
-            Path output = workDir(handle).resolve("output.log");
+            Path output = recordDir(handle).resolve(JobRecords.OUTPUT);
             if (!Files.isRegularFile(output)) {
                 return new LogPage(List.of(), null);
             }
@@ -207,30 +191,34 @@ public final class ProcessJobRunner {
                 .onErrorMap(IOException.class, e -> new UncheckedIOException("could not read the output of " + handle, e));
     }
 
-    private Path workDir(String handle) {
+    private Path recordDir(String handle) {
         return jobsDir.resolve(handle);
     }
 
     /**
      * Takes back a job launched by an earlier life of this broker, from its launch record: still running (same pid,
-     * same process start), ended with an exit status the wrapper wrote, or gone without one (lost).
+     * same process start), ended with the exit status and end time the wrapper wrote, or gone without them (lost).
+     * The records are the broker's: the job cannot write them, so it can neither pass for lost nor name another process.
      */
     private synchronized Optional<RunningJob> adopt(String handle) {
         RunningJob known = jobs.get(handle);
         if (known != null) {
             return Optional.of(known);
         }
-        Path workDir = workDir(handle);
-        Optional<LaunchRecord> record = readLaunchRecord(workDir);
+        Path recordDir = recordDir(handle);
+        Optional<JobRecords.LaunchRecord> record = JobRecords.readLaunch(recordDir);
         if (record.isEmpty()) {
             return Optional.empty();
         }
-        LaunchRecord launch = record.get();
-        RunningJob job = new RunningJob(workDir.resolve("output.log"));
+        JobRecords.LaunchRecord launch = record.get();
+        RunningJob job = new RunningJob(recordDir, launch.isolation(), launch.uid());
         job.signal(new JobSignal.Running(launch.startedAt()));
         Optional<ProcessHandle> alive = ProcessHandle.of(launch.pid()).filter(ProcessHandle::isAlive)
                 .filter(process -> process.info().startInstant().map(launch::isSameProcessStart).orElse(false));
-        alive.ifPresent(process -> job.process = process);
+        alive.ifPresent(process -> {
+            job.process = process;
+            sandbox.hold(launch.uid());
+        });
         // Published only once it knows its process: terminate reads the map without this lock, and a job it finds
         // without a process would be marked terminated but left running.
         jobs.put(handle, job);
@@ -245,20 +233,33 @@ public final class ProcessJobRunner {
         return Optional.of(job);
     }
 
-    /** The process is gone: report how it ended, from its exit value or from what the wrapper wrote. */
+    /**
+     * The wrapper is gone: report how the job ended, from what the wrapper wrote (its exit status and the time its last
+     * process was gone), or from the exit value this broker saw. A sandbox bubblewrap could not make never ran the job:
+     * that is the host's fault, not the agent's.
+     */
     private void ended(RunningJob job, Integer exitValue) {
-        if (job.end("exited")) {
-            Path exitFile = job.output.resolveSibling(EXIT_CODE);
-            Optional<Integer> recorded = readExitCode(exitFile);
-            Integer code = recorded.orElse(exitValue);
+        if (!job.end("exited")) {
+            return;
+        }
+        Optional<JobRecords.EndRecord> recorded = JobRecords.readEnd(job.recordDir);
+        if (job.isolation == JobSandbox.Isolation.SANDBOX && !JobRecords.sandboxMade(job.recordDir)) {
+            job.signal(new JobSignal.Lost(clock.instant(), "the job's sandbox could not be made on " + provider + ": "
+                    + JobRecords.lastOutputLine(job.recordDir)));
+        } else {
+            Integer code = recorded.map(JobRecords.EndRecord::exitCode).orElse(exitValue);
             if (code == null) {
                 job.signal(new JobSignal.Lost(clock.instant(), "the job's process on " + provider
                         + " ended without an exit status (stopped outside the broker)"));
             } else {
-                Instant at = recorded.isPresent() ? lastModified(exitFile).orElse(clock.instant()) : clock.instant();
-                job.signal(new JobSignal.Exited(at, code, false));
+                job.signal(new JobSignal.Exited(recorded.map(JobRecords.EndRecord::at).orElseGet(clock::instant), code, false));
             }
         }
+        finish(job);
+    }
+
+    private void finish(RunningJob job) {
+        sandbox.release(job.uid);
         job.complete();
     }
 
@@ -266,18 +267,31 @@ public final class ProcessJobRunner {
         Duration left = Duration.between(clock.instant(), deadline);
         Mono.delay(left.isNegative() ? Duration.ZERO : left, Schedulers.boundedElastic()).subscribe(tick -> {
             if (job.end("timed out")) {
-                job.signal(new JobSignal.Exited(clock.instant(), TIMED_OUT_EXIT_CODE, true));
                 kill(job);
+                job.signal(new JobSignal.Exited(clock.instant(), TIMED_OUT_EXIT_CODE, true));
+                finish(job);
             }
         });
     }
 
+    /**
+     * Kills the job and waits, boundedly, until none of its processes is left. A sandbox's processes live in a PID
+     * namespace: its init is killed first, and the kernel then kills everything left in it, whatever left the job's
+     * process group or session. Then the wrapper, which leads the job's process group, with that group.
+     */
     private static void kill(RunningJob job) {
         ProcessHandle process = job.process;
         if (process == null) {
             return;
         }
-        List<ProcessHandle> started = process.descendants().toList();
+        List<ProcessHandle> started = new ArrayList<>();
+        if (job.isolation == JobSandbox.Isolation.SANDBOX) {
+            sandboxInit(job).ifPresent(init -> {
+                init.destroyForcibly();
+                started.add(init);
+            });
+        }
+        started.addAll(process.descendants().toList());
         // The leader first, so that it forks nothing more; then its group, which holds whatever it started even after
         // the list above was taken (a pid stays reserved while its group has members, so the group is still this job's).
         process.destroyForcibly();
@@ -288,10 +302,71 @@ public final class ProcessJobRunner {
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             log.warn("Process {} did not end at once after SIGKILL: {}", process.pid(), e.toString());
         }
-        if (SETSID.isPresent()) {
-            killGroup(process.pid());
-        }
+        killGroup(process.pid());
         started.forEach(ProcessHandle::destroyForcibly);
+        started.add(process);
+        awaitGone(started);
+    }
+
+    /**
+     * The sandbox's init, once bubblewrap has made it: a stop right after the launch waits for it (milliseconds),
+     * since an init cloned but not yet told to die with its parent would outlive a killed bubblewrap. Only a process
+     * still in the job's own PID namespace is the job's.
+     */
+    private static Optional<ProcessHandle> sandboxInit(RunningJob job) {
+        long deadline = System.nanoTime() + SANDBOX_START_WAIT_MAX.toNanos();
+        Optional<JobRecords.SandboxInit> init = JobRecords.sandboxInit(job.recordDir);
+        while (init.isEmpty() && job.process.isAlive() && System.nanoTime() < deadline) {
+            sleepBriefly();
+            init = JobRecords.sandboxInit(job.recordDir);
+        }
+        return init.flatMap(found -> ProcessHandle.of(found.pid())
+                .filter(candidate -> pidNamespace(found.pid()) == found.pidNamespace()));
+    }
+
+    private static long pidNamespace(long pid) {
+        try {
+            String link = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "pid")).toString();
+            return Long.parseLong(link.substring(link.indexOf('[') + 1, link.indexOf(']')));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    private static void sleepBriefly() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitGone(List<ProcessHandle> processes) {
+        long deadline = System.nanoTime() + GONE_WAIT_MAX.toNanos();
+        for (ProcessHandle process : processes) {
+            while (!isGone(process)) {
+                if (System.nanoTime() > deadline || Thread.currentThread().isInterrupted()) {
+                    log.warn("Process {} of a stopped job is still there {} s after SIGKILL", process.pid(),
+                            GONE_WAIT_MAX.toSeconds());
+                    return;
+                }
+                sleepBriefly();
+            }
+        }
+    }
+
+    /** Ended, or a zombie (it has ended and only waits for its parent to read its status). */
+    private static boolean isGone(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            // "pid (comm) S ...": the state follows the last parenthesis (comm may hold any character).
+            return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     /** SIGKILL to the job's whole process group (its leader's pid names the group). */
@@ -303,63 +378,6 @@ public final class ProcessJobRunner {
             log.warn("Could not signal process group {}: {}", leader, e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Written once the process runs, so that a restarted broker finds it again. */
-    private record LaunchRecord(long pid, Instant processStart, Instant startedAt, Duration maxDuration) {
-
-        boolean isSameProcessStart(Instant observed) {
-            // The OS reports a process's start to the clock tick; a reused pid starts at another time.
-            return processStart == null || Duration.between(processStart, observed).abs().compareTo(Duration.ofSeconds(2)) < 0;
-        }
-    }
-
-    private static void writeLaunchRecord(Path workDir, ProcessHandle process, Instant startedAt, Duration maxDuration)
-            throws IOException {
-        Properties record = new Properties();
-        record.setProperty("pid", Long.toString(process.pid()));
-        process.info().startInstant().ifPresent(start -> record.setProperty("processStart", start.toString()));
-        record.setProperty("startedAt", startedAt.toString());
-        record.setProperty("maxDurationSeconds", Long.toString(maxDuration.toSeconds()));
-        Path temporary = workDir.resolve(LAUNCH_RECORD + ".tmp");
-        try (var out = Files.newBufferedWriter(temporary, StandardCharsets.UTF_8)) {
-            record.store(out, "written by GPU Broker at launch; read back after a restart");
-        }
-        Files.move(temporary, workDir.resolve(LAUNCH_RECORD), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static Optional<LaunchRecord> readLaunchRecord(Path workDir) {
-        Path file = workDir.resolve(LAUNCH_RECORD);
-        if (!Files.isRegularFile(file)) {
-            return Optional.empty();
-        }
-        try (var in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            Properties record = new Properties();
-            record.load(in);
-            String processStart = record.getProperty("processStart");
-            return Optional.of(new LaunchRecord(Long.parseLong(record.getProperty("pid")),
-                    processStart == null ? null : Instant.parse(processStart), Instant.parse(record.getProperty("startedAt")),
-                    Duration.ofSeconds(Long.parseLong(record.getProperty("maxDurationSeconds")))));
-        } catch (IOException | RuntimeException e) {
-            log.warn("Unreadable launch record {}: {}", file, e.toString());
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<Integer> readExitCode(Path file) {
-        try {
-            return Files.isRegularFile(file) ? Optional.of(Integer.parseInt(Files.readString(file).strip())) : Optional.empty();
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static Optional<Instant> lastModified(Path file) {
-        try {
-            return Optional.of(Files.getLastModifiedTime(file).toInstant());
-        } catch (IOException e) {
-            return Optional.empty();
         }
     }
 }

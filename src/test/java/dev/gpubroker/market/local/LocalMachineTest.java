@@ -37,7 +37,7 @@ class LocalMachineTest {
 
         LocalMachine machine = new LocalMachine(local(Switch.AUTO),
                 new NvidiaSmi(NvidiaSmi.DEFAULT_EXECUTABLE, NvidiaSmi.DEFAULT_TIMEOUT), List.of(), null, dir,
-                Clock.systemUTC());
+                null, Clock.systemUTC());
 
         assertThat(machine.providers()).isEmpty();
     }
@@ -149,7 +149,7 @@ class LocalMachineTest {
 
     private LocalMachine machine(Switch enabled, Path nvidiaSmi) {
         return new LocalMachine(local(enabled), new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)), List.of(),
-                null, dir, Clock.systemUTC());
+                null, dir, null, Clock.systemUTC());
     }
 
     private static BrokerProperties.Local local(Switch enabled) {

@@ -41,7 +41,7 @@ class LocalProviderCapacityTest {
                 new DetectedGpu(1, "NVIDIA H100 80GB HBM3", 81559),
                 new DetectedGpu(2, "NVIDIA L40S", 46068),
                 new DetectedGpu(3, "Tesla T4", 15360)),
-                Optional.empty(), LocalTestDatabase.capacity(dir), dir, Clock.systemUTC());
+                Optional.empty(), LocalTestDatabase.capacity(dir), dir, null, Clock.systemUTC());
     }
 
     @Test

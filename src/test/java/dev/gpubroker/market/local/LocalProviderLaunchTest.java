@@ -21,6 +21,7 @@ import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
+import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.test.StepVerifier;
@@ -95,6 +96,22 @@ class LocalProviderLaunchTest {
     }
 
     @Test
+    void aJobsGpusGoToTheNextJobOnlyOnceNothingItStartedIsLeft() {
+        LocalProvider provider = provider();
+        String marker = "600." + java.util.concurrent.ThreadLocalRandom.current().nextInt(100_000, 999_999);
+
+        // Children that would outlive the job, and keep its GPUs busy under the next one.
+        assertThat(launch(provider, "job_a", 4, List.of("sh", "-c", "(sleep " + marker + " &); setsid sleep " + marker
+                + " & echo started"), null)).isInstanceOf(LaunchOutcome.Launched.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> provider.gpusInUse().isEmpty());
+
+        assertThat(ProcessHandle.allProcesses().anyMatch(process -> process.info().commandLine()
+                .map(line -> line.contains("sleep " + marker)).orElse(false)))
+                .as("nothing of job_a runs on the GPUs it gave back").isFalse();
+        assertThat(launch(provider, "job_b", 4, PRINT_GPUS_THEN_SLEEP, null)).isInstanceOf(LaunchOutcome.Launched.class);
+    }
+
+    @Test
     void launchingTheSameJobTwiceRunsItOnceOnTheSameGpus() {
         LocalProvider provider = provider();
 
@@ -148,7 +165,8 @@ class LocalProviderLaunchTest {
     }
 
     private LocalProvider provider() {
-        LocalProvider provider = new LocalProvider(SETTINGS, FOUR_H100, Optional.empty(), capacity, dir, Clock.systemUTC());
+        LocalProvider provider = new LocalProvider(SETTINGS, FOUR_H100, Optional.empty(), capacity, dir,
+                JobSandbox.probe(dir.resolve("jobs"), JobSandbox.Settings.DEFAULT), Clock.systemUTC());
         providers.add(provider);
         return provider;
     }

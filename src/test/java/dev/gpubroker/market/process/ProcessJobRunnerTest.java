@@ -24,6 +24,8 @@ class ProcessJobRunnerTest {
     @TempDir
     Path jobs;
 
+    private JobSandbox sandbox;
+
     @Test
     void aJobStoppedTheMomentItLaunchedLeavesNoProcessBehind() throws Exception {
         ProcessJobRunner runner = runner();
@@ -99,11 +101,14 @@ class ProcessJobRunnerTest {
     }
 
     private ProcessJobRunner runner() {
-        return new ProcessJobRunner("test-host", jobs, ProcessJobRunner.Faults.NONE, Clock.systemUTC());
+        if (sandbox == null) {
+            sandbox = JobSandbox.probe(jobs, JobSandbox.Settings.DEFAULT);
+        }
+        return new ProcessJobRunner("test-host", jobs, sandbox, ProcessJobRunner.Faults.NONE, Clock.systemUTC());
     }
 
-    private static ProcessJobRunner.ProcessSpec spec(String script) {
-        return new ProcessJobRunner.ProcessSpec(List.of("sh", "-c", script), Map.of("PATH", System.getenv("PATH")));
+    private static ProcessSpec spec(String script) {
+        return new ProcessSpec.Command(List.of("sh", "-c", script), Map.of());
     }
 
     private static String survivors(String marker) {
