@@ -1,7 +1,5 @@
 package dev.gpubroker.admin;
 
-import java.net.URI;
-
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -10,6 +8,7 @@ import org.springframework.web.server.ServerWebInputException;
 
 import dev.gpubroker.identity.InvalidAgentException;
 import dev.gpubroker.policy.InvalidPolicyException;
+import dev.gpubroker.web.ProblemWriter;
 
 /** RFC 9457 problems for every admin endpoint: what was wrong, and the field at fault when there is one. */
 @RestControllerAdvice(basePackageClasses = AdminProblems.class)
@@ -71,12 +70,6 @@ class AdminProblems {
     }
 
     static ProblemDetail problem(HttpStatus status, String type, String title, String detail, String field) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setType(URI.create("https://gpubroker.dev/problems/" + type));
-        problem.setTitle(title);
-        if (field != null) {
-            problem.setProperty("field", field);
-        }
-        return problem;
+        return ProblemWriter.problem(status, type, title, detail, field);
     }
 }

@@ -57,7 +57,7 @@ class AdminReservationsController {
         this.ledger = ledger;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/reservations")
+    @GetMapping(AdminRoutes.PREFIX + "/reservations")
     Flux<ReservationView> list(@RequestParam(required = false) String agentId, @RequestParam(required = false) String status,
             @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);
@@ -71,13 +71,13 @@ class AdminReservationsController {
         return reservations.list(agentId, state, limit, offset).map(ReservationView::of);
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/reservations/{reservationId}")
+    @GetMapping(AdminRoutes.PREFIX + "/reservations/{reservationId}")
     Mono<ReservationView> get(@PathVariable String reservationId) {
         return existing(reservationId).map(ReservationView::of);
     }
 
     /** Held or awaiting approval: cancelled at once. Paid: the whole deposit is refunded through the escrow. */
-    @PostMapping(AdminAuthenticationFilter.PREFIX + "/reservations/{reservationId}/cancel")
+    @PostMapping(AdminRoutes.PREFIX + "/reservations/{reservationId}/cancel")
     Mono<ResponseEntity<CancelView>> cancel(@PathVariable String reservationId) {
         return existing(reservationId).flatMap(reservation -> switch (reservation.state()) {
             case HELD, APPROVAL_REQUIRED -> reservations.cancelUnpaid(reservation, "admin")
@@ -95,7 +95,7 @@ class AdminReservationsController {
         });
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/agents/{agentId}/ledger")
+    @GetMapping(AdminRoutes.PREFIX + "/agents/{agentId}/ledger")
     Flux<LedgerLineView> ledger(@PathVariable String agentId, @RequestParam(defaultValue = "50") int limit,
             @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);

@@ -7,7 +7,7 @@ import dev.gpubroker.identity.AgentService;
 import dev.gpubroker.mcp.CallerResolver;
 import reactor.core.publisher.Mono;
 
-/** On HTTP the bearer key was checked by {@link McpAuthenticationFilter}; the agent id comes with the call. */
+/** On HTTP the bearer key was checked by the /mcp security chain ({@link McpSecurity}); the agent id comes with the call. */
 final class HttpCallerResolver implements CallerResolver {
 
     private final AgentService agents;

@@ -24,7 +24,7 @@ import dev.gpubroker.mcp.McpServerFactory;
 /**
  * MCP over streamable HTTP at {@value #ENDPOINT}. DNS-rebinding protection is on: only loopback hosts and origins
  * (plus those configured) are accepted. Agents authenticate with their API key as a bearer token
- * ({@link McpAuthenticationFilter}); the agent id then travels in the MCP transport context.
+ * ({@link McpSecurity}); the agent id then travels in the MCP transport context.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
@@ -70,11 +70,5 @@ public class McpHttpConfiguration {
     @Bean
     public RouterFunction<?> mcpRoutes(WebFluxStreamableServerTransportProvider transport) {
         return transport.getRouterFunction();
-    }
-
-    @Bean
-    public McpAuthenticationFilter mcpAuthenticationFilter(AgentService agents,
-            ServerTransportSecurityValidator securityValidator) {
-        return new McpAuthenticationFilter(agents, securityValidator);
     }
 }
