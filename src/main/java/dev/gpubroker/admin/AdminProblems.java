@@ -1,8 +1,10 @@
 package dev.gpubroker.admin;
 
+import org.springframework.core.MethodParameter;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.server.ServerWebInputException;
 
@@ -63,10 +65,17 @@ class AdminProblems {
         return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field", e.getMessage(), e.field());
     }
 
+    /** A body that is not JSON of the right shape, or a parameter of the wrong type: named, without the parser's words. */
     @ExceptionHandler(ServerWebInputException.class)
     ProblemDetail unreadable(ServerWebInputException e) {
-        return problem(HttpStatus.BAD_REQUEST, "unreadable-body", "Unreadable body",
-                "the body or a parameter is not what this endpoint takes; see /admin/v1/openapi.json", null);
+        MethodParameter parameter = e.getMethodParameter();
+        if (parameter == null || parameter.hasParameterAnnotation(RequestBody.class)) {
+            return problem(HttpStatus.BAD_REQUEST, "unreadable-body", "Unreadable body",
+                    "the body is missing or is not the JSON this endpoint takes; see /admin/v1/openapi.json", "body");
+        }
+        String name = parameter.getParameterName();
+        return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field",
+                name + " is not what this endpoint takes; see /admin/v1/openapi.json", name);
     }
 
     static ProblemDetail problem(HttpStatus status, String type, String title, String detail, String field) {

@@ -75,6 +75,18 @@ class AdminApiTest extends BrokerIntegrationTest {
         assertThat(count("agents")).isEqualTo(before + 1);
     }
 
+    @Test
+    void aBodyOverTheLimitIsRefusedWith413AndCreatesNothing() throws Exception {
+        long before = count("agents");
+
+        HttpResponse<String> response = createAgent(adminToken(), "{\"name\": \"" + "x".repeat(70 * 1024) + "\"}");
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(response.body()).contains("65536").doesNotContain("Exception");
+        assertThat(count("agents")).isEqualTo(before);
+    }
+
     private String adminToken() throws Exception {
         return Files.readString(java.nio.file.Path.of(dataDir, AdminToken.FILE)).strip();
     }
