@@ -104,7 +104,8 @@ class AdminPolicyController {
         try {
             return Optional.of(Usdc.parse(decimal));
         } catch (IllegalArgumentException e) {
-            throw new AdminProblems.InvalidField(field, field + ": " + e.getMessage());
+            throw new AdminProblems.InvalidField(field, field + " is a USDC decimal string with at most 12 integer digits "
+                    + "and 6 decimals, such as \"25.00\", or null");
         }
     }
 
