@@ -20,7 +20,7 @@ import reactor.core.publisher.Mono;
 
 /** Agents, for the operator. The agent's API key is in the creation answer and nowhere else, ever. */
 @RestController
-@RequestMapping(AdminAuthenticationFilter.PREFIX + "/agents")
+@RequestMapping(AdminRoutes.PREFIX + "/agents")
 class AdminAgentsController {
 
     private final AgentService agents;
@@ -86,7 +86,7 @@ class AdminAgentsController {
     Mono<ResponseEntity<CreatedAgentResponse>> create(@RequestBody CreateAgentRequest request) {
         return agents.create(request.name(), request.walletAddress())
                 .map(created -> ResponseEntity.status(HttpStatus.CREATED)
-                        .location(URI.create(AdminAuthenticationFilter.PREFIX + "/agents/" + created.agent().agentId()))
+                        .location(URI.create(AdminRoutes.PREFIX + "/agents/" + created.agent().agentId()))
                         .body(new CreatedAgentResponse(created.agent().agentId(), created.agent().name(), created.apiKey(),
                                 created.agent().walletAddress(), created.agent().createdAt().toString(),
                                 "the apiKey is shown only now; store it where the agent can read it")));

@@ -37,7 +37,7 @@ class AdminApprovalsController {
         this.approvals = approvals;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/approvals")
+    @GetMapping(AdminRoutes.PREFIX + "/approvals")
     Flux<ApprovalView> list(@RequestParam(required = false) String status,
             @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);
@@ -50,13 +50,13 @@ class AdminApprovalsController {
         return approvals.list(wanted, limit, offset).map(ApprovalView::of);
     }
 
-    @PostMapping(AdminAuthenticationFilter.PREFIX + "/approvals/{approvalId}/approve")
+    @PostMapping(AdminRoutes.PREFIX + "/approvals/{approvalId}/approve")
     Mono<ApprovalView> approve(@PathVariable String approvalId) {
         return approvals.approve(approvalId, OPERATOR).switchIfEmpty(Mono.error(new AdminProblems.NotFound(
                 "no approval " + approvalId))).map(AdminApprovalsController::done);
     }
 
-    @PostMapping(AdminAuthenticationFilter.PREFIX + "/approvals/{approvalId}/deny")
+    @PostMapping(AdminRoutes.PREFIX + "/approvals/{approvalId}/deny")
     Mono<ApprovalView> deny(@PathVariable String approvalId, @RequestBody(required = false) Map<String, Object> body) {
         Object reason = body == null ? null : body.get("reason");
         if (reason != null && (!(reason instanceof String text) || text.length() > 400)) {

@@ -18,7 +18,7 @@ class AdminAuditController {
         this.audit = audit;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/audit")
+    @GetMapping(AdminRoutes.PREFIX + "/audit")
     Flux<AuditEntry> page(@RequestParam(required = false) String actor, @RequestParam(defaultValue = "50") int limit,
             @RequestParam(required = false) Long before) {
         Paging.check(limit, 0);

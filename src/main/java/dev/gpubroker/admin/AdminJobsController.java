@@ -41,7 +41,7 @@ class AdminJobsController {
         this.jobs = jobs;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/jobs")
+    @GetMapping(AdminRoutes.PREFIX + "/jobs")
     Flux<JobView> list(@RequestParam(required = false) String agentId, @RequestParam(required = false) String status,
             @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);
@@ -54,12 +54,12 @@ class AdminJobsController {
         return jobs.list(agentId, state, limit, offset).map(job -> JobView.of(job, List.of()));
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/jobs/{jobId}")
+    @GetMapping(AdminRoutes.PREFIX + "/jobs/{jobId}")
     Mono<JobView> get(@PathVariable String jobId) {
         return existing(jobId).flatMap(job -> jobs.events(jobId).collectList().map(events -> JobView.of(job, events)));
     }
 
-    @PostMapping(AdminAuthenticationFilter.PREFIX + "/jobs/{jobId}/cancel")
+    @PostMapping(AdminRoutes.PREFIX + "/jobs/{jobId}/cancel")
     Mono<JobView> cancel(@PathVariable String jobId) {
         return existing(jobId).flatMap(jobs::cancel).then(get(jobId));
     }

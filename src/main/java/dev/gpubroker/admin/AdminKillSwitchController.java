@@ -23,12 +23,12 @@ class AdminKillSwitchController {
         this.killSwitch = killSwitch;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/kill-switch")
+    @GetMapping(AdminRoutes.PREFIX + "/kill-switch")
     Mono<KillSwitchView> get() {
         return killSwitch.isOn().map(KillSwitchView::new);
     }
 
-    @PutMapping(AdminAuthenticationFilter.PREFIX + "/kill-switch")
+    @PutMapping(AdminRoutes.PREFIX + "/kill-switch")
     Mono<KillSwitchView> put(@RequestBody Map<String, Object> body) {
         if (!(body.get("on") instanceof Boolean on) || body.size() != 1) {
             throw new AdminProblems.InvalidField("on", "the body is {\"on\": true} or {\"on\": false}");

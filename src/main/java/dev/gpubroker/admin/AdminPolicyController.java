@@ -54,13 +54,13 @@ class AdminPolicyController {
         this.agents = agents;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/agents/{agentId}/policy")
+    @GetMapping(AdminRoutes.PREFIX + "/agents/{agentId}/policy")
     Mono<PolicyView> get(@PathVariable String agentId) {
         return agents.find(agentId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)))
                 .flatMap(agent -> policies.policyOf(agentId)).map(PolicyView::of);
     }
 
-    @PutMapping(AdminAuthenticationFilter.PREFIX + "/agents/{agentId}/policy")
+    @PutMapping(AdminRoutes.PREFIX + "/agents/{agentId}/policy")
     Mono<PolicyView> put(@PathVariable String agentId, @RequestBody Map<String, Object> body) {
         return agents.find(agentId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)))
                 .flatMap(agent -> Mono.fromCallable(() -> parse(body)))
@@ -104,7 +104,8 @@ class AdminPolicyController {
         try {
             return Optional.of(Usdc.parse(decimal));
         } catch (IllegalArgumentException e) {
-            throw new AdminProblems.InvalidField(field, field + ": " + e.getMessage());
+            throw new AdminProblems.InvalidField(field, field + " is a USDC decimal string with at most 12 integer digits "
+                    + "and 6 decimals, such as \"25.00\", or null");
         }
     }
 

@@ -1,15 +1,16 @@
 package dev.gpubroker.admin;
 
-import java.net.URI;
-
+import org.springframework.core.MethodParameter;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.server.ServerWebInputException;
 
 import dev.gpubroker.identity.InvalidAgentException;
 import dev.gpubroker.policy.InvalidPolicyException;
+import dev.gpubroker.web.ProblemWriter;
 
 /** RFC 9457 problems for every admin endpoint: what was wrong, and the field at fault when there is one. */
 @RestControllerAdvice(basePackageClasses = AdminProblems.class)
@@ -64,19 +65,20 @@ class AdminProblems {
         return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field", e.getMessage(), e.field());
     }
 
+    /** A body that is not JSON of the right shape, or a parameter of the wrong type: named, without the parser's words. */
     @ExceptionHandler(ServerWebInputException.class)
     ProblemDetail unreadable(ServerWebInputException e) {
-        return problem(HttpStatus.BAD_REQUEST, "unreadable-body", "Unreadable body",
-                "the body or a parameter is not what this endpoint takes; see /admin/v1/openapi.json", null);
+        MethodParameter parameter = e.getMethodParameter();
+        if (parameter == null || parameter.hasParameterAnnotation(RequestBody.class)) {
+            return problem(HttpStatus.BAD_REQUEST, "unreadable-body", "Unreadable body",
+                    "the body is missing or is not the JSON this endpoint takes; see /admin/v1/openapi.json", "body");
+        }
+        String name = parameter.getParameterName();
+        return problem(HttpStatus.BAD_REQUEST, "invalid-field", "Invalid field",
+                name + " is not what this endpoint takes; see /admin/v1/openapi.json", name);
     }
 
     static ProblemDetail problem(HttpStatus status, String type, String title, String detail, String field) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setType(URI.create("https://gpubroker.dev/problems/" + type));
-        problem.setTitle(title);
-        if (field != null) {
-            problem.setProperty("field", field);
-        }
-        return problem;
+        return ProblemWriter.problem(status, type, title, detail, field);
     }
 }

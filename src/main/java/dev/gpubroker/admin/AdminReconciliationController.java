@@ -16,7 +16,7 @@ class AdminReconciliationController {
         this.reconciliation = reconciliation;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/reconciliation")
+    @GetMapping(AdminRoutes.PREFIX + "/reconciliation")
     Mono<Reconciliation.Report> reconcile() {
         return reconciliation.run();
     }

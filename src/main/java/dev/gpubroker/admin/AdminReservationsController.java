@@ -58,7 +58,7 @@ class AdminReservationsController {
         this.ledger = ledger;
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/reservations")
+    @GetMapping(AdminRoutes.PREFIX + "/reservations")
     Flux<ReservationView> list(@RequestParam(required = false) String agentId, @RequestParam(required = false) String status,
             @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);
@@ -72,7 +72,7 @@ class AdminReservationsController {
         return reservations.list(agentId, state, limit, offset).map(ReservationView::of);
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/reservations/{reservationId}")
+    @GetMapping(AdminRoutes.PREFIX + "/reservations/{reservationId}")
     Mono<ReservationView> get(@PathVariable String reservationId) {
         return existing(reservationId).map(ReservationView::of);
     }
@@ -80,9 +80,10 @@ class AdminReservationsController {
     /**
      * Held or awaiting approval: cancelled at once (200). Paid: the whole deposit is refunded through the escrow (202);
      * a deposit still confirming is refunded once it confirms (202). Running: its job is stopped and billed for what it
-     * used (202). Already closed, or its refund already decided: 409. The same decision as the agent's cancel tool ({@link ReservationCancellation}).
+     * used (202). Already closed, or its refund already decided: 409. The same decision as the agent's cancel tool
+     * ({@link ReservationCancellation}).
      */
-    @PostMapping(AdminAuthenticationFilter.PREFIX + "/reservations/{reservationId}/cancel")
+    @PostMapping(AdminRoutes.PREFIX + "/reservations/{reservationId}/cancel")
     Mono<ResponseEntity<CancelView>> cancel(@PathVariable String reservationId) {
         return existing(reservationId).flatMap(reservation -> cancellation.cancel(reservation, "the operator"))
                 .flatMap(outcome -> switch (outcome) {
@@ -104,7 +105,7 @@ class AdminReservationsController {
                 });
     }
 
-    @GetMapping(AdminAuthenticationFilter.PREFIX + "/agents/{agentId}/ledger")
+    @GetMapping(AdminRoutes.PREFIX + "/agents/{agentId}/ledger")
     Flux<LedgerLineView> ledger(@PathVariable String agentId, @RequestParam(defaultValue = "50") int limit,
             @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);

@@ -11,6 +11,12 @@ public interface CallerResolver {
     /** The calling agent, or empty when the call carries no valid agent key. */
     Mono<Agent> resolve(McpTransportContext context);
 
+    /**
+     * The agent a session belongs to, or empty when the session is unknown: server-initiated messages about an agent's
+     * affairs (resource updates) go only to that agent's sessions.
+     */
+    Mono<Agent> resolveSession(String sessionId);
+
     /** What to tell a caller that could not be identified. */
     String unauthenticatedHint();
 }

@@ -56,11 +56,17 @@ public class McpServerFactory {
     }
 
     public McpAsyncServer create(McpStreamableServerTransportProvider transport, CallerResolver callers) {
-        return configure(McpServer.async(transport), transport, callers);
+        McpStreamableServerTransportProvider gated = gate(callers).around(transport);
+        return configure(McpServer.async(gated), gated, callers);
     }
 
     public McpAsyncServer create(McpServerTransportProvider transport, CallerResolver callers) {
-        return configure(McpServer.async(transport), transport, callers);
+        McpServerTransportProvider gated = gate(callers).around(transport);
+        return configure(McpServer.async(gated), gated, callers);
+    }
+
+    private ResourceUpdateGate gate(CallerResolver callers) {
+        return new ResourceUpdateGate(callers, jobResources::isReadableBy);
     }
 
     private McpAsyncServer configure(McpServer.AsyncSpecification<?> specification, McpServerTransportProviderBase transport,
@@ -77,7 +83,7 @@ public class McpServerFactory {
                 .tools(tools.specifications(callers, transport))
                 .resourceTemplates(jobResources.specifications(callers))
                 .build();
-        // Subscribed clients hear of every job change; the server knows which session subscribed to what.
+        // Subscribed sessions hear of every change of a job; ResourceUpdateGate lets through only the job's agent's.
         jobResources.changedUris()
                 .concatMap(uri -> server.notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification(uri))
                         .onErrorResume(error -> Mono.empty()))

@@ -23,6 +23,9 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public class ToolArgumentValidator {
 
+    /** 2^63: doubles at or beyond it do not fit a long. */
+    private static final double LONG_RANGE = 0x1p63;
+
     private final JsonMapper json;
     private final SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
     private final Map<String, Schema> schemasByTool = new ConcurrentHashMap<>();
@@ -35,6 +38,10 @@ public class ToolArgumentValidator {
         Schema schema = schemasByTool.computeIfAbsent(contract.name(),
                 name -> registry.getSchema(json.valueToTree(contract.inputSchema())));
         JsonNode instance = json.valueToTree(arguments == null ? Map.of() : arguments);
+        Optional<ToolError> outOfRange = outOfRangeNumber(instance, "");
+        if (outOfRange.isPresent()) {
+            return outOfRange;
+        }
         List<Error> errors = schema.validate(instance);
         if (errors.isEmpty()) {
             return Optional.empty();
@@ -47,6 +54,42 @@ public class ToolArgumentValidator {
             message = message + " (and " + (errors.size() - 1) + " more problem(s))";
         }
         return Optional.of(ToolError.invalidArgument(field, message));
+    }
+
+    /**
+     * A number beyond what a long holds is refused here, naming its field, before the schema check: no tool takes one,
+     * and the schema engine fails on it (it compares bounds as longs). JSON has no infinities either, but a number too
+     * large for a double (1e400) arrives as one.
+     */
+    private static Optional<ToolError> outOfRangeNumber(JsonNode node, String path) {
+        boolean outOfRange = node.isFloatingPointNumber()
+                ? !Double.isFinite(node.doubleValue()) || Math.abs(node.doubleValue()) >= LONG_RANGE
+                : node.isIntegralNumber() && !node.canConvertToLong();
+        if (outOfRange) {
+            String field = path.isEmpty() ? null : path;
+            return Optional.of(ToolError.invalidArgument(field, (field == null ? "a number" : field)
+                    + " is out of range: send a number of ordinary size"));
+        }
+        if (node.isContainer()) {
+            int index = 0;
+            for (var entry : node.properties()) {
+                Optional<ToolError> found = outOfRangeNumber(entry.getValue(), join(path, entry.getKey()));
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+            for (JsonNode element : node.isArray() ? node.values() : List.<JsonNode>of()) {
+                Optional<ToolError> found = outOfRangeNumber(element, join(path, Integer.toString(index++)));
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String join(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
     }
 
     private static String fieldOf(Error error) {

@@ -7,6 +7,7 @@ import org.springframework.stereotype.Service;
 import dev.gpubroker.identity.Agent;
 import dev.gpubroker.ledger.Ledger;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.money.UsdcBalance;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.scheduler.Reservation;
@@ -19,7 +20,7 @@ public class AccountService {
 
     private static final int RESERVATIONS_MAX = 20;
 
-    public record AccountSnapshot(Agent agent, String network, Usdc usdcBalance, Usdc escrowed,
+    public record AccountSnapshot(Agent agent, String network, UsdcBalance usdcBalance, Usdc escrowed,
             List<Reservation> reservations) {
     }
 
@@ -35,7 +36,7 @@ public class AccountService {
 
     public Mono<AccountSnapshot> snapshot(Agent agent) {
         return Mono.zip(
-                chain.usdc().balanceOf(agent.walletAddress()).map(balance -> Usdc.ofMicros(balance.longValueExact())),
+                chain.usdc().balanceOf(agent.walletAddress()).map(UsdcBalance::new),
                 ledger.escrowedFor(agent.agentId()),
                 reservations.recentForAgent(agent.agentId(), RESERVATIONS_MAX).collectList())
                 .map(parts -> new AccountSnapshot(agent, chain.network(), parts.getT1(), parts.getT2(), parts.getT3()));

@@ -3,6 +3,7 @@ package dev.gpubroker.policy;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 import org.springframework.stereotype.Service;
 
@@ -21,6 +22,11 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class PolicyService {
+
+    /** Both lists are stored as one comma-separated column (2000 and 400 characters): these bounds always fit. */
+    static final int ALLOWED_PROVIDERS_MAX = 24;
+    static final int ALLOWED_GPUS_MAX = 16;
+    private static final Pattern PROVIDER_NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,63}");
 
     private static final Duration DAY = Duration.ofHours(24);
 
@@ -136,23 +142,37 @@ public class PolicyService {
         java.util.List<PolicyViolation> check(String provider, String gpu, PricePerGpuHour price);
     }
 
-    /** Refuses a policy a person could not have meant: unknown GPU models, names that do not fit. */
+    /**
+     * Refuses a policy a person could not have meant, or one that would not fit its row: unknown GPU models, names
+     * that are not provider names, more than {@value #ALLOWED_PROVIDERS_MAX} providers or
+     * {@value #ALLOWED_GPUS_MAX} GPU models. The sizes are checked first, so a huge list costs nothing.
+     */
     static SpendPolicy validate(SpendPolicy policy) {
+        if (policy.allowedProviders().size() > ALLOWED_PROVIDERS_MAX) {
+            throw new InvalidPolicyException("allowedProviders", "at most " + ALLOWED_PROVIDERS_MAX + " providers, got "
+                    + policy.allowedProviders().size());
+        }
+        if (policy.allowedGpus().size() > ALLOWED_GPUS_MAX) {
+            throw new InvalidPolicyException("allowedGpus", "at most " + ALLOWED_GPUS_MAX + " GPU models, got "
+                    + policy.allowedGpus().size());
+        }
         for (String gpu : policy.allowedGpus()) {
             if (!GpuModels.isKnown(gpu)) {
-                throw new InvalidPolicyException("allowedGpus", "unknown GPU model " + gpu + "; known: " + GpuModels.ALL);
+                throw new InvalidPolicyException("allowedGpus", "unknown GPU model '" + abbreviated(gpu) + "'; known: "
+                        + GpuModels.ALL);
             }
         }
         for (String provider : policy.allowedProviders()) {
-            if (!provider.matches("[a-z0-9][a-z0-9-]{0,63}")) {
-                throw new InvalidPolicyException("allowedProviders", "provider names are lower-case letters, digits and "
-                        + "dashes, got '" + provider + "'");
+            if (!PROVIDER_NAME.matcher(provider).matches()) {
+                throw new InvalidPolicyException("allowedProviders", "provider names are 1 to 64 lower-case letters, "
+                        + "digits and dashes, got '" + abbreviated(provider) + "'");
             }
         }
-        if (policy.allowedProviders().size() > 64 || policy.allowedGpus().size() > 16) {
-            throw new InvalidPolicyException("allowedProviders", "at most 64 providers and 16 GPU models");
-        }
         return policy;
+    }
+
+    private static String abbreviated(String text) {
+        return text.length() <= 64 ? text : text.substring(0, 64) + "…";
     }
 
     private static Optional<Usdc> amount(String decimal) {

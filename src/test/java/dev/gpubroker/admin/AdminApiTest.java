@@ -75,6 +75,53 @@ class AdminApiTest extends BrokerIntegrationTest {
         assertThat(count("agents")).isEqualTo(before + 1);
     }
 
+    @Test
+    void aBodyOverTheLimitIsRefusedWith413AndCreatesNothing() throws Exception {
+        long before = count("agents");
+
+        HttpResponse<String> response = createAgent(adminToken(), "{\"name\": \"" + "x".repeat(70 * 1024) + "\"}");
+
+        assertThat(response.statusCode()).isEqualTo(413);
+        assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(response.body()).contains("65536").doesNotContain("Exception");
+        assertThat(count("agents")).isEqualTo(before);
+    }
+
+    @Test
+    void aPolicyWithTooManyOrTooLongNamesIsAProblemThatNamesTheField() throws Exception {
+        String agentId = newAgent("listed").agent().agentId();
+        String fortyLongNames = java.util.stream.IntStream.range(0, 40)
+                .mapToObj(i -> "\"provider-" + "x".repeat(50) + i + "\"").collect(java.util.stream.Collectors.joining(","));
+        String seventeenGpus = String.join(",", java.util.Collections.nCopies(17, "\"H100\""));
+
+        HttpResponse<String> providers = putPolicy(agentId, "[" + fortyLongNames + "]", "null");
+        HttpResponse<String> tooLong = putPolicy(agentId, "[\"" + "p".repeat(65) + "\"]", "null");
+        HttpResponse<String> gpus = putPolicy(agentId, "null", "[" + seventeenGpus + "]");
+        HttpResponse<String> most = putPolicy(agentId, "[" + java.util.stream.IntStream.range(0, 24)
+                .mapToObj(i -> "\"" + String.format("p%02d-", i) + "x".repeat(60) + "\"")
+                .collect(java.util.stream.Collectors.joining(",")) + "]", "null");
+
+        assertThat(providers.statusCode()).as(providers.body()).isEqualTo(400);
+        assertThat(providers.body()).contains("\"field\":\"allowedProviders\"");
+        assertThat(tooLong.statusCode()).isEqualTo(400);
+        assertThat(tooLong.body()).contains("\"field\":\"allowedProviders\"");
+        assertThat(gpus.statusCode()).isEqualTo(400);
+        assertThat(gpus.body()).contains("\"field\":\"allowedGpus\"");
+        assertThat(most.statusCode()).as("the most a policy may list is stored").isEqualTo(200);
+    }
+
+    private HttpResponse<String> putPolicy(String agentId, String providers, String gpus) throws Exception {
+        String body = "{\"maxPerReservation\": null, \"dailyLimit\": null, \"totalLimit\": null, \"maxPricePerGpuHour\": null,"
+                + " \"allowedProviders\": " + providers + ", \"allowedGpus\": " + gpus + ", \"approvalThreshold\": null,"
+                + " \"frozen\": false}";
+        HttpRequest request = HttpRequest.newBuilder(baseUri().resolve("/admin/v1/agents/" + agentId + "/policy"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + adminToken())
+                .timeout(Duration.ofSeconds(10)).PUT(HttpRequest.BodyPublishers.ofString(body)).build();
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(request, HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
     private String adminToken() throws Exception {
         return Files.readString(java.nio.file.Path.of(dataDir, AdminToken.FILE)).strip();
     }

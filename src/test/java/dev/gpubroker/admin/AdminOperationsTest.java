@@ -152,8 +152,10 @@ class AdminOperationsTest extends BrokerIntegrationTest {
 
         assertThat(audit).contains("tool:pay").contains(agent.agent().agentId()).contains("reservation_not_found")
                 .contains("audit-pay-1").contains("<redacted>").doesNotContain("abababab");
-        assertThat(audit).contains("POST /admin/v1/agents/" + agent.agent().agentId() + "/freeze")
-                .contains("POST /admin/v1/agents/" + agent.agent().agentId() + "/unfreeze").contains("\"outcome\":\"401\"");
+        assertThat(audit).contains("POST /admin/v1/agents/{agentId}/freeze")
+                .contains("/admin/v1/agents/" + agent.agent().agentId() + "/freeze")
+                .contains("POST /admin/v1/agents/{agentId}/unfreeze")
+                .contains("/admin/v1/agents/" + agent.agent().agentId() + "/unfreeze").contains("\"outcome\":\"401\"");
         assertThat(audit).doesNotContain(agent.apiKey());
     }
 

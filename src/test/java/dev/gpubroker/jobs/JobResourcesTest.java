@@ -22,6 +22,7 @@ import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.support.BrokerIntegrationTest;
+import dev.gpubroker.support.RawMcp;
 
 /** A job as a subscribable MCP resource: the client is told of every change without polling. */
 @TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/jobs.yml")
@@ -80,6 +81,47 @@ class JobResourcesTest extends BrokerIntegrationTest {
     }
 
     @Test
+    void onlyAJobsOwnAgentMaySubscribeToItAndNoOtherSessionHearsOfItsChanges() throws Exception {
+        NewAgent owner = newAgent("owner-subscriber");
+        paymentChain.mintTestUsdc(owner.agent().walletAddress(), Usdc.parse("50.00"));
+        List<String> ownerUpdates = new CopyOnWriteArrayList<>();
+        McpSyncClient client = McpClient.sync(HttpClientStreamableHttpTransport.builder(baseUri().toString())
+                        .endpoint("/mcp")
+                        .requestBuilder(HttpRequest.newBuilder().header("Authorization", "Bearer " + owner.apiKey()))
+                        .build())
+                .requestTimeout(Duration.ofSeconds(30))
+                .resourcesUpdateConsumer(contents -> contents.forEach(content ->
+                        ownerUpdates.add(((McpSchema.TextResourceContents) content).text())))
+                .build();
+        client.initialize();
+        try (RawMcp intruder = new RawMcp(baseUri(), newAgent("eavesdropper").apiKey(), json, Duration.ofSeconds(10))
+                .initialize(); RawMcp.Listener heard = intruder.listen()) {
+            String jobId = startJob(client, "watched");
+            String uri = "gpubroker://jobs/" + jobId;
+
+            for (String stolen : List.of(uri, uri + "/logs", "gpubroker://jobs/job_doesnotexist", "file:///etc/passwd",
+                    "gpubroker://jobs/" + jobId + "/../" + jobId)) {
+                RawMcp.Answer refused = intruder.post("{\"jsonrpc\":\"2.0\",\"id\":\"s-1\",\"method\":\"resources/subscribe\","
+                        + "\"params\":{\"uri\":" + json.writeValueAsString(stolen) + "}}");
+                assertThat(refused.status()).as(stolen).isEqualTo(200);
+                assertThat(refused.message().path("error").path("code").asInt()).as(stolen).isEqualTo(-32002);
+                assertThat(refused.message().path("error").path("data").path("field").asString()).isEqualTo("params.uri");
+            }
+            client.subscribeResource(new McpSchema.SubscribeRequest(uri));
+
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (ownerUpdates.stream().noneMatch(update -> update.contains("settlement_submitted"))) {
+                assertThat(System.nanoTime()).as("updates so far: " + ownerUpdates).isLessThan(deadline);
+                Thread.sleep(100);
+            }
+            assertThat(heard.messages()).as("the other agent's session heard nothing of the job")
+                    .noneMatch(message -> message.toString().contains(jobId));
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    @Test
     void runWithAProgressTokenReportsEachStateChangeOfTheJobToThatClientOnly() throws Exception {
         NewAgent agent = newAgent("watcher");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
@@ -119,6 +161,19 @@ class JobResourcesTest extends BrokerIntegrationTest {
             client.closeGracefully();
             otherSession.closeGracefully();
         }
+    }
+
+    /** Quote, reserve, pay and run a one-second job; its jobId. */
+    private String startJob(McpSyncClient client, String key) {
+        String quoteId = (String) quotes(client.callTool(new McpSchema.CallToolRequest("quote", Map.of("gpu", "H100",
+                "durationMinutes", 60, "providers", List.of("demo-steady"))))).getFirst().get("quoteId");
+        String reservationId = (String) output(client.callTool(new McpSchema.CallToolRequest("reserve",
+                Map.of("quoteId", quoteId, "idempotencyKey", key + "-reserve-1")))).get("reservationId");
+        output(client.callTool(new McpSchema.CallToolRequest("pay", Map.of("reservationId", reservationId,
+                "idempotencyKey", key + "-pay-1"))));
+        return (String) output(client.callTool(new McpSchema.CallToolRequest("run", Map.of("reservationId",
+                reservationId, "idempotencyKey", key + "-run-1", "command", List.of("sh", "-c", "sleep 1; echo finished")))))
+                .get("jobId");
     }
 
     private McpSyncClient progressClient(String apiKey, List<McpSchema.ProgressNotification> sink) {

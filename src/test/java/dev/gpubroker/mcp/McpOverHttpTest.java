@@ -15,6 +15,7 @@ import io.modelcontextprotocol.client.McpSyncClient;
 
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.support.BrokerIntegrationTest;
+import dev.gpubroker.support.RawMcp;
 
 /** The quote → reserve flow as an agent sees it through the official MCP Java SDK client over streamable HTTP. */
 class McpOverHttpTest extends BrokerIntegrationTest {
@@ -238,6 +239,26 @@ class McpOverHttpTest extends BrokerIntegrationTest {
                     java.nio.charset.StandardCharsets.UTF_8)).readLine();
 
             assertThat(statusLine).startsWith("HTTP/1.1 421");
+        }
+    }
+
+    @Test
+    void aSessionServesOnlyTheAgentThatOpenedIt() throws Exception {
+        try (RawMcp owner = new RawMcp(baseUri(), newAgent("session-owner").apiKey(), json, Duration.ofSeconds(10)).initialize();
+                RawMcp other = new RawMcp(baseUri(), newAgent("session-thief").apiKey(), json, Duration.ofSeconds(10))) {
+            String list = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}";
+
+            RawMcp.Answer stolen = other.send(HttpRequest.newBuilder(baseUri().resolve("/mcp"))
+                    .POST(HttpRequest.BodyPublishers.ofString(list)), owner.sessionId());
+            RawMcp.Answer deleted = other.send(HttpRequest.newBuilder(baseUri().resolve("/mcp")).DELETE(), owner.sessionId());
+            RawMcp.Answer madeUp = other.send(HttpRequest.newBuilder(baseUri().resolve("/mcp"))
+                    .POST(HttpRequest.BodyPublishers.ofString(list)), "00000000-0000-0000-0000-000000000000");
+
+            for (RawMcp.Answer refused : List.of(stolen, deleted, madeUp)) {
+                assertThat(refused.status()).isEqualTo(404);
+                assertThat(refused.message().path("error").path("code").asInt()).isEqualTo(-32001);
+            }
+            assertThat(owner.post(list).message().path("result").path("tools").size()).isEqualTo(8);
         }
     }
 

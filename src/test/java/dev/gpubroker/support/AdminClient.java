@@ -19,6 +19,10 @@ public final class AdminClient {
         this.token = Files.readString(dataDir.resolve("admin.token")).strip();
     }
 
+    public String token() {
+        return token;
+    }
+
     public HttpResponse<String> get(String path) throws Exception {
         return send("GET", path, null, token);
     }

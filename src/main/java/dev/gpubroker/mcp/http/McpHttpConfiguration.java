@@ -20,11 +20,15 @@ import org.springframework.ai.mcp.server.webflux.transport.WebFluxStreamableServ
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.identity.AgentService;
 import dev.gpubroker.mcp.McpServerFactory;
+import dev.gpubroker.mcp.ToolRegistry;
+import dev.gpubroker.mcp.tools.JobResources;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * MCP over streamable HTTP at {@value #ENDPOINT}. DNS-rebinding protection is on: only loopback hosts and origins
  * (plus those configured) are accepted. Agents authenticate with their API key as a bearer token
- * ({@link McpAuthenticationFilter}); the agent id then travels in the MCP transport context.
+ * ({@link McpSecurity}); the agent id then travels in the MCP transport context. Every message is checked by
+ * {@link McpRequestGuard} before the transport reads it.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
@@ -61,10 +65,15 @@ public class McpHttpConfiguration {
                 .build();
     }
 
+    @Bean
+    McpSessions mcpSessions() {
+        return new McpSessions();
+    }
+
     @Bean(destroyMethod = "close")
     public McpAsyncServer mcpHttpServer(McpServerFactory factory, WebFluxStreamableServerTransportProvider transport,
-            AgentService agents) {
-        return factory.create(transport, new HttpCallerResolver(agents));
+            AgentService agents, McpSessions sessions) {
+        return factory.create(transport, new HttpCallerResolver(agents, sessions));
     }
 
     @Bean
@@ -73,8 +82,7 @@ public class McpHttpConfiguration {
     }
 
     @Bean
-    public McpAuthenticationFilter mcpAuthenticationFilter(AgentService agents,
-            ServerTransportSecurityValidator securityValidator) {
-        return new McpAuthenticationFilter(agents, securityValidator);
+    McpRequestGuard mcpRequestGuard(JsonMapper json, McpSessions sessions, ToolRegistry tools, JobResources jobResources) {
+        return new McpRequestGuard(json, sessions, tools::toolNames, jobResources);
     }
 }

@@ -23,6 +23,12 @@ final class StdioCallerResolver implements CallerResolver {
         return apiKey == null ? Mono.empty() : agents.authenticate(apiKey);
     }
 
+    /** stdio has one session, and it is this process's agent's. */
+    @Override
+    public Mono<Agent> resolveSession(String sessionId) {
+        return resolve(McpTransportContext.EMPTY);
+    }
+
     @Override
     public String unauthenticatedHint() {
         return "start the server with the agent API key in the environment variable GPUBROKER_AGENT_KEY";

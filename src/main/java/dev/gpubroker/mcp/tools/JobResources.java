@@ -55,6 +55,28 @@ public class JobResources {
                         (exchange, request) -> read(callers, exchange.transportContext(), request.uri(), true)));
     }
 
+    /**
+     * Whether this agent may read (and so watch) the resource: a job URI of one of its own jobs. Unknown URIs, other
+     * agents' jobs and malformed URIs all answer false, alike.
+     */
+    public Mono<Boolean> isReadableBy(String agentId, String uri) {
+        String jobId = jobIdOf(uri);
+        return jobId == null ? Mono.just(false) : jobs.find(agentId, jobId).hasElement();
+    }
+
+    /** The job a job resource URI names, or null when the URI is not one. */
+    static String jobIdOf(String uri) {
+        if (uri == null) {
+            return null;
+        }
+        Matcher matcher = STATUS.matcher(uri);
+        if (matcher.matches()) {
+            return matcher.group(1);
+        }
+        matcher = LOGS.matcher(uri);
+        return matcher.matches() ? matcher.group(1) : null;
+    }
+
     /** The URIs to announce when a job changes. */
     public Flux<String> changedUris() {
         return updates.changes().flatMapIterable(jobId -> List.of("gpubroker://jobs/" + jobId,
