@@ -73,7 +73,9 @@ class CancelRacesTest extends BrokerIntegrationTest {
 
         List<Race> races = new ArrayList<>();
         for (int batch = 0; batch < ITERATIONS / AT_ONCE; batch++) {
-            List<String> paid = inParallel(AT_ONCE, i -> paidReservation(clients.get(i), "run-race-" + races.size() + "-" + i));
+            int done = races.size();
+            List<String> paid = inParallel(AT_ONCE, i -> paidReservation(clients.get(i), "H100", "demo-steady", 1,
+                    "run-race-" + done + "-" + i));
             List<CompletableFuture<Race>> racing = new ArrayList<>();
             for (int i = 0; i < AT_ONCE; i++) {
                 String reservationId = paid.get(i);
@@ -136,8 +138,9 @@ class CancelRacesTest extends BrokerIntegrationTest {
 
         List<String> reservations = new ArrayList<>();
         for (int batch = 0; batch < ITERATIONS / AT_ONCE; batch++) {
-            List<String> held = inParallel(AT_ONCE, i -> heldReservation(clients.get(i), "pay-race-" + reservations.size()
-                    + "-" + i));
+            int done = reservations.size();
+            List<String> held = inParallel(AT_ONCE, i -> heldReservation(clients.get(i), "H100", "demo-steady", 1,
+                    "pay-race-" + done + "-" + i));
             List<CompletableFuture<?>> racing = new ArrayList<>();
             for (int i = 0; i < AT_ONCE; i++) {
                 String reservationId = held.get(i);
@@ -189,7 +192,7 @@ class CancelRacesTest extends BrokerIntegrationTest {
         paymentChain.mintTestUsdc(wallet, Usdc.parse("20.00"));
         McpSyncClient client = client(agent.apiKey());
 
-        String cancelledFirst = paidReservation(client, "orderly-1");
+        String cancelledFirst = paidReservation(client, "H100", "demo-steady", 1, "orderly-1");
         assertThat(output(call(client, "cancel", Map.of("reservationId", cancelledFirst, "idempotencyKey", "cancel-first-1"))))
                 .containsEntry("status", "refunding");
         Map<String, Object> refusedRun = error(call(client, "run", Map.of("reservationId", cancelledFirst,
@@ -197,7 +200,7 @@ class CancelRacesTest extends BrokerIntegrationTest {
         assertThat(refusedRun).containsEntry("code", "reservation_cancelled").containsEntry("field", "reservationId");
         assertThat(count("jobs", "reservation_id = :r", Map.of("r", cancelledFirst))).isZero();
 
-        String ranFirst = paidReservation(client, "orderly-2");
+        String ranFirst = paidReservation(client, "H100", "demo-steady", 1, "orderly-2");
         String jobId = (String) output(call(client, "run", Map.of("reservationId", ranFirst, "idempotencyKey", "run-first-2",
                 "command", List.of("sleep", "30")))).get("jobId");
         Map<String, Object> stopping = output(call(client, "cancel", Map.of("reservationId", ranFirst,
@@ -235,19 +238,6 @@ class CancelRacesTest extends BrokerIntegrationTest {
             results.add(future.get(60, TimeUnit.SECONDS));
         }
         return results;
-    }
-
-    private String heldReservation(McpSyncClient client, String key) {
-        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 1,
-                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
-        return (String) output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey", key))).get("reservationId");
-    }
-
-    private String paidReservation(McpSyncClient client, String key) {
-        String reservationId = heldReservation(client, key + "-reserve");
-        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
-                .containsEntry("status", "confirmed");
-        return reservationId;
     }
 
     private EscrowDeposit awaitClosedOnChain(String reservationId) throws InterruptedException {

@@ -33,12 +33,7 @@ class EscrowDeadlineTest extends BrokerIntegrationTest {
         NewAgent agent = newAgent("late-runner");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
         McpSyncClient client = client(agent.apiKey());
-        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 5,
-                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
-        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
-                "idempotencyKey", "late-reserve"))).get("reservationId");
-        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", "late-pay"))))
-                .containsEntry("status", "confirmed");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 5, "late");
 
         Map<String, Object> refused = error(call(client, "run", Map.of("reservationId", reservationId,
                 "idempotencyKey", "late-run-1", "maxDurationMinutes", 1, "command", List.of("true"))));

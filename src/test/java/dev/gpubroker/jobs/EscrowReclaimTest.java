@@ -51,8 +51,8 @@ class EscrowReclaimTest extends BrokerIntegrationTest {
         String wallet = agent.agent().walletAddress();
         paymentChain.mintTestUsdc(wallet, Usdc.parse("20.00"));
         McpSyncClient client = client(agent.apiKey());
-        String idle = paidReservation(client, "reclaim-idle");
-        String busy = paidReservation(client, "reclaim-busy");
+        String idle = paidReservation(client, "H100", "demo-steady", 10, "reclaim-idle");
+        String busy = paidReservation(client, "H100", "demo-steady", 10, "reclaim-busy");
         String jobId = (String) output(call(client, "run", Map.of("reservationId", busy, "idempotencyKey", "reclaim-busy-run",
                 "command", List.of("sleep", "600")))).get("jobId");
         awaitJobStatus(client, jobId, "running");
@@ -90,16 +90,6 @@ class EscrowReclaimTest extends BrokerIntegrationTest {
         assertThat(output(call(client, "account", Map.of()))).containsEntry("escrowed", "0.00");
         assertThat(reconciliation.run().block(Duration.ofSeconds(20)).mismatches())
                 .as("ledger and chain agree once the reclaims are recorded").isEmpty();
-    }
-
-    private String paidReservation(McpSyncClient client, String key) {
-        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 10,
-                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
-        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
-                "idempotencyKey", key + "-reserve"))).get("reservationId");
-        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
-                .containsEntry("status", "confirmed");
-        return reservationId;
     }
 
     private void awaitJobStatus(McpSyncClient client, String jobId, String status) throws InterruptedException {

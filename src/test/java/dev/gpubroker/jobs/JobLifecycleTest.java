@@ -38,7 +38,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         String escrow = paymentChain.context().escrowAddress();
         paymentChain.mintTestUsdc(wallet, Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "H100", "demo-steady", "runner-1");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "runner-1");
         BigInteger walletBefore = balance(wallet);
         BigInteger sellerBefore = balance(seller);
         BigInteger escrowBefore = balance(escrow);
@@ -106,7 +106,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         NewAgent agent = newAgent("unlucky");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "L40S", "demo-flaky-launch", "unlucky-1");
+        String reservationId = paidReservation(client, "L40S", "demo-flaky-launch", 60, "unlucky-1");
 
         String jobId = startJob(client, reservationId, "run-unlucky-1", List.of("true"));
         Map<String, Object> status = awaitSettled(client, jobId);
@@ -124,7 +124,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         String seller = paymentChain.context().payeeAddress();
         paymentChain.mintTestUsdc(wallet, Usdc.parse("5.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "stranded-1");
+        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", 60, "stranded-1");
         BigInteger sellerBefore = balance(seller);
 
         // demo-lossy loses its node a second into the run; the job must end on demo-backup (0.90/h fits the 1.00 in
@@ -168,7 +168,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
                         + "[\"demo-lossy\", \"demo-pricey\"], \"allowedGpus\": null, \"approvalThreshold\": null, \"frozen\": false}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", "fenced-1");
+        String reservationId = paidReservation(client, "A100-80GB", "demo-lossy", 60, "fenced-1");
 
         String jobId = startJob(client, reservationId, "run-fenced-1", List.of("sleep", "30"));
         Map<String, Object> status = awaitSettled(client, jobId);
@@ -186,7 +186,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         NewAgent agent = newAgent("impatient");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "H100", "demo-steady", "impatient-1");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "impatient-1");
         String jobId = startJob(client, reservationId, "run-impatient-1", List.of("sleep", "60"));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!"running".equals(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))) {
@@ -235,7 +235,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         NewAgent owner = newAgent("job-owner");
         paymentChain.mintTestUsdc(owner.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient ownerClient = client(owner.apiKey());
-        String reservationId = paidReservation(ownerClient, "H100", "demo-steady", "job-owner-1");
+        String reservationId = paidReservation(ownerClient, "H100", "demo-steady", 60, "job-owner-1");
         String jobId = (String) output(call(ownerClient, "run", Map.of("reservationId", reservationId,
                 "idempotencyKey", "run-owned-1", "command", List.of("sleep", "2")))).get("jobId");
         McpSyncClient intruder = client(newAgent("job-intruder").apiKey());
@@ -257,7 +257,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         NewAgent agent = newAgent("overseen");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "H100", "demo-steady", "overseen-1");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "overseen-1");
         String jobId = startJob(client, reservationId, "run-overseen-1", List.of("sleep", "60"));
         dev.gpubroker.support.AdminClient admin = new dev.gpubroker.support.AdminClient(baseUri(), java.nio.file.Path.of(dataDir));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -292,7 +292,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         NewAgent agent = newAgent("forgetful");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
-        String reservationId = paidReservation(client, "H100", "demo-steady", "forgetful-1");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "forgetful-1");
         String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
                 "idempotencyKey", "run-forgetful-1", "heartbeatSeconds", 2, "command", List.of("sleep", "120")))).get("jobId");
 
@@ -341,7 +341,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
                 "providers", List.of("demo-steady")))).getFirst().get("quoteId");
         String unpaid = (String) output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey",
                 "undecided-1"))).get("reservationId");
-        String paid = paidReservation(client, "H100", "demo-steady", "undecided-2");
+        String paid = paidReservation(client, "H100", "demo-steady", 60, "undecided-2");
 
         assertThat(output(call(client, "cancel", Map.of("reservationId", unpaid, "idempotencyKey", "cancel-unpaid-1"))))
                 .containsEntry("status", "cancelled");
@@ -365,16 +365,6 @@ class JobLifecycleTest extends BrokerIntegrationTest {
     private String startJob(McpSyncClient client, String reservationId, String idempotencyKey, List<String> command) {
         return (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey", idempotencyKey,
                 "command", command))).get("jobId");
-    }
-
-    private String paidReservation(McpSyncClient client, String gpu, String provider, String key) {
-        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", gpu, "durationMinutes", 60,
-                "providers", List.of(provider)))).getFirst().get("quoteId");
-        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
-                "idempotencyKey", key + "-reserve"))).get("reservationId");
-        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
-                .containsEntry("status", "confirmed");
-        return reservationId;
     }
 
     private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {

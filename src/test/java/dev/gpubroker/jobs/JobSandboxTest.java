@@ -39,7 +39,7 @@ class JobSandboxTest extends BrokerIntegrationTest {
     @Test
     void runRefusesALoaderOrAProviderVariableNamingItAndChangesNothing() throws Exception {
         McpSyncClient client = fundedClient("env-refused");
-        String reservationId = paidReservation(client, "env-refused");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "env-refused");
 
         Map<String, Object> preload = error(run(client, reservationId, "env-refused-run", Map.of("LD_PRELOAD", "/work/evil.so",
                 "HF_TOKEN", "hf_x"), List.of("true")));
@@ -80,7 +80,7 @@ class JobSandboxTest extends BrokerIntegrationTest {
         String script = reads + "; " + connects + "; grep -l -- '--state-interva[l]' /proc/[0-9]*/cmdline && echo FOUND-ANVIL;"
                 + " echo ENV; env | cut -d= -f1; echo ALL; cat /proc/[0-9]*/environ | tr '\\0' '\\n' | cut -d= -f1; echo END";
         McpSyncClient client = fundedClient("thief");
-        String reservationId = paidReservation(client, "thief");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "thief");
 
         String jobId = (String) output(run(client, reservationId, "thief-run", Map.of("HF_TOKEN", "hf_x"),
                 List.of("sh", "-c", script))).get("jobId");
@@ -104,7 +104,7 @@ class JobSandboxTest extends BrokerIntegrationTest {
     @Test
     void aJobThatForgesItsRecordsIsBilledForTheSecondsItRan() throws Exception {
         McpSyncClient client = fundedClient("forger");
-        String reservationId = paidReservation(client, "forger");
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "forger");
         String forge = "for name in exit-code ended launch.properties; do echo '0 1000000000' > $name; "
                 + "touch -d '2001-01-01' $name; done; mkdir exit-code.tmp ended.tmp;";
 
@@ -127,16 +127,6 @@ class JobSandboxTest extends BrokerIntegrationTest {
             List<String> command) {
         return call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey", key, "env", env,
                 "command", command));
-    }
-
-    private String paidReservation(McpSyncClient client, String key) {
-        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", "H100", "durationMinutes", 60,
-                "providers", List.of("demo-steady")))).getFirst().get("quoteId");
-        String reservationId = (String) output(call(client, "reserve", Map.of("quoteId", quoteId,
-                "idempotencyKey", key + "-reserve"))).get("reservationId");
-        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
-                .containsEntry("status", "confirmed");
-        return reservationId;
     }
 
     private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {

@@ -1,5 +1,7 @@
 package dev.gpubroker.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -117,6 +119,22 @@ public abstract class BrokerIntegrationTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> error = (Map<String, Object>) body.get("error");
         return error;
+    }
+
+    /** Quotes {@code gpu} for {@code minutes} at {@code provider} and reserves the best quote; answers its id. */
+    protected String heldReservation(McpSyncClient client, String gpu, String provider, int minutes, String key) {
+        String quoteId = (String) quotes(call(client, "quote", Map.of("gpu", gpu, "durationMinutes", minutes,
+                "providers", List.of(provider)))).getFirst().get("quoteId");
+        return (String) output(call(client, "reserve", Map.of("quoteId", quoteId, "idempotencyKey", key)))
+                .get("reservationId");
+    }
+
+    /** A reservation as {@link #heldReservation}, paid with the agent's custodial wallet and confirmed on chain. */
+    protected String paidReservation(McpSyncClient client, String gpu, String provider, int minutes, String key) {
+        String reservationId = heldReservation(client, gpu, provider, minutes, key + "-reserve");
+        assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", key + "-pay"))))
+                .containsEntry("status", "confirmed");
+        return reservationId;
     }
 
     @SuppressWarnings("unchecked")
