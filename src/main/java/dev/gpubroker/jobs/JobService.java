@@ -209,17 +209,27 @@ public class JobService {
     /** The job with its meter: counted up to now while it runs, the final bill once it ended. */
     public Mono<JobSnapshot> snapshot(Job job) {
         Mono<List<Job.Event>> events = jobs.events(job.jobId()).collectList();
+        if (job.state().isFinal()) {
+            // The escrow is closed once its settlement or refund is confirmed: the reservation then says so.
+            Mono<Boolean> escrowClosed = job.settlementTx() == null ? Mono.just(false)
+                    : reservations.findById(job.reservationId())
+                            .map(reservation -> reservation.state() == ReservationState.SETTLED
+                                    || reservation.state() == ReservationState.REFUNDED)
+                            .defaultIfEmpty(false);
+            return Mono.zip(events, escrowClosed, (found, closed) -> new JobSnapshot(job, job.gpuSeconds(), job.cost(),
+                    job.refund(), found, closed));
+        }
         if (job.state() != JobState.RUNNING || job.startedAt() == null) {
-            return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found));
+            return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found, false));
         }
         return reservations.findById(job.reservationId())
                 .flatMap(reservation -> supervisor.priceOf(job, reservation).map(price -> {
                     long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), reservation.gpuCount());
                     Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
-                    return new JobSnapshot(job, gpuSeconds, cost, reservation.amount().minus(cost), List.of());
+                    return new JobSnapshot(job, gpuSeconds, cost, reservation.amount().minus(cost), List.of(), false);
                 }))
                 .zipWith(events, (meter, found) -> new JobSnapshot(job, meter.gpuSeconds(), meter.cost(), meter.refund(),
-                        found));
+                        found, false));
     }
 
     public Mono<LogPage> logs(Job job, String cursor, int limit) {

@@ -47,6 +47,10 @@ public class ToolArgumentValidator {
             return Optional.empty();
         }
         Error first = errors.getFirst();
+        Optional<ToolError> alternatives = exactlyOneOf(contract, first, arguments);
+        if (alternatives.isPresent()) {
+            return alternatives;
+        }
         String field = fieldOf(first);
         String detail = first.getMessage();
         String message = field == null || detail.startsWith(field) ? detail : field + ": " + detail;
@@ -86,6 +90,29 @@ public class ToolArgumentValidator {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A schema whose top-level {@code oneOf} says "exactly one of these arguments" (each branch requiring one name):
+     * the refusal names the argument to add (none given) or to drop (more than one), not the whole object.
+     */
+    @SuppressWarnings("unchecked")
+    private static Optional<ToolError> exactlyOneOf(ToolContract contract, Error error, Map<String, Object> arguments) {
+        if (!"oneOf".equals(error.getKeyword()) || fieldOf(error) != null
+                || !(contract.inputSchema().get("oneOf") instanceof List<?> branches)) {
+            return Optional.empty();
+        }
+        List<String> names = branches.stream()
+                .map(branch -> branch instanceof Map<?, ?> map && map.get("required") instanceof List<?> required
+                        && required.size() == 1 ? String.valueOf(required.getFirst()) : null)
+                .toList();
+        if (names.isEmpty() || names.contains(null)) {
+            return Optional.empty();
+        }
+        List<String> given = names.stream().filter(name -> arguments != null && arguments.containsKey(name)).toList();
+        String field = given.isEmpty() ? names.getFirst() : given.get(1 % given.size());
+        return Optional.of(ToolError.invalidArgument(field, "give exactly one of " + String.join(", ", names)
+                + (given.isEmpty() ? "; none was given" : "; " + String.join(" and ", given) + " were both given")));
     }
 
     private static String join(String path, String name) {

@@ -23,6 +23,7 @@ import tools.jackson.databind.json.JsonMapper;
 public class ToolContractCatalog {
 
     static final String LOCATION = "classpath*:tool-schemas/*.json";
+    private static final java.util.regex.Pattern ERROR_CODE = java.util.regex.Pattern.compile("[a-z]+(_[a-z0-9]+)*");
     private static final Set<String> REQUIRED_ANNOTATIONS =
             Set.of("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint");
 
@@ -67,7 +68,25 @@ public class ToolContractCatalog {
         @SuppressWarnings("unchecked")
         ToolContract contract = new ToolContract(name, (String) document.get("title"), (String) document.get("description"),
                 (Map<String, Object>) document.get("inputSchema"), (Map<String, Object>) document.get("outputSchema"),
-                annotations);
+                annotations, errors(file, document.get("errors")));
         return contract;
+    }
+
+    /** {@code errors}: a list of {code, when}; each code snake_case, once, and not one of the common codes. */
+    private static Map<String, String> errors(String file, Object declared) {
+        if (!(declared instanceof List<?> entries)) {
+            throw new IllegalStateException("tool-schemas/" + file + " must list the error codes it answers under errors "
+                    + "(an empty list when there are none beyond " + ToolError.COMMON_CODES.keySet() + ")");
+        }
+        Map<String, String> errors = new java.util.LinkedHashMap<>();
+        for (Object entry : entries) {
+            if (!(entry instanceof Map<?, ?> error) || !(error.get("code") instanceof String code)
+                    || !(error.get("when") instanceof String when) || !ERROR_CODE.matcher(code).matches()
+                    || ToolError.COMMON_CODES.containsKey(code) || errors.put(code, when) != null) {
+                throw new IllegalStateException("tool-schemas/" + file + ": errors holds {code, when} entries with "
+                        + "distinct snake_case codes, not common ones; found " + entry);
+            }
+        }
+        return errors;
     }
 }

@@ -6,6 +6,12 @@ package dev.gpubroker.mcp;
  */
 public record ToolError(String code, String message, String field, String nextStep) {
 
+    /** The codes any tool may answer, beside those its schema declares under {@code errors}. */
+    public static final java.util.Map<String, String> COMMON_CODES = java.util.Map.of(
+            "unauthenticated", "The call carries no valid agent API key.",
+            "invalid_argument", "An argument does not match the tool's inputSchema; the field names it.",
+            "internal_error", "The server failed to handle the call (a bug or an infrastructure fault); nothing was charged: retry.");
+
     public static ToolError invalidArgument(String field, String message) {
         return new ToolError("invalid_argument", message, field, "correct " + (field == null ? "the arguments" : field)
                 + " and call again; the tool's inputSchema lists what is accepted");

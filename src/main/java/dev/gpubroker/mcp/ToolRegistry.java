@@ -40,10 +40,14 @@ public class ToolRegistry {
     private final ToolArgumentValidator validator;
     private final JsonMapper json;
     private final AuditLog audit;
+    private final boolean strictErrorCodes;
 
     public ToolRegistry(ToolContractCatalog catalog, List<ToolHandler> handlerBeans, ToolArgumentValidator validator,
-            JsonMapper json, AuditLog audit) {
+            JsonMapper json, AuditLog audit,
+            @org.springframework.beans.factory.annotation.Value("${gpubroker.mcp.strict-error-codes:false}")
+            boolean strictErrorCodes) {
         this.audit = audit;
+        this.strictErrorCodes = strictErrorCodes;
         this.contracts = catalog.contracts().stream()
                 .collect(Collectors.toMap(ToolContract::name, Function.identity(), (a, b) -> {
                     throw new IllegalStateException("two tool schemas are named " + a.name());
@@ -117,7 +121,24 @@ public class ToolRegistry {
             ProgressChannel progress) {
         return validator.validate(contract, arguments)
                 .map(error -> Mono.just(ToolResult.failure(error)))
-                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments), progress)));
+                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments), progress)))
+                .map(result -> declared(contract, result));
+    }
+
+    /**
+     * An error code the tool's schema does not declare is a contract bug: clients and docs/tools.md only know the
+     * declared ones. Logged always; with {@code gpubroker.mcp.strict-error-codes} (the tests) it fails the call.
+     */
+    private ToolResult declared(ToolContract contract, ToolResult result) {
+        if (result instanceof ToolResult.Failure failure && !contract.declares(failure.error().code())) {
+            String problem = "tool " + contract.name() + " answered error code " + failure.error().code()
+                    + ", which tool-schemas/" + contract.name() + ".json does not declare under errors";
+            if (strictErrorCodes) {
+                throw new IllegalStateException(problem);
+            }
+            log.error(problem);
+        }
+        return result;
     }
 
     private CallToolResult toCallToolResult(ToolResult result) {

@@ -23,8 +23,9 @@ class InspectorCliIT {
         try (BrokerJar server = BrokerJar.startHttp(BrokerJar.newDataDir())) {
             String key = server.demoAgentKey();
 
+            // --strict: the Inspector's schema-portability check reports every problem, and fails on an error.
             BrokerJar.Result list = inspector(List.of(server.mcpUrl(), "--transport", "http", "--method", "tools/list",
-                    "--header", "Authorization: Bearer " + key));
+                    "--strict", "--header", "Authorization: Bearer " + key));
             BrokerJar.Result quote = inspector(List.of(server.mcpUrl(), "--transport", "http", "--method", "tools/call",
                     "--tool-name", "quote", "--tool-arg", "gpu=H100", "--tool-arg", "durationMinutes=60",
                     "--header", "Authorization: Bearer " + key));
@@ -33,6 +34,8 @@ class InspectorCliIT {
 
             assertThat(list.exitCode()).as(list.output()).isZero();
             assertThat(list.output()).contains("\"name\": \"quote\"").contains("\"name\": \"reserve\"");
+            assertThat(list.output()).as("every tool schema is portable, without a warning")
+                    .doesNotContain("Warning: tool").doesNotContain("Error: tool").doesNotContain("portability");
             assertThat(quote.exitCode()).as(quote.output()).isZero();
             assertThat(quote.output()).contains("\"quoteId\"").contains("demo-");
             assertThat(unauthenticated.exitCode()).isNotZero();

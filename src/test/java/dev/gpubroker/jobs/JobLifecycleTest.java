@@ -56,6 +56,8 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "completed").containsEntry("exitCode", 0);
+        assertThat(output(call(client, "job_status", Map.of("jobId", jobId))))
+                .as("settlement is done: the escrow's settlement is confirmed").containsEntry("escrowClosed", true);
         long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
         assertThat(gpuSeconds).isBetween(2L, 6L);
         Usdc cost = Usdc.ofMicros(gpuSeconds * 10_000);

@@ -16,7 +16,8 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * docs/tools.md carries a table generated from tool-schemas/; this test fails when the two drift apart.
+ * docs/tools.md carries tables generated from tool-schemas/ (the tools, and every error code a tool may answer);
+ * this test fails when the docs and the schemas drift apart.
  * Regenerate with {@code mvn test -Dtest=ToolDocsTest -Dgpubroker.updateSnapshots=true}.
  */
 class ToolDocsTest {
@@ -65,6 +66,19 @@ class ToolDocsTest {
                     .append(yesNo(annotations.get("readOnlyHint"))).append(" | ")
                     .append(yesNo(annotations.get("idempotentHint"))).append(" |\n");
         }
+        table.append("\n| error code | tools | when |\n| --- | --- | --- |\n");
+        new java.util.TreeMap<>(ToolError.COMMON_CODES).forEach((code, when) ->
+                table.append("| `").append(code).append("` | any | ").append(when).append(" |\n"));
+        java.util.SortedMap<String, java.util.SortedMap<String, List<String>>> byCode = new java.util.TreeMap<>();
+        for (Path file : files) {
+            Map<String, Object> tool = json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { });
+            for (Map<String, String> error : (List<Map<String, String>>) tool.get("errors")) {
+                byCode.computeIfAbsent(error.get("code"), code -> new java.util.TreeMap<>())
+                        .computeIfAbsent(error.get("when"), when -> new ArrayList<>()).add((String) tool.get("name"));
+            }
+        }
+        byCode.forEach((code, whens) -> whens.forEach((when, tools) -> table.append("| `").append(code).append("` | ")
+                .append(codeList(tools)).append(" | ").append(when).append(" |\n")));
         return table.toString();
     }
 

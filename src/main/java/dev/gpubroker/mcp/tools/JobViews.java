@@ -25,6 +25,7 @@ final class JobViews {
         output.put("cost", snapshot.cost().toDecimalString());
         output.put("refund", snapshot.refund().toDecimalString());
         output.put("settlementTx", job.settlementTx());
+        output.put("escrowClosed", snapshot.escrowClosed());
         output.put("exitCode", job.exitCode());
         output.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());
         output.put("endedAt", job.endedAt() == null ? null : job.endedAt().toString());
