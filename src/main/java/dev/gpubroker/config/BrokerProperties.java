@@ -102,7 +102,8 @@ public record BrokerProperties(
      * the data directory and deploys a test USDC and the escrow there. {@code rpc}: any JSON-RPC endpoint, with the
      * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
      * {@code embeddedBlockTime}: 0 mines each transaction at once; a whole number of seconds mines blocks at that
-     * interval instead, as a real chain does (transactions then wait in the mempool).
+     * interval instead, as a real chain does (transactions then wait in the mempool). {@code anvil}: the anvil binary the
+     * embedded chain runs; empty for the one packed into the jar (Linux x86-64), unpacked into {@code <data>/bin}.
      */
     public record Chain(
             @DefaultValue("embedded") String mode,
@@ -121,7 +122,8 @@ public record BrokerProperties(
             @DefaultValue("1h") Duration reclaimGrace,
             @DefaultValue("24h") Duration escrowDeadlineAfterRun,
             @DefaultValue("1000.00") String demoAgentFunding,
-            @DefaultValue("0s") Duration embeddedBlockTime) {
+            @DefaultValue("0s") Duration embeddedBlockTime,
+            @DefaultValue("") String anvil) {
 
         public boolean embedded() {
             return "embedded".equals(mode);

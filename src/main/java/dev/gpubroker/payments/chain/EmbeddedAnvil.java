@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.gpubroker.config.PrivateFiles;
+import dev.gpubroker.config.StartupRefusal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded development chain: anvil from the npm package, on a free loopback port, its state in
+ * The embedded development chain: anvil (packed into the jar by the build, see {@link PackagedAnvil}), on a free loopback port, its state in
  * {@code <data>/chain/anvil-state.json} (dumped every second and at exit) so balances and contracts survive a restart.
  */
 public final class EmbeddedAnvil implements AutoCloseable {
@@ -35,10 +36,14 @@ public final class EmbeddedAnvil implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. */
-    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime) throws IOException, InterruptedException {
-        Path binary = locateBinary();
+    /**
+     * Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. {@code configured}
+     * is {@code gpubroker.chain.anvil}: a path to an anvil to run, or empty for the one packed into the jar.
+     */
+    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime, String configured)
+            throws IOException, InterruptedException {
         PrivateFiles.dataDirectory(dataDir);
+        Path binary = locateBinary(dataDir, configured);
         Path chainDir = PrivateFiles.directory(dataDir.resolve("chain"));
         stopLeftoverFrom(chainDir.resolve("anvil.pid"));
         int port = freePort();
@@ -91,10 +96,32 @@ public final class EmbeddedAnvil implements AutoCloseable {
     }
 
     /**
-     * anvil from the project's node_modules: beside the working directory, or beside the jar's project when the jar is
-     * started from elsewhere (Claude Desktop starts it from its own directory).
+     * The anvil to run: the one {@code gpubroker.chain.anvil} names; else the one packed into the jar, unpacked into
+     * {@code <data>/bin}; else (a run from an IDE, where the build did not pack one) the project's node_modules.
      */
-    private static Path locateBinary() {
+    private static Path locateBinary(Path dataDir, String configured) throws IOException {
+        if (configured != null && !configured.isBlank()) {
+            Path binary = Path.of(configured).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(binary) || !Files.isExecutable(binary)) {
+                throw new StartupRefusal(PackagedAnvil.SETTING + " names " + binary + ", which is not an executable "
+                        + "file: point it at an anvil binary, or leave it empty to use the one packed into the jar");
+            }
+            return binary;
+        }
+        PackagedAnvil packaged = PackagedAnvil.inThisJar();
+        if (packaged != null && PackagedAnvil.runsHere()) {
+            return packaged.unpackInto(dataDir.resolve("bin"));
+        }
+        return nodeModulesBinary().orElseThrow(() -> new StartupRefusal(packaged == null
+                ? "this build carries no anvil for the embedded chain (and none is in " + BINARY + "): build the jar with "
+                        + "mvn package, set " + PackagedAnvil.SETTING + " to an anvil binary, or use gpubroker.chain.mode=rpc"
+                : "the anvil packed into this jar runs on Linux x86-64 only, and this is " + System.getProperty("os.name")
+                        + " " + System.getProperty("os.arch") + ": install anvil (https://getfoundry.sh) and set "
+                        + PackagedAnvil.SETTING + " to its path, or use gpubroker.chain.mode=rpc"));
+    }
+
+    /** anvil from the project's node_modules, beside the working directory or beside the jar's project. */
+    private static java.util.Optional<Path> nodeModulesBinary() {
         List<Path> candidates = new java.util.ArrayList<>();
         candidates.add(BINARY.toAbsolutePath());
         try {
@@ -103,19 +130,9 @@ public final class EmbeddedAnvil implements AutoCloseable {
                 candidates.add(dir.resolve(BINARY));
             }
         } catch (Exception notAFile) {
-            // Nested jar URLs (java -jar) are not file paths; the jar's own path comes from the class path below.
+            // Nested jar URLs (java -jar) are not file paths; a jar has its anvil packed in anyway.
         }
-        for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
-            if (entry.endsWith(".jar")) {
-                for (Path dir = Path.of(entry).toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
-                    candidates.add(dir.resolve(BINARY));
-                }
-            }
-        }
-        return candidates.stream().filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("anvil is not installed (looked for " + BINARY + " from "
-                        + Path.of("").toAbsolutePath() + " and from the jar's folder): run the build once in the project "
-                        + "(it installs the Node dev tools), or set gpubroker.chain.mode=rpc with gpubroker.chain.rpc-url"));
+        return candidates.stream().filter(Files::isExecutable).findFirst();
     }
 
     private void awaitPort() throws InterruptedException, IOException {

@@ -49,7 +49,7 @@ public class PaymentChain implements DisposableBean {
         BrokerProperties.Chain chain = properties.chain();
         Credentials relayer = wallets.credentials(RELAYER_WALLET);
         if (chain.embedded()) {
-            this.anvil = EmbeddedAnvil.start(properties.dataDir(), properties.chain().embeddedBlockTime());
+            this.anvil = EmbeddedAnvil.start(properties.dataDir(), chain.embeddedBlockTime(), chain.anvil());
             this.devAccount = new DevChainAccount(anvil.rpcUrl(), EmbeddedAnvil.CHAIN_ID);
             this.context = embedded(properties, relayer, wallets.addressOf(DEMO_SELLER_WALLET));
         } else {

@@ -23,7 +23,7 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "base", anvil.rpcUrl(), 0, "",
                     "0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",
                     "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
-                    Duration.ofHours(24), "0", Duration.ZERO));
+                    Duration.ofHours(24), "0", Duration.ZERO, ""));
 
             assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
                     .hasMessageContaining("has chain id 31337, expected 8453");
@@ -36,7 +36,7 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", anvil.rpcUrl(), 31337,
                     "0x3333333333333333333333333333333333333333", "0x1111111111111111111111111111111111111111",
                     "0x2222222222222222222222222222222222222222", "USD Coin", "2", 1, Duration.ofSeconds(5),
-                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO));
+                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
             assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
                     .hasMessageContaining("no contract code at the");
@@ -46,7 +46,7 @@ class PaymentChainStartupTest {
     @Test
     void rpcModeNamesEverySettingItLacks() throws Exception {
         BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", "", 0, "", "", "", "USD Coin", "2",
-                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO));
+                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
         assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
                 .hasMessageContaining("gpubroker.chain.rpc-url").hasMessageContaining("gpubroker.chain.escrow-address")
