@@ -131,12 +131,25 @@ public record BrokerProperties(
     }
 
     /**
-     * Web3 Secret Storage keystores (agent wallets held by the server, the relayer). The password comes from
-     * GPUBROKER_WALLET_PASSWORD, or the password file, created at first start with embedded defaults.
+     * Web3 Secret Storage keystores (agent wallets held by the server, the relayer). {@code dir}: where they live; unset
+     * (null), {@code <data>/wallets}, so that everything stateful lives under the data directory ({@link #walletsDir()}).
+     * The password comes from GPUBROKER_WALLET_PASSWORD, or the password file, created at first start with embedded
+     * defaults.
      */
     public record Wallets(
-            @DefaultValue("./wallets") Path dir,
+            Path dir,
             @DefaultValue("") String passwordFile) {
+
+        /** Whether {@code gpubroker.wallets.dir} was set, rather than left to its default under the data directory. */
+        public boolean dirConfigured() {
+            return dir != null;
+        }
+    }
+
+    /** The keystores' directory: {@code gpubroker.wallets.dir} when set, else {@code <data>/wallets}. Absolute. */
+    public Path walletsDir() {
+        Path dir = wallets.dir() != null ? wallets.dir() : dataDir.resolve("wallets");
+        return dir.toAbsolutePath().normalize();
     }
 
     /** An R2DBC URL; empty means the embedded H2 file database under the data directory. */

@@ -25,6 +25,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
     /** anvil's first development account: funded with test ETH, used only to deploy and to fund on this dev chain. */
     public static final String DEV_FUNDER_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
     static final Path BINARY = Path.of("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    static final String STATE_FILE = "anvil-state.json";
     private static final Logger log = LoggerFactory.getLogger(EmbeddedAnvil.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -47,7 +48,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
         Path chainDir = PrivateFiles.directory(dataDir.resolve("chain"));
         stopLeftoverFrom(chainDir.resolve("anvil.pid"));
         int port = freePort();
-        Path stateFile = chainDir.resolve("anvil-state.json");
+        Path stateFile = chainDir.resolve(STATE_FILE);
         List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--host", "127.0.0.1", "--port",
                 Integer.toString(port), "--chain-id", Long.toString(CHAIN_ID), "--state", stateFile.toString(),
                 "--state-interval", "1", "--silent"));

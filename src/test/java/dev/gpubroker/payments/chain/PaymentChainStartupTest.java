@@ -25,7 +25,7 @@ class PaymentChainStartupTest {
                     "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
                     Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("has chain id 31337, expected 8453");
         }
     }
@@ -38,7 +38,7 @@ class PaymentChainStartupTest {
                     "0x2222222222222222222222222222222222222222", "USD Coin", "2", 1, Duration.ofSeconds(5),
                     Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("no contract code at the");
         }
     }
@@ -48,7 +48,7 @@ class PaymentChainStartupTest {
         BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", "", 0, "", "", "", "USD Coin", "2",
                 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                 .hasMessageContaining("gpubroker.chain.rpc-url").hasMessageContaining("gpubroker.chain.escrow-address")
                 .hasMessageContaining("gpubroker.chain.payee-address");
     }
