@@ -13,7 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("gpubroker")
 public record BrokerProperties(
-        @DefaultValue("./data") Path dataDir,
+        @DefaultValue(BrokerProperties.DATA_DIR_DEFAULT) Path dataDir,
         @DefaultValue("true") boolean embeddedDefaults,
         @DefaultValue Quotes quotes,
         @DefaultValue Reservations reservations,
@@ -24,6 +24,9 @@ public record BrokerProperties(
         @DefaultValue Wallets wallets,
         @DefaultValue Policy policy,
         @DefaultValue Jobs jobs) {
+
+    public static final String DATA_DIR_PROPERTY = "gpubroker.data-dir";
+    public static final String DATA_DIR_DEFAULT = "./data";
 
     /**
      * Jobs: how many times a job may move to another offer after providers' faults before its money is refunded, and

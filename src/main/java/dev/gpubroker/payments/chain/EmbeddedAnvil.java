@@ -71,8 +71,9 @@ public final class EmbeddedAnvil implements AutoCloseable {
     }
 
     /**
-     * A server killed with SIGKILL cannot stop its anvil; the next start does, so that two nodes never write one
-     * state file.
+     * A server killed with SIGKILL cannot stop its anvil; the next start does, so that two nodes never write one state
+     * file. Only an orphan is stopped: the data directory's lock says no other GPU Broker runs on it, but an anvil whose
+     * Java parent still runs (a GPU Broker from before that lock) belongs to that server, and this start stops instead.
      */
     private static void stopLeftoverFrom(Path pidFile) throws IOException, InterruptedException {
         try {
@@ -89,11 +90,20 @@ public final class EmbeddedAnvil implements AutoCloseable {
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         var leftover = ProcessHandle.of(pid)
                 .filter(handle -> handle.info().command().map(command -> command.endsWith("anvil")).orElse(false));
-        if (leftover.isPresent()) {
-            log.warn("Stopping anvil (pid {}) left running by an earlier server that did not shut down", pid);
-            leftover.get().destroy();
-            leftover.get().onExit().get(10, TimeUnit.SECONDS);
+        if (leftover.isEmpty()) {
+            return;
         }
+        var owner = leftover.get().parent().filter(ProcessHandle::isAlive)
+                .filter(parent -> parent.pid() != ProcessHandle.current().pid())
+                .filter(parent -> parent.info().command().map(command -> command.endsWith("/java")).orElse(false));
+        if (owner.isPresent()) {
+            throw new StartupRefusal("anvil (pid " + pid + ") runs on this data directory's chain state for the Java "
+                    + "process " + owner.get().pid() + ", most likely a GPU Broker started before this one: stop that "
+                    + "server first, or give this one its own GPUBROKER_DATA_DIR");
+        }
+        log.warn("Stopping anvil (pid {}) left running by an earlier server that did not shut down", pid);
+        leftover.get().destroy();
+        leftover.get().onExit().get(10, TimeUnit.SECONDS);
     }
 
     /**
