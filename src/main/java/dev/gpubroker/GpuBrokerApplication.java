@@ -1,19 +1,29 @@
 package dev.gpubroker;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Arrays;
 import java.util.Map;
+
+import org.slf4j.LoggerFactory;
 
 import org.springframework.boot.Banner;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.SimpleCommandLinePropertySource;
+import org.springframework.core.env.StandardEnvironment;
 
 import dev.gpubroker.bootstrap.EmbeddedDefaults;
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.config.DataDirectoryLock;
+import dev.gpubroker.config.StartupRefusal;
+import dev.gpubroker.mcp.stdio.StdioAgentKey;
 import dev.gpubroker.mcp.stdio.StdioServer;
 
 /**
@@ -25,6 +35,7 @@ import dev.gpubroker.mcp.stdio.StdioServer;
 public class GpuBrokerApplication {
 
     static final String STDIO_FLAG = "--stdio";
+    static final int EXIT_NOT_STARTED = 1;
 
     public static void main(String[] args) throws InterruptedException {
         boolean stdio = Arrays.asList(args).contains(STDIO_FLAG);
@@ -33,23 +44,97 @@ public class GpuBrokerApplication {
             return;
         }
         PrintStream protocolOut = System.out;
-        SpringApplication application = new SpringApplication(GpuBrokerApplication.class);
-        application.setBannerMode(Banner.Mode.OFF);
         if (stdio) {
             // Whatever a library prints to System.out would corrupt the protocol: send it to stderr.
             System.setOut(System.err);
+        }
+        quietLoggingUntilSpringConfiguresIt();
+        String[] springArgs = Arrays.stream(args).filter(arg -> !arg.equals(STDIO_FLAG)).toArray(String[]::new);
+        StartupRefusal refused = null;
+        try {
+            // Before anything else touches the data directory; the lock is held until this process ends.
+            DataDirectoryLock.acquire(dataDirectory(springArgs), stdio ? "stdio" : "http");
+        } catch (StartupRefusal refusal) {
+            refused = refusal;
+        }
+        if (!stdio) {
+            if (refused != null) {
+                System.err.println(NOT_STARTED + refused.getMessage());
+                System.exit(EXIT_NOT_STARTED);
+            }
+            ConfigurableApplicationContext context = application(false).run(springArgs);
+            context.getBean(EmbeddedDefaults.class).ensure().block();
+            return;
+        }
+        serveStdio(springArgs, protocolOut, refused);
+    }
+
+    /**
+     * MCP over stdio, served before the application starts: the handshake and the tool list are answered at once, and
+     * the database, chain and providers start behind them (tool calls wait for them). A start that fails leaves the
+     * process serving, every call answering why, and says why on stderr in one line.
+     */
+    private static void serveStdio(String[] springArgs, PrintStream protocolOut, StartupRefusal refused)
+            throws InterruptedException {
+        StdioServer server = StdioServer.serve(System.in, protocolOut);
+        ConfigurableApplicationContext context = null;
+        if (refused != null) {
+            System.err.println(NOT_STARTED + refused.getMessage());
+            server.failed(refused);
+        } else {
+            try {
+                context = application(true).run(springArgs);
+                context.getBean(EmbeddedDefaults.class).ensure().block();
+                context.getBean(StdioAgentKey.class).attachTo(server).block();
+            } catch (RuntimeException failure) {
+                StartupRefusal refusal = StartupRefusal.findIn(failure);
+                System.err.println(NOT_STARTED + (refusal != null ? refusal.getMessage()
+                        : failure + " (the log above has the details)"));
+                server.failed(failure);
+            }
+        }
+        server.awaitInputEnd();
+        server.close();
+        if (context != null) {
+            context.close();
+        }
+        System.exit(0);
+    }
+
+    private static SpringApplication application(boolean stdio) {
+        SpringApplication application = new SpringApplication(GpuBrokerApplication.class);
+        application.setBannerMode(Banner.Mode.OFF);
+        if (stdio) {
             application.setWebApplicationType(WebApplicationType.NONE);
             application.setDefaultProperties(Map.of("gpubroker.transport", "stdio"));
         }
-        String[] springArgs = Arrays.stream(args).filter(arg -> !arg.equals(STDIO_FLAG)).toArray(String[]::new);
-        ConfigurableApplicationContext context = application.run(springArgs);
-        context.getBean(EmbeddedDefaults.class).ensure().block();
-        if (stdio) {
-            context.getBean(StdioServer.class).serveUntilInputEnds(System.in, protocolOut);
-            context.close();
-            System.exit(0);
+        return application;
+    }
+
+    /**
+     * The data directory as the command line, system properties and the environment set it (GPUBROKER_DATA_DIR): what
+     * Spring will bind, read before Spring starts. One set in a configuration file is locked by {@code
+     * DataDirectoryLocking} once Spring has read it.
+     */
+    static Path dataDirectory(String[] args) {
+        StandardEnvironment environment = new StandardEnvironment();
+        environment.getPropertySources().addFirst(new SimpleCommandLinePropertySource(args));
+        return Binder.get(environment).bind(BrokerProperties.DATA_DIR_PROPERTY, Path.class)
+                .orElse(Path.of(BrokerProperties.DATA_DIR_DEFAULT));
+    }
+
+    /**
+     * Until Spring Boot configures logging (application.yml), Logback's default logs everything at DEBUG: the stdio
+     * server logs before that, so say INFO, as application.yml will.
+     */
+    private static void quietLoggingUntilSpringConfiguresIt() {
+        if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
+            logback.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
+            logback.getLogger("io.modelcontextprotocol").setLevel(ch.qos.logback.classic.Level.WARN);
         }
     }
+
+    static final String NOT_STARTED = "GPU Broker did not start: ";
 
     @Bean
     Clock clock() {
@@ -67,7 +152,7 @@ public class GpuBrokerApplication {
                   Serves MCP over stdin/stdout for one agent (GPUBROKER_AGENT_KEY, or the demo agent by default).
 
             Environment:
-              GPUBROKER_DATA_DIR      where all state lives (default ./data)
+              GPUBROKER_DATA_DIR      where all state lives: database, chain, keystores (default ./data)
               GPUBROKER_AGENT_KEY     agent API key for --stdio
               GPUBROKER_ADMIN_TOKEN   admin token (default: generated into <data>/admin.token)
 
