@@ -62,7 +62,11 @@ public class WalletStore {
     private String password;
 
     public WalletStore(BrokerProperties properties, Environment environment) throws IOException {
-        this.dir = PrivateFiles.directory(properties.walletsDir());
+        // Made when the first keystore is written, not here: a start refused for missing keystores leaves no trace.
+        this.dir = properties.walletsDir();
+        if (Files.isDirectory(dir)) {
+            PrivateFiles.directory(dir);
+        }
         String fromEnvironment = environment.getProperty(PASSWORD_VARIABLE);
         this.passwordFromEnvironment = fromEnvironment == null || fromEnvironment.isBlank() ? null : fromEnvironment;
         this.configuredPasswordFile = properties.wallets().passwordFile();
@@ -120,6 +124,7 @@ public class WalletStore {
             throw new IllegalStateException("the keystore " + file + " exists already: a new key would replace it");
         }
         try {
+            PrivateFiles.directory(dir);
             ECKeyPair keys = Keys.createEcKeyPair();
             String created = WalletUtils.generateWalletFile(password(), keys, dir.toFile(), false);
             Files.move(dir.resolve(created), file);
@@ -150,6 +155,7 @@ public class WalletStore {
             throw new IllegalStateException(dir + " holds keystores already: nothing is copied over them");
         }
         List<Path> copied = new ArrayList<>();
+        PrivateFiles.directory(dir);
         try (Stream<Path> files = Files.list(other)) {
             for (Path source : files.filter(Files::isRegularFile)
                     .filter(path -> path.getFileName().toString().endsWith(".json")
