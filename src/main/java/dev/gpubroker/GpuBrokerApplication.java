@@ -13,11 +13,8 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.env.SimpleCommandLinePropertySource;
-import org.springframework.core.env.StandardEnvironment;
 
 import dev.gpubroker.bootstrap.EmbeddedDefaults;
 import dev.gpubroker.config.BrokerProperties;
@@ -36,6 +33,8 @@ public class GpuBrokerApplication {
 
     static final String STDIO_FLAG = "--stdio";
     static final int EXIT_NOT_STARTED = 1;
+    /** How long the stdio handshake has the CPUs to itself, at most, before the application starts beside it. */
+    static final java.time.Duration HANDSHAKE_HEAD_START = java.time.Duration.ofSeconds(2);
 
     public static void main(String[] args) throws InterruptedException {
         boolean stdio = Arrays.asList(args).contains(STDIO_FLAG);
@@ -62,7 +61,19 @@ public class GpuBrokerApplication {
                 System.err.println(NOT_STARTED + refused.getMessage());
                 System.exit(EXIT_NOT_STARTED);
             }
-            ConfigurableApplicationContext context = application(false).run(springArgs);
+            ConfigurableApplicationContext context;
+            try {
+                context = application(false).run(springArgs);
+            } catch (RuntimeException failure) {
+                StartupRefusal refusal = StartupRefusal.findIn(failure);
+                if (refusal == null) {
+                    throw failure;
+                }
+                // Spring Boot has reported it above (StartupRefusalAnalyzer); the last line says it once more, plainly.
+                System.err.println(NOT_STARTED + refusal.getMessage());
+                System.exit(EXIT_NOT_STARTED);
+                return;
+            }
             context.getBean(EmbeddedDefaults.class).ensure().block();
             return;
         }
@@ -82,6 +93,7 @@ public class GpuBrokerApplication {
             System.err.println(NOT_STARTED + refused.getMessage());
             server.failed(refused);
         } else {
+            server.awaitToolListOrTimeout(HANDSHAKE_HEAD_START);
             try {
                 context = application(true).run(springArgs);
                 context.getBean(EmbeddedDefaults.class).ensure().block();
@@ -112,15 +124,25 @@ public class GpuBrokerApplication {
     }
 
     /**
-     * The data directory as the command line, system properties and the environment set it (GPUBROKER_DATA_DIR): what
-     * Spring will bind, read before Spring starts. One set in a configuration file is locked by {@code
-     * DataDirectoryLocking} once Spring has read it.
+     * The data directory as the command line ({@code --gpubroker.data-dir=}), a system property or the environment
+     * (GPUBROKER_DATA_DIR) sets it, read before Spring starts and without it: Spring's binder and its conversion
+     * services cost half a second, which stdio clients wait through. One set in a configuration file is locked by
+     * {@code DataDirectoryLocking} once Spring has read it.
      */
     static Path dataDirectory(String[] args) {
-        StandardEnvironment environment = new StandardEnvironment();
-        environment.getPropertySources().addFirst(new SimpleCommandLinePropertySource(args));
-        return Binder.get(environment).bind(BrokerProperties.DATA_DIR_PROPERTY, Path.class)
-                .orElse(Path.of(BrokerProperties.DATA_DIR_DEFAULT));
+        String fromArguments = null;
+        for (String arg : args) {
+            if (arg.startsWith("--" + BrokerProperties.DATA_DIR_PROPERTY + "=")) {
+                fromArguments = arg.substring(BrokerProperties.DATA_DIR_PROPERTY.length() + 3);
+            }
+        }
+        for (String candidate : new String[] {fromArguments, System.getProperty(BrokerProperties.DATA_DIR_PROPERTY),
+                System.getenv("GPUBROKER_DATA_DIR"), System.getenv("GPUBROKER_DATADIR")}) {
+            if (candidate != null && !candidate.isBlank()) {
+                return Path.of(candidate);
+            }
+        }
+        return Path.of(BrokerProperties.DATA_DIR_DEFAULT);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.json.schema.jackson3.DefaultJsonSchemaValidator;
 import io.modelcontextprotocol.server.McpAsyncServer;
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
@@ -18,6 +19,9 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncResourceTemplateSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.json.TypeRef;
+import io.modelcontextprotocol.spec.McpServerSession;
+import io.modelcontextprotocol.spec.McpServerTransport;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 
 import dev.gpubroker.config.StartupRefusal;
@@ -41,6 +45,7 @@ public final class EarlyMcpServer {
 
     private final McpAsyncServer server;
     private final Sinks.One<McpServerFactory> application = Sinks.one();
+    private final Sinks.Empty<Void> toolsListed = Sinks.empty();
     private final JsonMapper json;
 
     private EarlyMcpServer(McpServerTransportProvider transport, CallerResolver callers) {
@@ -52,7 +57,8 @@ public final class EarlyMcpServer {
             throw new UncheckedIOException("could not read the tool contract (tool-schemas/)", e);
         }
         Mono<McpServerFactory> ready = application.asMono();
-        McpServerTransportProvider gated = new ResourceUpdateGate(callers, readableBy(ready)).around(transport);
+        McpServerTransportProvider gated = new ResourceUpdateGate(callers, readableBy(ready))
+                .around(watchingForTheToolList(transport));
         List<AsyncToolSpecification> tools = new ArrayList<>();
         for (ToolContract contract : contracts) {
             tools.add(AsyncToolSpecification.builder()
@@ -67,7 +73,7 @@ public final class EarlyMcpServer {
                 .instructions(McpServerFactory.INSTRUCTIONS)
                 .capabilities(McpServerFactory.capabilities())
                 .jsonMapper(new JacksonMcpJsonMapper(json))
-                .jsonSchemaValidator(new DefaultJsonSchemaValidator(json))
+                .jsonSchemaValidator(new ValidatorOnFirstUse(json))
                 // Arguments are checked by ToolArgumentValidator, which answers with the field at fault.
                 .validateToolInputs(false)
                 .requestTimeout(Duration.ofSeconds(60))
@@ -81,6 +87,14 @@ public final class EarlyMcpServer {
     /** Serves MCP on this transport from now on; tool calls wait for {@link #started}. */
     public static EarlyMcpServer serve(McpServerTransportProvider transport, CallerResolver callers) {
         return new EarlyMcpServer(transport, callers);
+    }
+
+    /**
+     * Completes once a client has been sent the tool list: the moment an MCP client's start-up is over, and so the
+     * moment to start the slow parts without slowing the handshake down (they share the CPUs).
+     */
+    public Mono<Void> toolsListed() {
+        return toolsListed.asMono();
     }
 
     /** The application is up: waiting and later calls are handled by it, and job changes are announced. */
@@ -97,6 +111,71 @@ public final class EarlyMcpServer {
 
     public void close() {
         server.close();
+    }
+
+    /** The transport, telling {@link #toolsListed} when a tools/list answer has gone out. Nothing else changes. */
+    private McpServerTransportProvider watchingForTheToolList(McpServerTransportProvider transport) {
+        return new McpServerTransportProvider() {
+            @Override
+            public void setSessionFactory(McpServerSession.Factory sessionFactory) {
+                transport.setSessionFactory(sessionTransport -> sessionFactory.create(new McpServerTransport() {
+                    @Override
+                    public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message) {
+                        return sessionTransport.sendMessage(message).doOnSuccess(sent -> {
+                            if (message instanceof McpSchema.JSONRPCResponse response
+                                    && response.result() instanceof McpSchema.ListToolsResult) {
+                                toolsListed.tryEmitEmpty();
+                            }
+                        });
+                    }
+
+                    @Override
+                    public <T> T unmarshalFrom(Object data, TypeRef<T> type) {
+                        return sessionTransport.unmarshalFrom(data, type);
+                    }
+
+                    @Override
+                    public Mono<Void> closeGracefully() {
+                        return sessionTransport.closeGracefully();
+                    }
+
+                    @Override
+                    public void close() {
+                        sessionTransport.close();
+                    }
+
+                    @Override
+                    public List<String> protocolVersions() {
+                        return sessionTransport.protocolVersions();
+                    }
+                }));
+            }
+
+            @Override
+            public Mono<Void> notifyClients(String method, Object params) {
+                return transport.notifyClients(method, params);
+            }
+
+            @Override
+            public Mono<Void> notifyClient(String sessionId, String method, Object params) {
+                return transport.notifyClient(sessionId, method, params);
+            }
+
+            @Override
+            public Mono<Void> closeGracefully() {
+                return transport.closeGracefully();
+            }
+
+            @Override
+            public void close() {
+                transport.close();
+            }
+
+            @Override
+            public List<String> protocolVersions() {
+                return transport.protocolVersions();
+            }
+        };
     }
 
     private static Mono<McpServerFactory> whenStarted(Mono<McpServerFactory> ready) {
@@ -126,6 +205,41 @@ public final class EarlyMcpServer {
         return new ToolError("server_unavailable", "GPU Broker could not start: " + (refusal != null
                 ? refusal.getMessage() : "an unexpected failure (its log, on stderr, has the details)"), null,
                 "tell the operator: fix what the message names and restart this MCP server; nothing was charged");
+    }
+
+    /**
+     * Loading the JSON Schema engine is a third of this server's start, and nothing needs it before the first tool
+     * answer (the SDK checks results against their outputSchema). The SDK also checks at build time that every tool's
+     * schemas are valid JSON Schema; that check is skipped here only, because the same schemas are checked whenever
+     * {@link McpServerFactory} builds a server, which every Spring test and every HTTP start does.
+     */
+    private static final class ValidatorOnFirstUse implements JsonSchemaValidator {
+
+        private final JsonMapper json;
+        private volatile JsonSchemaValidator validator;
+
+        ValidatorOnFirstUse(JsonMapper json) {
+            this.json = json;
+        }
+
+        @Override
+        public ValidationResponse validate(java.util.Map<String, Object> schema, Object structuredContent) {
+            JsonSchemaValidator loaded = validator;
+            if (loaded == null) {
+                synchronized (this) {
+                    if (validator == null) {
+                        validator = new DefaultJsonSchemaValidator(json);
+                    }
+                    loaded = validator;
+                }
+            }
+            return loaded.validate(schema, structuredContent);
+        }
+
+        @Override
+        public void assertConforms(String name, java.util.Map<String, Object> schema) {
+            // Checked where McpServerFactory builds a server: see the class comment.
+        }
     }
 
     private static String version() {

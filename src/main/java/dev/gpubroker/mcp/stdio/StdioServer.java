@@ -64,6 +64,14 @@ public final class StdioServer {
         return new StdioServer(in, out);
     }
 
+    /**
+     * Waits until the client has been sent the tool list (its start-up is over), at most {@code wait}: the application
+     * starts after that, so that it does not slow the handshake down on a machine with few cores.
+     */
+    public void awaitToolListOrTimeout(java.time.Duration wait) {
+        server.toolsListed().timeout(wait, reactor.core.publisher.Mono.empty()).block();
+    }
+
     /** The application is up: calls are handled from now on, as {@code apiKey}'s agent (null: none). */
     public void started(McpServerFactory factory, AgentService agents, String apiKey) {
         binding.tryEmitValue(new StdioCallerResolver.Binding(agents, apiKey));
