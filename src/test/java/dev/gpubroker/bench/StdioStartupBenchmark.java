@@ -31,7 +31,8 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * {@code -Dbench.runs=5} sets the runs per case; {@code -Dbench.jar=path} measures another jar (an older build, or an
  * extracted one: {@code java -Djarmode=tools -jar gpu-broker.jar extract}); {@code -Dbench.jvmArgs="..."} adds JVM
- * options (an AOT cache, say).
+ * options (an AOT cache, say); {@code -Dbench.cwd=dir} starts it there rather than in a new empty directory (a build from
+ * before issue 10 finds its anvil and keeps its wallets only in its project directory).
  */
 public final class StdioStartupBenchmark {
 
@@ -64,7 +65,9 @@ public final class StdioStartupBenchmark {
     }
 
     private static Run run(Path jar, String jvmArgs, Path dataDir) throws Exception {
-        Path workingDirectory = Files.createTempDirectory("gpubroker-bench-cwd-");
+        String fixedDirectory = System.getProperty("bench.cwd", "");
+        Path workingDirectory = fixedDirectory.isBlank() ? Files.createTempDirectory("gpubroker-bench-cwd-")
+                : Path.of(fixedDirectory);
         List<String> command = new ArrayList<>(List.of(BrokerJar.java()));
         if (!jvmArgs.isEmpty()) {
             command.addAll(List.of(jvmArgs.split("\\s+")));
