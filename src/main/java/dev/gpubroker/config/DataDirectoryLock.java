@@ -90,7 +90,7 @@ public final class DataDirectoryLock implements AutoCloseable {
     /** Records where this server can be reached (its HTTP base URL), for the message a second server prints. */
     public synchronized void describe(String httpUrl) {
         StringBuilder text = new StringBuilder()
-                .append("# The GPU Broker process that holds this data directory (docs/architecture.md, Persistence).\n")
+                .append("# The GPU Broker process that holds this data directory (docs/architecture.md, Starting).\n")
                 .append("pid=").append(ProcessHandle.current().pid()).append('\n')
                 .append("transport=").append(transport).append('\n')
                 .append("since=").append(since).append('\n');

@@ -51,7 +51,12 @@ class DataDirectoryLocking implements BeanFactoryPostProcessor, EnvironmentAware
     public void onApplicationEvent(WebServerInitializedEvent event) {
         if (lock != null) {
             String host = environment.getProperty("server.address", "127.0.0.1");
-            lock.describe("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + event.getWebServer().getPort());
+            if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+                // Listening everywhere: the address a client on this host uses is loopback.
+                host = "127.0.0.1";
+            }
+            lock.describe("http://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":"
+                    + event.getWebServer().getPort());
         }
     }
 }
