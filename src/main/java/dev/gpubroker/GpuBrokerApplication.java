@@ -150,6 +150,14 @@ public class GpuBrokerApplication {
      * server logs before that, so say INFO, as application.yml will.
      */
     private static void quietLoggingUntilSpringConfiguresIt() {
+        // SLF4J finds its provider by scanning every jar inside this one (a few hundred ms here, which stdio clients
+        // wait through); naming the one it would find anyway skips the scan.
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "ch.qos.logback.classic.spi.LogbackServiceProvider");
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
+        }
         if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext logback) {
             logback.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(ch.qos.logback.classic.Level.INFO);
             logback.getLogger("io.modelcontextprotocol").setLevel(ch.qos.logback.classic.Level.WARN);
