@@ -73,8 +73,9 @@ public final class DataDirectoryLock implements AutoCloseable {
             return taken;
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new StartupRefusal("cannot use the data directory " + dir + " (" + e.getMessage() + "): set "
-                    + "GPUBROKER_DATA_DIR to a directory this user may create and write", e);
+            throw new StartupRefusal("cannot use the data directory " + dir + " (" + e.getClass().getSimpleName() + ": "
+                    + e.getMessage() + "): set GPUBROKER_DATA_DIR to a directory this user may create and write (an "
+                    + "absolute path: MCP clients start servers in a working directory of their own)", e);
         }
     }
 

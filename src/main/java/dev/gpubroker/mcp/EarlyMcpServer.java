@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
+import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.json.schema.jackson3.DefaultJsonSchemaValidator;
@@ -19,7 +20,6 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncResourceTemplateSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
-import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.spec.McpServerSession;
 import io.modelcontextprotocol.spec.McpServerTransport;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
@@ -63,9 +63,12 @@ public final class EarlyMcpServer {
         for (ToolContract contract : contracts) {
             tools.add(AsyncToolSpecification.builder()
                     .tool(ToolRegistry.toTool(contract))
+                    // Only the wait is answered here when it fails; the call itself fails the way ToolRegistry says.
                     .callHandler((exchange, request) -> whenStarted(ready)
-                            .flatMap(factory -> factory.tools().call(contract.name(), callers, gated, exchange, request))
-                            .onErrorResume(failure -> Mono.just(ToolRegistry.failureResult(notServing(failure), json))))
+                            .map(factory -> factory.tools().call(contract.name(), callers, gated, exchange, request))
+                            .onErrorResume(failure -> Mono.just(Mono.just(
+                                    ToolRegistry.failureResult(notServing(failure), json))))
+                            .flatMap(java.util.function.Function.identity()))
                     .build());
         }
         this.server = McpServer.async(gated)
