@@ -77,7 +77,13 @@ public final class BrokerJar implements AutoCloseable {
         }
         onlyGpuBrokerSettings(builder.environment(), dataDir, environment);
         BrokerJar jar = new BrokerJar(builder.start(), dataDir, log, port);
-        jar.awaitPort(Duration.ofSeconds(60));
+        try {
+            jar.awaitPort(Duration.ofSeconds(60));
+        } catch (RuntimeException | InterruptedException notUp) {
+            // A server that did not come up in time must not outlive the test (nor keep its anvil running).
+            jar.close();
+            throw notUp;
+        }
         return jar;
     }
 
