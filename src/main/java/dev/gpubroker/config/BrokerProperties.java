@@ -13,7 +13,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("gpubroker")
 public record BrokerProperties(
-        @DefaultValue("./data") Path dataDir,
+        @DefaultValue(BrokerProperties.DATA_DIR_DEFAULT) Path dataDir,
         @DefaultValue("true") boolean embeddedDefaults,
         @DefaultValue Quotes quotes,
         @DefaultValue Reservations reservations,
@@ -24,6 +24,9 @@ public record BrokerProperties(
         @DefaultValue Wallets wallets,
         @DefaultValue Policy policy,
         @DefaultValue Jobs jobs) {
+
+    public static final String DATA_DIR_PROPERTY = "gpubroker.data-dir";
+    public static final String DATA_DIR_DEFAULT = "./data";
 
     /**
      * Jobs: how many times a job may move to another offer after providers' faults before its money is refunded, and
@@ -102,7 +105,8 @@ public record BrokerProperties(
      * the data directory and deploys a test USDC and the escrow there. {@code rpc}: any JSON-RPC endpoint, with the
      * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
      * {@code embeddedBlockTime}: 0 mines each transaction at once; a whole number of seconds mines blocks at that
-     * interval instead, as a real chain does (transactions then wait in the mempool).
+     * interval instead, as a real chain does (transactions then wait in the mempool). {@code anvil}: the anvil binary the
+     * embedded chain runs; empty for the one packed into the jar (Linux x86-64), unpacked into {@code <data>/bin}.
      */
     public record Chain(
             @DefaultValue("embedded") String mode,
@@ -121,7 +125,8 @@ public record BrokerProperties(
             @DefaultValue("1h") Duration reclaimGrace,
             @DefaultValue("24h") Duration escrowDeadlineAfterRun,
             @DefaultValue("1000.00") String demoAgentFunding,
-            @DefaultValue("0s") Duration embeddedBlockTime) {
+            @DefaultValue("0s") Duration embeddedBlockTime,
+            @DefaultValue("") String anvil) {
 
         public boolean embedded() {
             return "embedded".equals(mode);
@@ -129,12 +134,25 @@ public record BrokerProperties(
     }
 
     /**
-     * Web3 Secret Storage keystores (agent wallets held by the server, the relayer). The password comes from
-     * GPUBROKER_WALLET_PASSWORD, or the password file, created at first start with embedded defaults.
+     * Web3 Secret Storage keystores (agent wallets held by the server, the relayer). {@code dir}: where they live; unset
+     * (null), {@code <data>/wallets}, so that everything stateful lives under the data directory ({@link #walletsDir()}).
+     * The password comes from GPUBROKER_WALLET_PASSWORD, or the password file, created at first start with embedded
+     * defaults.
      */
     public record Wallets(
-            @DefaultValue("./wallets") Path dir,
+            Path dir,
             @DefaultValue("") String passwordFile) {
+
+        /** Whether {@code gpubroker.wallets.dir} was set, rather than left to its default under the data directory. */
+        public boolean dirConfigured() {
+            return dir != null;
+        }
+    }
+
+    /** The keystores' directory: {@code gpubroker.wallets.dir} when set, else {@code <data>/wallets}. Absolute. */
+    public Path walletsDir() {
+        Path dir = wallets.dir() != null ? wallets.dir() : dataDir.resolve("wallets");
+        return dir.toAbsolutePath().normalize();
     }
 
     /** An R2DBC URL; empty means the embedded H2 file database under the data directory. */

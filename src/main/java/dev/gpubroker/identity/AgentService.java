@@ -53,7 +53,7 @@ public class AgentService {
                             Agent.WalletCustody.EXTERNAL, clock.instant()))
                     // Creating a keystore is file I/O and scrypt: off the event loop.
                     : Mono.fromCallable(() -> new Agent(agentId, name.strip(),
-                                    Keys.toChecksumAddress(wallets.addressOf(Agent.walletLabelOf(agentId))),
+                                    Keys.toChecksumAddress(wallets.create(Agent.walletLabelOf(agentId)).getAddress()),
                                     Agent.WalletCustody.CUSTODIAL, clock.instant()))
                             .subscribeOn(Schedulers.boundedElastic());
             return agentWithWallet.flatMap(agent -> agents.insert(agent, ApiKeys.hash(apiKey))

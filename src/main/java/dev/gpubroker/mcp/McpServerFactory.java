@@ -83,15 +83,27 @@ public class McpServerFactory {
                 .tools(tools.specifications(callers, transport))
                 .resourceTemplates(jobResources.specifications(callers))
                 .build();
-        // Subscribed sessions hear of every change of a job; ResourceUpdateGate lets through only the job's agent's.
+        announceJobChanges(server);
+        return server;
+    }
+
+    /** Subscribed sessions hear of every change of a job; ResourceUpdateGate lets through only the job's agent's. */
+    void announceJobChanges(McpAsyncServer server) {
         jobResources.changedUris()
                 .concatMap(uri -> server.notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification(uri))
                         .onErrorResume(error -> Mono.empty()))
                 .subscribe();
-        return server;
     }
 
-    private static McpSchema.ServerCapabilities capabilities() {
+    ToolRegistry tools() {
+        return tools;
+    }
+
+    JobResources jobResources() {
+        return jobResources;
+    }
+
+    static McpSchema.ServerCapabilities capabilities() {
         return McpSchema.ServerCapabilities.builder().tools(false).resources(true, false).logging().build();
     }
 }

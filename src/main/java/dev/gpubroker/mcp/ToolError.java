@@ -10,7 +10,9 @@ public record ToolError(String code, String message, String field, String nextSt
     public static final java.util.Map<String, String> COMMON_CODES = java.util.Map.of(
             "unauthenticated", "The call carries no valid agent API key.",
             "invalid_argument", "An argument does not match the tool's inputSchema; the field names it.",
-            "internal_error", "The server failed to handle the call (a bug or an infrastructure fault); nothing was charged: retry.");
+            "internal_error", "The server failed to handle the call (a bug or an infrastructure fault); nothing was charged: retry.",
+            "server_starting", "Over stdio, while the server starts: the call waited 90 s for the database and chain; retry in a moment.",
+            "server_unavailable", "Over stdio: the server could not start (keystores missing, the data directory used by another server); the message says why.");
 
     public static ToolError invalidArgument(String field, String message) {
         return new ToolError("invalid_argument", message, field, "correct " + (field == null ? "the arguments" : field)

@@ -80,15 +80,21 @@ public class ToolRegistry {
     public List<AsyncToolSpecification> specifications(CallerResolver callers, McpServerTransportProviderBase transport) {
         List<AsyncToolSpecification> specifications = new ArrayList<>();
         for (ToolContract contract : contracts.values()) {
-            ToolHandler handler = handlers.get(contract.name());
             specifications.add(AsyncToolSpecification.builder()
                     .tool(toTool(contract))
-                    .callHandler((exchange, request) -> call(contract, handler, callers, exchange, request,
-                            request.progressToken() == null ? ProgressChannel.NONE
-                                    : new SessionProgressChannel(request.progressToken(), exchange.sessionId(), transport)))
+                    .callHandler((exchange, request) -> call(contract.name(), callers, transport, exchange, request))
                     .build());
         }
         return specifications;
+    }
+
+    /** Handles one call of the named tool, as the specifications above do. */
+    Mono<CallToolResult> call(String toolName, CallerResolver callers, McpServerTransportProviderBase transport,
+            McpAsyncServerExchange exchange, McpSchema.CallToolRequest request) {
+        ToolContract contract = contracts.get(toolName);
+        return call(contract, handlers.get(toolName), callers, exchange, request, request.progressToken() == null
+                ? ProgressChannel.NONE
+                : new SessionProgressChannel(request.progressToken(), exchange.sessionId(), transport));
     }
 
     private Mono<CallToolResult> call(ToolContract contract, ToolHandler handler, CallerResolver callers,
@@ -148,26 +154,32 @@ public class ToolRegistry {
                     .addTextContent(json.writeValueAsString(success.output()))
                     .isError(false)
                     .build();
-            case ToolResult.Failure failure -> {
-                Map<String, Object> error = new LinkedHashMap<>();
-                error.put("code", failure.error().code());
-                error.put("message", failure.error().message());
-                if (failure.error().field() != null) {
-                    error.put("field", failure.error().field());
-                }
-                error.put("nextStep", failure.error().nextStep());
-                // No structuredContent on errors: clients validate it against the tool's outputSchema, which describes
-                // success. The error travels as JSON text instead, readable by a model and by code.
-                Map<String, Object> body = Map.of("error", error);
-                yield CallToolResult.builder()
-                        .addTextContent(json.writeValueAsString(body))
-                        .isError(true)
-                        .build();
-            }
+            case ToolResult.Failure failure -> failureResult(failure.error(), json);
         };
     }
 
-    private static McpSchema.Tool toTool(ToolContract contract) {
+    /**
+     * A refusal as every tool answers it: {@code isError} with {@code {"error": {"code", "message", "field",
+     * "nextStep"}}} as text.
+     */
+    static CallToolResult failureResult(ToolError failure, JsonMapper json) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", failure.code());
+        error.put("message", failure.message());
+        if (failure.field() != null) {
+            error.put("field", failure.field());
+        }
+        error.put("nextStep", failure.nextStep());
+        // No structuredContent on errors: clients validate it against the tool's outputSchema, which describes
+        // success. The error travels as JSON text instead, readable by a model and by code.
+        Map<String, Object> body = Map.of("error", error);
+        return CallToolResult.builder()
+                .addTextContent(json.writeValueAsString(body))
+                .isError(true)
+                .build();
+    }
+
+    static McpSchema.Tool toTool(ToolContract contract) {
         return McpSchema.Tool.builder()
                 .name(contract.name())
                 .title(contract.title())

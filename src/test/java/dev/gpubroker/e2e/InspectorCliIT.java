@@ -48,7 +48,7 @@ class InspectorCliIT {
     @Test
     void theInspectorListsTheToolsOverStdio() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
-        List<String> arguments = new ArrayList<>(List.of("--method", "tools/list", "-e", "GPUBROKER_DATA_DIR=" + dataDir, "-e", "GPUBROKER_WALLETS_DIR=" + dataDir.resolve("wallets"),
+        List<String> arguments = new ArrayList<>(List.of("--method", "tools/list", "-e", "GPUBROKER_DATA_DIR=" + dataDir,
                 "--", BrokerJar.java(), "-jar", BrokerJar.jar().toString(), "--stdio"));
 
         BrokerJar.Result list = inspector(arguments);

@@ -31,7 +31,8 @@ class LocalProviderIT {
     @SuppressWarnings("unchecked")
     void aHostWithTwoH100sSellsThemAndTheJobRunsOnTheGpusItWasGiven() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
-        Path bin = Files.createDirectories(dataDir.resolve("bin"));
+        // Not <data>/bin: that is the broker's own (its anvil), owner-only.
+        Path bin = Files.createTempDirectory("gpubroker-fake-gpu-host-");
         Path nvidiaSmi = bin.resolve("nvidia-smi");
         Files.writeString(nvidiaSmi, """
                 #!/bin/sh

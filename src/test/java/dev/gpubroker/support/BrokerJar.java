@@ -57,17 +57,41 @@ public final class BrokerJar implements AutoCloseable {
     /** The same, with extra environment variables for the server process (a PATH, say). */
     public static BrokerJar startHttp(Path dataDir, java.util.Map<String, String> environment, String... extraArgs)
             throws IOException, InterruptedException {
+        return startHttpIn(null, dataDir, environment, extraArgs);
+    }
+
+    /**
+     * The same, started in {@code workingDirectory} (null: this process's), with GPUBROKER_DATA_DIR and nothing else of
+     * GPU Broker's in its environment but {@code environment}: keystores, password and chain all default to their
+     * places under the data directory.
+     */
+    public static BrokerJar startHttpIn(Path workingDirectory, Path dataDir, Map<String, String> environment,
+            String... extraArgs) throws IOException, InterruptedException {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(), "--server.port=" + port));
         command.addAll(List.of(extraArgs));
         Path log = dataDir.resolve("server.log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().put("GPUBROKER_DATA_DIR", dataDir.toString());
-        builder.environment().put("GPUBROKER_WALLETS_DIR", dataDir.resolve("wallets").toString());
-        builder.environment().putAll(environment);
+        if (workingDirectory != null) {
+            builder.directory(workingDirectory.toFile());
+        }
+        onlyGpuBrokerSettings(builder.environment(), dataDir, environment);
         BrokerJar jar = new BrokerJar(builder.start(), dataDir, log, port);
-        jar.awaitPort(Duration.ofSeconds(60));
+        try {
+            jar.awaitPort(Duration.ofSeconds(60));
+        } catch (RuntimeException | InterruptedException notUp) {
+            // A server that did not come up in time must not outlive the test (nor keep its anvil running).
+            jar.close();
+            throw notUp;
+        }
         return jar;
+    }
+
+    /** The environment of a started jar: this process's, less every GPUBROKER_ variable, plus the data directory. */
+    public static void onlyGpuBrokerSettings(Map<String, String> target, Path dataDir, Map<String, String> environment) {
+        target.keySet().removeIf(name -> name.startsWith("GPUBROKER_"));
+        target.put("GPUBROKER_DATA_DIR", dataDir.toString());
+        target.putAll(environment);
     }
 
     public int port() {
@@ -144,8 +168,17 @@ public final class BrokerJar implements AutoCloseable {
     /** Runs a command to its end and returns its exit code and output. */
     public static Result run(List<String> command, Map<String, String> environment, Duration timeout)
             throws IOException, InterruptedException {
+        return run(null, command, environment, timeout);
+    }
+
+    /** The same, in {@code workingDirectory} (null: this process's). */
+    public static Result run(Path workingDirectory, List<String> command, Map<String, String> environment,
+            Duration timeout) throws IOException, InterruptedException {
         Path output = Files.createTempFile("gpubroker-cmd-", ".out");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+        if (workingDirectory != null) {
+            builder.directory(workingDirectory.toFile());
+        }
         builder.environment().putAll(environment);
         Process process = builder.start();
         process.getOutputStream().close();

@@ -15,7 +15,7 @@ public class JobSandboxConfiguration {
 
     @Bean
     JobSandbox jobSandbox(BrokerProperties properties) {
-        List<Path> hidden = new ArrayList<>(List.of(properties.dataDir(), properties.wallets().dir()));
+        List<Path> hidden = new ArrayList<>(List.of(properties.dataDir(), properties.walletsDir()));
         if (!properties.wallets().passwordFile().isBlank()) {
             Path passwordFile = Path.of(properties.wallets().passwordFile()).toAbsolutePath();
             hidden.add(passwordFile.getParent());

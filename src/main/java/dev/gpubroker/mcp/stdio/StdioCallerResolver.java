@@ -7,20 +7,25 @@ import dev.gpubroker.identity.AgentService;
 import dev.gpubroker.mcp.CallerResolver;
 import reactor.core.publisher.Mono;
 
-/** On stdio one process serves one agent: the key given at start (GPUBROKER_AGENT_KEY) identifies every call. */
+/**
+ * On stdio one process serves one agent: the key given at start (GPUBROKER_AGENT_KEY) identifies every call. The
+ * agents and the key are known once the application is up; the server answers before that, so both come as a promise.
+ */
 final class StdioCallerResolver implements CallerResolver {
 
-    private final AgentService agents;
-    private final String apiKey;
+    /** The application's agents and the key this process acts with (null: none). */
+    record Binding(AgentService agents, String apiKey) {
+    }
 
-    StdioCallerResolver(AgentService agents, String apiKey) {
-        this.agents = agents;
-        this.apiKey = apiKey;
+    private final Mono<Binding> binding;
+
+    StdioCallerResolver(Mono<Binding> binding) {
+        this.binding = binding;
     }
 
     @Override
     public Mono<Agent> resolve(McpTransportContext context) {
-        return apiKey == null ? Mono.empty() : agents.authenticate(apiKey);
+        return binding.flatMap(bound -> bound.apiKey() == null ? Mono.empty() : bound.agents().authenticate(bound.apiKey()));
     }
 
     /** stdio has one session, and it is this process's agent's. */

@@ -4,51 +4,36 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.core.env.Environment;
-import org.springframework.stereotype.Component;
 
-import io.modelcontextprotocol.server.McpAsyncServer;
+import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
 
-import dev.gpubroker.bootstrap.EmbeddedDefaults;
-import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.identity.AgentService;
+import dev.gpubroker.mcp.EarlyMcpServer;
 import dev.gpubroker.mcp.McpServerFactory;
+import reactor.core.publisher.Sinks;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * MCP over stdio ({@code --stdio}): JSON-RPC messages on stdin and stdout, and nothing else on stdout (logs go to
- * stderr). Serves until stdin closes. The agent key comes from GPUBROKER_AGENT_KEY; with embedded defaults and no
- * key set, the demo agent's key file is used, and the log says so.
+ * stderr). It serves from the moment the process starts, before the application: the handshake and the tool list
+ * come from the tool contract, and tool calls wait until {@link #started} hands it the application ({@link
+ * EarlyMcpServer}). Serves until stdin closes.
  */
-@Component
-public class StdioServer {
+public final class StdioServer {
 
     public static final String AGENT_KEY_VARIABLE = "GPUBROKER_AGENT_KEY";
     private static final Logger log = LoggerFactory.getLogger(StdioServer.class);
 
-    private final McpServerFactory factory;
-    private final AgentService agents;
-    private final Environment environment;
-    private final BrokerProperties properties;
+    private final CountDownLatch inputEnded = new CountDownLatch(1);
+    private final Sinks.One<StdioCallerResolver.Binding> binding = Sinks.one();
+    private final EarlyMcpServer server;
 
-    public StdioServer(McpServerFactory factory, AgentService agents, Environment environment,
-            BrokerProperties properties) {
-        this.factory = factory;
-        this.agents = agents;
-        this.environment = environment;
-        this.properties = properties;
-    }
-
-    /** Blocks the calling (main) thread until stdin reaches its end, then closes the server. */
-    public void serveUntilInputEnds(InputStream in, OutputStream out) throws InterruptedException {
-        CountDownLatch inputEnded = new CountDownLatch(1);
+    private StdioServer(InputStream in, OutputStream out) {
         InputStream watched = new FilterInputStream(in) {
             @Override
             public int read() throws IOException {
@@ -68,32 +53,44 @@ public class StdioServer {
                 return count;
             }
         };
-        StdioServerTransportProvider transport = new StdioServerTransportProvider(factory.jsonMapper(), watched, out);
-        McpAsyncServer server = factory.create(transport, new StdioCallerResolver(agents, agentKey()));
-        log.info("GPU Broker serving MCP over stdio");
-        inputEnded.await();
-        log.info("stdin closed; stopping");
-        server.close();
+        StdioServerTransportProvider transport = new StdioServerTransportProvider(
+                new JacksonMcpJsonMapper(JsonMapper.builder().build()), watched, out);
+        this.server = EarlyMcpServer.serve(transport, new StdioCallerResolver(binding.asMono()));
+        log.info("GPU Broker serving MCP over stdio (tool calls wait until the server has started)");
     }
 
-    private String agentKey() {
-        String key = environment.getProperty(AGENT_KEY_VARIABLE);
-        if (key != null && !key.isBlank()) {
-            log.info("Agent key taken from {}", AGENT_KEY_VARIABLE);
-            return key.strip();
-        }
-        Path demoKey = properties.dataDir().resolve(EmbeddedDefaults.DEMO_AGENT_KEY_FILE);
-        if (properties.embeddedDefaults() && Files.isReadable(demoKey)) {
-            try {
-                log.info("{} is not set: acting as the demo agent (key file {})", AGENT_KEY_VARIABLE,
-                        demoKey.toAbsolutePath());
-                return Files.readString(demoKey, StandardCharsets.UTF_8).strip();
-            } catch (IOException e) {
-                log.warn("Could not read {}: {}", demoKey.toAbsolutePath(), e.toString());
-            }
-        }
-        log.warn("{} is not set and there is no demo agent key: every tool call will answer 'unauthenticated'",
-                AGENT_KEY_VARIABLE);
-        return null;
+    /** Starts serving on these streams at once. */
+    public static StdioServer serve(InputStream in, OutputStream out) {
+        return new StdioServer(in, out);
+    }
+
+    /**
+     * Waits until the client has been sent the tool list (its start-up is over), at most {@code wait}: the application
+     * starts after that, so that it does not slow the handshake down on a machine with few cores.
+     */
+    public void awaitToolListOrTimeout(java.time.Duration wait) {
+        server.toolsListed().timeout(wait, reactor.core.publisher.Mono.empty()).block();
+    }
+
+    /** The application is up: calls are handled from now on, as {@code apiKey}'s agent (null: none). */
+    public void started(McpServerFactory factory, AgentService agents, String apiKey) {
+        binding.tryEmitValue(new StdioCallerResolver.Binding(agents, apiKey));
+        server.started(factory);
+    }
+
+    /** The application could not start: every call answers why, and the process keeps serving until stdin closes. */
+    public void failed(Throwable reason) {
+        binding.tryEmitError(reason);
+        server.failed(reason);
+    }
+
+    /** Blocks the calling (main) thread until stdin reaches its end. */
+    public void awaitInputEnd() throws InterruptedException {
+        inputEnded.await();
+        log.info("stdin closed; stopping");
+    }
+
+    public void close() {
+        server.close();
     }
 }

@@ -41,19 +41,25 @@ public class JobResources {
 
     public List<AsyncResourceTemplateSpecification> specifications(CallerResolver callers) {
         return List.of(
-                new AsyncResourceTemplateSpecification(McpSchema.ResourceTemplate.builder()
-                        .uriTemplate("gpubroker://jobs/{jobId}").name("job").title("A job's status")
-                        .description("Status, GPU-seconds, cost, refund, settlement and events of one of your jobs; "
-                                + "subscribe to be told of every change.")
-                        .mimeType("application/json").build(),
+                new AsyncResourceTemplateSpecification(STATUS_TEMPLATE,
                         (exchange, request) -> read(callers, exchange.transportContext(), request.uri(), false)),
-                new AsyncResourceTemplateSpecification(McpSchema.ResourceTemplate.builder()
-                        .uriTemplate("gpubroker://jobs/{jobId}/logs").name("job-logs").title("A job's output")
-                        .description("The first " + LOG_LINES_MAX + " lines of one of your jobs' output; job_logs pages "
-                                + "through all of it.")
-                        .mimeType("text/plain").build(),
+                new AsyncResourceTemplateSpecification(LOGS_TEMPLATE,
                         (exchange, request) -> read(callers, exchange.transportContext(), request.uri(), true)));
     }
+
+    /** A job's status: {@code gpubroker://jobs/{jobId}}. A constant, so it can be listed before the application is up. */
+    public static final McpSchema.ResourceTemplate STATUS_TEMPLATE = McpSchema.ResourceTemplate.builder()
+            .uriTemplate("gpubroker://jobs/{jobId}").name("job").title("A job's status")
+            .description("Status, GPU-seconds, cost, refund, settlement and events of one of your jobs; "
+                    + "subscribe to be told of every change.")
+            .mimeType("application/json").build();
+
+    /** A job's output: {@code gpubroker://jobs/{jobId}/logs}. */
+    public static final McpSchema.ResourceTemplate LOGS_TEMPLATE = McpSchema.ResourceTemplate.builder()
+            .uriTemplate("gpubroker://jobs/{jobId}/logs").name("job-logs").title("A job's output")
+            .description("The first " + LOG_LINES_MAX + " lines of one of your jobs' output; job_logs pages "
+                    + "through all of it.")
+            .mimeType("text/plain").build();
 
     /**
      * Whether this agent may read (and so watch) the resource: a job URI of one of its own jobs. Unknown URIs, other
@@ -83,7 +89,8 @@ public class JobResources {
                 "gpubroker://jobs/" + jobId + "/logs"));
     }
 
-    private Mono<McpSchema.ReadResourceResult> read(CallerResolver callers,
+    /** Reads a job resource for the caller: {@code logs} picks {@link #LOGS_TEMPLATE}, else {@link #STATUS_TEMPLATE}. */
+    public Mono<McpSchema.ReadResourceResult> read(CallerResolver callers,
             io.modelcontextprotocol.common.McpTransportContext context, String uri, boolean logs) {
         Matcher matcher = (logs ? LOGS : STATUS).matcher(uri);
         if (!matcher.matches()) {

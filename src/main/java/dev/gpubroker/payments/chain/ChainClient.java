@@ -52,6 +52,17 @@ public final class ChainClient implements AutoCloseable {
         return code != null && code.length() > 2;
     }
 
+    /** For start-up checks: the operator of a GpuEscrow ({@code operator()}), 0x-prefixed. */
+    public String escrowOperatorAtStartup(String escrow) throws java.io.IOException {
+        var answer = web3j.ethCall(Transaction.createEthCallTransaction(null, escrow, EscrowContract.operatorCall()),
+                DefaultBlockParameterName.LATEST).send();
+        if (answer.hasError() || answer.isReverted() || answer.getValue() == null || answer.getValue().length() < 66) {
+            throw new ChainRpcException("the escrow " + escrow + " did not answer operator()"
+                    + (answer.hasError() ? ": " + answer.getError().getMessage() : ""));
+        }
+        return "0x" + answer.getValue().substring(answer.getValue().length() - 40);
+    }
+
     /** For start-up checks: the ether balance of an account, in wei. */
     public BigInteger etherBalanceAtStartup(String address) throws java.io.IOException {
         return web3j.ethGetBalance(address, DefaultBlockParameterName.LATEST).send().getBalance();

@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import dev.gpubroker.config.PrivateFiles;
+import dev.gpubroker.config.StartupRefusal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded development chain: anvil from the npm package, on a free loopback port, its state in
+ * The embedded development chain: anvil (packed into the jar by the build, see {@link PackagedAnvil}), on a free loopback port, its state in
  * {@code <data>/chain/anvil-state.json} (dumped every second and at exit) so balances and contracts survive a restart.
  */
 public final class EmbeddedAnvil implements AutoCloseable {
@@ -24,6 +25,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
     /** anvil's first development account: funded with test ETH, used only to deploy and to fund on this dev chain. */
     public static final String DEV_FUNDER_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
     static final Path BINARY = Path.of("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    static final String STATE_FILE = "anvil-state.json";
     private static final Logger log = LoggerFactory.getLogger(EmbeddedAnvil.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
@@ -35,14 +37,18 @@ public final class EmbeddedAnvil implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. */
-    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime) throws IOException, InterruptedException {
-        Path binary = locateBinary();
+    /**
+     * Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. {@code configured}
+     * is {@code gpubroker.chain.anvil}: a path to an anvil to run, or empty for the one packed into the jar.
+     */
+    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime, String configured)
+            throws IOException, InterruptedException {
         PrivateFiles.dataDirectory(dataDir);
+        Path binary = locateBinary(dataDir, configured);
         Path chainDir = PrivateFiles.directory(dataDir.resolve("chain"));
         stopLeftoverFrom(chainDir.resolve("anvil.pid"));
         int port = freePort();
-        Path stateFile = chainDir.resolve("anvil-state.json");
+        Path stateFile = chainDir.resolve(STATE_FILE);
         List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--host", "127.0.0.1", "--port",
                 Integer.toString(port), "--chain-id", Long.toString(CHAIN_ID), "--state", stateFile.toString(),
                 "--state-interval", "1", "--silent"));
@@ -65,8 +71,9 @@ public final class EmbeddedAnvil implements AutoCloseable {
     }
 
     /**
-     * A server killed with SIGKILL cannot stop its anvil; the next start does, so that two nodes never write one
-     * state file.
+     * A server killed with SIGKILL cannot stop its anvil; the next start does, so that two nodes never write one state
+     * file. Only an orphan is stopped: the data directory's lock says no other GPU Broker runs on it, but an anvil whose
+     * Java parent still runs (a GPU Broker from before that lock) belongs to that server, and this start stops instead.
      */
     private static void stopLeftoverFrom(Path pidFile) throws IOException, InterruptedException {
         try {
@@ -83,18 +90,49 @@ public final class EmbeddedAnvil implements AutoCloseable {
         long pid = Long.parseLong(Files.readString(pidFile).strip());
         var leftover = ProcessHandle.of(pid)
                 .filter(handle -> handle.info().command().map(command -> command.endsWith("anvil")).orElse(false));
-        if (leftover.isPresent()) {
-            log.warn("Stopping anvil (pid {}) left running by an earlier server that did not shut down", pid);
-            leftover.get().destroy();
-            leftover.get().onExit().get(10, TimeUnit.SECONDS);
+        if (leftover.isEmpty()) {
+            return;
         }
+        var owner = leftover.get().parent().filter(ProcessHandle::isAlive)
+                .filter(parent -> parent.pid() != ProcessHandle.current().pid())
+                .filter(parent -> parent.info().command().map(command -> command.endsWith("/java")).orElse(false));
+        if (owner.isPresent()) {
+            throw new StartupRefusal("anvil (pid " + pid + ") runs on this data directory's chain state for the Java "
+                    + "process " + owner.get().pid() + ", most likely a GPU Broker started before this one: stop that "
+                    + "server first, or give this one its own GPUBROKER_DATA_DIR");
+        }
+        log.warn("Stopping anvil (pid {}) left running by an earlier server that did not shut down", pid);
+        leftover.get().destroy();
+        leftover.get().onExit().get(10, TimeUnit.SECONDS);
     }
 
     /**
-     * anvil from the project's node_modules: beside the working directory, or beside the jar's project when the jar is
-     * started from elsewhere (Claude Desktop starts it from its own directory).
+     * The anvil to run: the one {@code gpubroker.chain.anvil} names; else the one packed into the jar, unpacked into
+     * {@code <data>/bin}; else (a run from an IDE, where the build did not pack one) the project's node_modules.
      */
-    private static Path locateBinary() {
+    private static Path locateBinary(Path dataDir, String configured) throws IOException {
+        if (configured != null && !configured.isBlank()) {
+            Path binary = Path.of(configured).toAbsolutePath().normalize();
+            if (!Files.isRegularFile(binary) || !Files.isExecutable(binary)) {
+                throw new StartupRefusal(PackagedAnvil.SETTING + " names " + binary + ", which is not an executable "
+                        + "file: point it at an anvil binary, or leave it empty to use the one packed into the jar");
+            }
+            return binary;
+        }
+        PackagedAnvil packaged = PackagedAnvil.inThisJar();
+        if (packaged != null && PackagedAnvil.runsHere()) {
+            return packaged.unpackInto(dataDir.resolve("bin"));
+        }
+        return nodeModulesBinary().orElseThrow(() -> new StartupRefusal(packaged == null
+                ? "this build carries no anvil for the embedded chain (and none is in " + BINARY + "): build the jar with "
+                        + "mvn package, set " + PackagedAnvil.SETTING + " to an anvil binary, or use gpubroker.chain.mode=rpc"
+                : "the anvil packed into this jar runs on Linux x86-64 only, and this is " + System.getProperty("os.name")
+                        + " " + System.getProperty("os.arch") + ": install anvil (https://getfoundry.sh) and set "
+                        + PackagedAnvil.SETTING + " to its path, or use gpubroker.chain.mode=rpc"));
+    }
+
+    /** anvil from the project's node_modules, beside the working directory or beside the jar's project. */
+    private static java.util.Optional<Path> nodeModulesBinary() {
         List<Path> candidates = new java.util.ArrayList<>();
         candidates.add(BINARY.toAbsolutePath());
         try {
@@ -103,19 +141,9 @@ public final class EmbeddedAnvil implements AutoCloseable {
                 candidates.add(dir.resolve(BINARY));
             }
         } catch (Exception notAFile) {
-            // Nested jar URLs (java -jar) are not file paths; the jar's own path comes from the class path below.
+            // Nested jar URLs (java -jar) are not file paths; a jar has its anvil packed in anyway.
         }
-        for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
-            if (entry.endsWith(".jar")) {
-                for (Path dir = Path.of(entry).toAbsolutePath().getParent(); dir != null; dir = dir.getParent()) {
-                    candidates.add(dir.resolve(BINARY));
-                }
-            }
-        }
-        return candidates.stream().filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("anvil is not installed (looked for " + BINARY + " from "
-                        + Path.of("").toAbsolutePath() + " and from the jar's folder): run the build once in the project "
-                        + "(it installs the Node dev tools), or set gpubroker.chain.mode=rpc with gpubroker.chain.rpc-url"));
+        return candidates.stream().filter(Files::isExecutable).findFirst();
     }
 
     private void awaitPort() throws InterruptedException, IOException {

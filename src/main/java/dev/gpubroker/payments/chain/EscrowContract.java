@@ -105,6 +105,11 @@ public final class EscrowContract {
                 new TypeReference<Uint8>() { }));
     }
 
+    /** The call data of {@code operator()}: the one account that may settle and refund. */
+    public static String operatorCall() {
+        return FunctionEncoder.encode(new Function("operator", List.of(), List.of(new TypeReference<Address>() { })));
+    }
+
     public static String reclaim(String reservationKey) {
         return FunctionEncoder.encode(new Function("reclaim", List.of(
                 new Bytes32(Numeric.hexStringToByteArray(reservationKey))), List.of()));

@@ -2,10 +2,10 @@ package dev.gpubroker.payments.chain;
 
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,47 +17,72 @@ import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.crypto.Credentials;
 import org.web3j.utils.Convert;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.config.StartupRefusal;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.wallet.WalletStore;
 
 /**
  * The chain payments settle on, checked at start. Embedded (default): anvil on loopback, the test USDC and the escrow
- * deployed on first start and recorded in {@code <data>/chain/deployment.json}, the relayer given test ETH. RPC: the
- * configured endpoint must have the expected chain id and contract code at the configured addresses; otherwise the
- * server does not start, and says what is wrong.
+ * deployed on the first start of a data directory and recorded in {@code <data>/chain/deployment.json}, the relayer
+ * given test ETH; a recorded deployment is never deployed over, and starts only with its own keys ({@link ChainKeys}).
+ * RPC: the configured endpoint must have the expected chain id and contract code at the configured addresses, and the
+ * relayer must be the escrow's operator; otherwise the server does not start, and says what is wrong.
  */
 @Component
 public class PaymentChain implements DisposableBean {
 
     static final String USDC_CONTRACT = "TestUsdc";
     static final String ESCROW_CONTRACT = "GpuEscrow";
-    static final String RELAYER_WALLET = "relayer";
-    static final String DEMO_SELLER_WALLET = "demo-seller";
     private static final BigInteger RELAYER_ETH_MIN = Convert.toWei("1", Convert.Unit.ETHER).toBigInteger();
     private static final BigInteger RELAYER_ETH_TOP_UP = Convert.toWei("100", Convert.Unit.ETHER).toBigInteger();
     private static final Logger log = LoggerFactory.getLogger(PaymentChain.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EmbeddedAnvil anvil;
     private final DevChainAccount devAccount;
     private final ChainContext context;
 
-    public PaymentChain(BrokerProperties properties, WalletStore wallets) throws IOException, InterruptedException {
+    public PaymentChain(BrokerProperties properties, WalletStore wallets, RecordedWallets recorded)
+            throws IOException, InterruptedException {
         BrokerProperties.Chain chain = properties.chain();
-        Credentials relayer = wallets.credentials(RELAYER_WALLET);
         if (chain.embedded()) {
-            this.anvil = EmbeddedAnvil.start(properties.dataDir(), properties.chain().embeddedBlockTime());
+            Path recordFile = DeploymentRecord.fileIn(properties.dataDir());
+            Optional<DeploymentRecord> record = DeploymentRecord.read(recordFile);
+            // Before anything runs: a data directory whose keys are elsewhere stops here, with nothing started or changed.
+            ChainKeys.Keys keys = ChainKeys.forEmbedded(record, recordFile, wallets, recorded,
+                    legacyWalletDirs(properties));
+            this.anvil = EmbeddedAnvil.start(properties.dataDir(), chain.embeddedBlockTime(), chain.anvil());
             this.devAccount = new DevChainAccount(anvil.rpcUrl(), EmbeddedAnvil.CHAIN_ID);
-            this.context = embedded(properties, relayer, wallets.addressOf(DEMO_SELLER_WALLET));
+            try {
+                this.context = embedded(properties, keys, record, recordFile);
+            } catch (RuntimeException | IOException | InterruptedException e) {
+                // A refused start leaves no node running on the data directory's state.
+                devAccount.close();
+                anvil.close();
+                throw e;
+            }
         } else {
             this.anvil = null;
             this.devAccount = null;
-            this.context = remote(chain, relayer);
+            this.context = remote(chain, ChainKeys.forRpc(wallets, recorded));
         }
         log.info("Payments on {}", context);
+    }
+
+    /**
+     * Where earlier versions kept the keystores: {@code ./wallets} of the working directory, which, with both defaults,
+     * was the data directory's sibling. Only when {@code gpubroker.wallets.dir} is not set.
+     */
+    private static List<Path> legacyWalletDirs(BrokerProperties properties) {
+        if (properties.wallets().dirConfigured()) {
+            return List.of();
+        }
+        List<Path> candidates = new java.util.ArrayList<>(List.of(Path.of("wallets")));
+        Path dataParent = properties.dataDir().toAbsolutePath().normalize().getParent();
+        if (dataParent != null) {
+            candidates.add(dataParent.resolve("wallets"));
+        }
+        return candidates;
     }
 
     public ChainContext context() {
@@ -78,37 +103,58 @@ public class PaymentChain implements DisposableBean {
         log.info("Minted {} test USDC to {}", amount.toDecimalString(), to);
     }
 
-    private ChainContext embedded(BrokerProperties properties, Credentials relayer, String payee)
-            throws IOException, InterruptedException {
+    private ChainContext embedded(BrokerProperties properties, ChainKeys.Keys keys, Optional<DeploymentRecord> record,
+            Path recordFile) throws IOException, InterruptedException {
         BrokerProperties.Chain chain = properties.chain();
+        Credentials relayer = keys.relayer();
         ChainClient client = new ChainClient(anvil.rpcUrl(), chain.rpcTimeout());
         requireChainId(client, EmbeddedAnvil.CHAIN_ID);
-        Path record = properties.dataDir().resolve("chain").resolve("deployment.json").toAbsolutePath();
-        Map<String, String> deployment = Files.isRegularFile(record)
-                ? JSON.readValue(record.toFile(), JSON.getTypeFactory().constructMapType(Map.class, String.class, String.class))
-                : Map.of();
-        String usdc = deployment.get("usdc");
-        String escrow = deployment.get("escrow");
-        boolean usable = usdc != null && escrow != null && relayer.getAddress().equalsIgnoreCase(deployment.get("operator"))
-                && hasCode(client, usdc) && hasCode(client, escrow);
-        if (!usable) {
+        String usdc;
+        String escrow;
+        if (record.isPresent()) {
+            usdc = record.get().usdc();
+            escrow = record.get().escrow();
+            if (!hasCode(client, usdc) || !hasCode(client, escrow)) {
+                // Deploying again would hide the loss: the database still says who paid what into the old escrow.
+                throw new StartupRefusal("the contracts recorded in " + recordFile + " (test USDC " + usdc + ", escrow "
+                        + escrow + ") are not on the embedded chain: its state, " + recordFile.resolveSibling(
+                        EmbeddedAnvil.STATE_FILE) + ", is missing or older than the deployment, so the balances and "
+                        + "escrows recorded there are gone from it. Restore that file from a backup, or point "
+                        + "GPUBROKER_DATA_DIR at a new data directory to start over. " + ChainKeys.NOTHING_CHANGED);
+            }
+        } else {
             usdc = devAccount.deploy(ContractArtifact.load(USDC_CONTRACT).bytecode());
             escrow = devAccount.deploy(ContractArtifact.load(ESCROW_CONTRACT).bytecode() + FunctionEncoder.encodeConstructor(List.of(
                     new Address(usdc), new Address(relayer.getAddress()), new Uint256(chain.reclaimGrace().toSeconds()))));
-            Files.createDirectories(record.getParent());
-            JSON.writerWithDefaultPrettyPrinter().writeValue(record.toFile(),
-                    Map.of("usdc", usdc, "escrow", escrow, "operator", relayer.getAddress()));
-            log.info("Deployed test USDC at {} and the escrow at {} (operator {}) on the embedded chain", usdc, escrow,
-                    relayer.getAddress());
+            new DeploymentRecord(usdc, escrow, relayer.getAddress(), keys.payee()).write(recordFile);
+            log.info("Deployed test USDC at {} and the escrow at {} (operator {}) on the embedded chain, recorded in {}",
+                    usdc, escrow, relayer.getAddress(), recordFile);
         }
+        requireOperator(client, escrow, relayer.getAddress());
         BigInteger relayerBalance = client.etherBalanceAtStartup(relayer.getAddress());
         if (relayerBalance == null || relayerBalance.compareTo(RELAYER_ETH_MIN) < 0) {
             devAccount.sendEther(relayer.getAddress(), RELAYER_ETH_TOP_UP);
             log.info("Gave the relayer {} 100 test ETH for gas", relayer.getAddress());
         }
         return new ChainContext(client, EmbeddedAnvil.CHAIN_ID, new TokenContract(client, usdc),
-                new Eip3009(chain.usdcDomainName(), chain.usdcDomainVersion(), EmbeddedAnvil.CHAIN_ID, usdc), escrow, payee,
-                relayer, chain.confirmations());
+                new Eip3009(chain.usdcDomainName(), chain.usdcDomainVersion(), EmbeddedAnvil.CHAIN_ID, usdc), escrow,
+                keys.payee(), relayer, chain.confirmations());
+    }
+
+    /** The relayer must be the escrow's operator: no other account can settle or refund its deposits. */
+    private static void requireOperator(ChainClient client, String escrow, String relayer) {
+        String operator;
+        try {
+            operator = client.escrowOperatorAtStartup(escrow);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalStateException("the chain at " + client.url() + " does not answer: " + e.getMessage(), e);
+        }
+        if (!ChainKeys.sameAddress(operator, relayer)) {
+            throw new StartupRefusal("the escrow " + escrow + " is operated by " + operator + ", but this server's relayer ("
+                    + "keystore relayer.json) is " + relayer + ", which could neither settle nor refund a deposit: restore "
+                    + "the keystore of " + operator + " (" + ChainKeys.FIX_LOCATION + "), or deploy the escrow with "
+                    + relayer + " as its operator (docs/contracts.md). " + ChainKeys.NOTHING_CHANGED);
+        }
     }
 
     private static ChainContext remote(BrokerProperties.Chain chain, Credentials relayer) {
@@ -143,6 +189,7 @@ public class PaymentChain implements DisposableBean {
                         + contract.getValue() + " on chain " + chainId + " (" + chain.rpcUrl() + ")");
             }
         }
+        requireOperator(client, chain.escrowAddress(), relayer.getAddress());
         return new ChainContext(client, chainId, new TokenContract(client, usdc),
                 new Eip3009(domainName, chain.usdcDomainVersion(), chainId, usdc), chain.escrowAddress(),
                 chain.payeeAddress(), relayer, chain.confirmations());

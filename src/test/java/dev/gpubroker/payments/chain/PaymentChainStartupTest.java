@@ -1,5 +1,6 @@
 package dev.gpubroker.payments.chain;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
@@ -23,9 +24,9 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "base", anvil.rpcUrl(), 0, "",
                     "0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",
                     "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
-                    Duration.ofHours(24), "0", Duration.ZERO));
+                    Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("has chain id 31337, expected 8453");
         }
     }
@@ -36,9 +37,9 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", anvil.rpcUrl(), 31337,
                     "0x3333333333333333333333333333333333333333", "0x1111111111111111111111111111111111111111",
                     "0x2222222222222222222222222222222222222222", "USD Coin", "2", 1, Duration.ofSeconds(5),
-                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO));
+                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("no contract code at the");
         }
     }
@@ -46,11 +47,33 @@ class PaymentChainStartupTest {
     @Test
     void rpcModeNamesEverySettingItLacks() throws Exception {
         BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", "", 0, "", "", "", "USD Coin", "2",
-                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO));
+                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
 
-        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties)))
+        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                 .hasMessageContaining("gpubroker.chain.rpc-url").hasMessageContaining("gpubroker.chain.escrow-address")
                 .hasMessageContaining("gpubroker.chain.payee-address");
+    }
+
+    @Test
+    void aRecordedDeploymentWhoseContractsAreGoneFromTheChainIsRefusedAndNotDeployedAgain() throws Exception {
+        BrokerProperties properties = properties(new BrokerProperties.Chain("embedded", "", "", 0, "", "", "", "USD Coin",
+                "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0",
+                Duration.ZERO, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"));
+        WalletStore wallets = wallets(properties);
+        Path record = properties.dataDir().resolve("chain/deployment.json");
+        new DeploymentRecord("0x5fbdb2315678afecb367f032d93f642f64180aa3", "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+                wallets.create("relayer").getAddress(), wallets.create("demo-seller").getAddress()).write(record);
+        String recorded = Files.readString(record);
+
+        assertThatThrownBy(() -> new PaymentChain(properties, wallets, RecordedWallets.NONE))
+                .isInstanceOf(dev.gpubroker.config.StartupRefusal.class)
+                .hasMessageContaining("are not on the embedded chain")
+                .hasMessageContaining(properties.dataDir().resolve("chain/anvil-state.json").toString())
+                .hasMessageContaining("Nothing was deployed, minted or re-keyed");
+        assertThat(Files.readString(record)).isEqualTo(recorded);
+        long anvil = Long.parseLong(Files.readString(properties.dataDir().resolve("chain/anvil.pid")).strip());
+        assertThat(ProcessHandle.of(anvil).map(ProcessHandle::isAlive).orElse(false))
+                .as("a refused start leaves no node running").isFalse();
     }
 
     private static WalletStore wallets(BrokerProperties properties) throws Exception {
