@@ -1,0 +1,243 @@
+package dev.gpubroker.bench;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import io.modelcontextprotocol.client.McpSyncClient;
+
+import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
+
+/**
+ * The hot path through the real transports: the packaged jar and a bare MCP Java SDK server with one {@code echo} tool
+ * ({@link EchoMcpServer}) run side by side on this machine, and the same closed-loop load ({@link McpLoad}: 16 clients,
+ * each its own session, raw HTTP) is put on echo, {@code job_status} and {@code account} in turn, round after round.
+ * Then {@code quote} is asked by one client over 8 and over 32 providers that each answer in exactly 50 ms
+ * ({@code catalogs/bench-32.yml}). Prints throughput, latency percentiles and each tool's throughput as a share of
+ * echo's in the same round, and the medians over the rounds. Prints numbers; not a test. Run after
+ * {@code mvn package -DskipTests}:
+ *
+ * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.HotPathBenchmark -Dexec.classpathScope=test</pre>
+ *
+ * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (10),
+ * {@code bench.warmupSeconds} before each (5), {@code bench.firstWarmupSeconds} for each hot tool before the first
+ * round (20), {@code bench.clients} (16), {@code bench.jfr}: a directory where the broker writes a flight recording
+ * (profiling settings) of the whole run.
+ */
+public final class HotPathBenchmark {
+
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    private static final Duration MEASURED = Duration.ofSeconds(Integer.getInteger("bench.seconds", 10));
+    private static final Duration WARMUP = Duration.ofSeconds(Integer.getInteger("bench.warmupSeconds", 5));
+    /** Before the first round: both JVMs start cold, and the JIT needs many thousand calls to settle. */
+    private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 20));
+    private static final int CLIENTS = Integer.getInteger("bench.clients", 16);
+    private static final Path CATALOG = Path.of("src/test/resources/catalogs/bench-32.yml").toAbsolutePath();
+    private static final List<String> PROVIDERS = IntStream.rangeClosed(1, 32)
+            .mapToObj(i -> "demo-bench-%02d".formatted(i)).toList();
+
+    private HotPathBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = BrokerJar.newDataDir();
+        Map<String, String> environment = new HashMap<>();
+        String jfr = System.getProperty("bench.jfr");
+        if (jfr != null) {
+            Files.createDirectories(Path.of(jfr));
+            environment.put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=settings=profile,filename="
+                    + Path.of(jfr).toAbsolutePath().resolve("broker.jfr"));
+        }
+        Process echo = startEcho();
+        try (BrokerJar broker = BrokerJar.startHttp(dataDir, environment,
+                "--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.market.local.enabled=false")) {
+            String key = broker.demoAgentKey();
+            String jobId = runningJob(broker, key);
+            URI brokerBase = URI.create("http://127.0.0.1:" + broker.port());
+            URI echoBase = URI.create("http://127.0.0.1:" + echoPort(echo));
+            List<McpLoad.Target> hot = List.of(
+                    new McpLoad.Target("echo (bare SDK)", echoBase, null, "echo", "{\"text\":\"hello\"}"),
+                    new McpLoad.Target("job_status", brokerBase, key, "job_status", "{\"jobId\":\"" + jobId + "\"}"),
+                    new McpLoad.Target("account", brokerBase, key, "account", "{}"));
+            List<McpLoad.Target> quotes = List.of(
+                    new McpLoad.Target("quote, 8 providers", brokerBase, key, "quote", quoteArguments(8)),
+                    new McpLoad.Target("quote, 32 providers", brokerBase, key, "quote", quoteArguments(32)));
+
+            System.out.printf("hot path over streamable HTTP: %d clients, %d rounds of %d s after %d s of warm-up "
+                    + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, ROUNDS,
+                    MEASURED.toSeconds(), WARMUP.toSeconds(), FIRST_WARMUP.toSeconds(),
+                    Runtime.getRuntime().availableProcessors(), loadAverage());
+            for (McpLoad.Target target : hot) {
+                McpLoad.run(target, CLIENTS, FIRST_WARMUP, Duration.ZERO);
+            }
+            for (McpLoad.Target target : quotes) {
+                McpLoad.run(target, 1, WARMUP, Duration.ZERO);
+            }
+            List<Map<String, McpLoad.Result>> rounds = new ArrayList<>();
+            for (int round = 1; round <= ROUNDS; round++) {
+                Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
+                for (McpLoad.Target target : hot) {
+                    results.put(target.label(), McpLoad.run(target, CLIENTS, WARMUP, MEASURED));
+                }
+                for (McpLoad.Target target : quotes) {
+                    results.put(target.label(), McpLoad.run(target, 1, WARMUP, MEASURED));
+                }
+                rounds.add(results);
+                System.out.printf("%nround %d (load average after: %s)%n", round, loadAverage());
+                print(results.values(), results.get(hot.getFirst().label()));
+            }
+            System.out.printf("%nmedian of %d rounds (each figure's own median; ratio: calls/s over echo's calls/s in "
+                    + "the same round)%n", ROUNDS);
+            printMedians(rounds, hot.getFirst().label());
+        } finally {
+            echo.destroy();
+            echo.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static void print(java.util.Collection<McpLoad.Result> results, McpLoad.Result echo) {
+        System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %8s%n", "tool", "clients", "calls/s", "of echo",
+                "p50 ms", "p95 ms", "p99 ms", "max ms", "failed");
+        for (McpLoad.Result result : results) {
+            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %8d%n", result.label(), result.clients(),
+                    result.callsPerSecond(), result.clients() == echo.clients()
+                            ? "%.0f %%".formatted(100 * result.callsPerSecond() / echo.callsPerSecond()) : "",
+                    result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
+                    result.maxMicros() / 1000.0, result.failures());
+            if (result.firstFailure() != null) {
+                System.out.println("    first failure: " + result.firstFailure());
+            }
+        }
+    }
+
+    private static void printMedians(List<Map<String, McpLoad.Result>> rounds, String echoLabel) {
+        System.out.printf("%-22s %10s %8s %9s %9s %9s %8s%n", "tool", "calls/s", "of echo", "p50 ms", "p95 ms", "p99 ms",
+                "failed");
+        for (String label : rounds.getFirst().keySet()) {
+            List<McpLoad.Result> of = rounds.stream().map(round -> round.get(label)).toList();
+            boolean comparable = of.getFirst().clients() == rounds.getFirst().get(echoLabel).clients();
+            double ratio = median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond());
+            System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %8d%n", label,
+                    median(of, McpLoad.Result::callsPerSecond), comparable ? "%.0f %%".formatted(100 * ratio) : "",
+                    median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),
+                    median(of, result -> result.p99Micros() / 1000.0), of.stream().mapToLong(McpLoad.Result::failures).sum());
+        }
+    }
+
+    private static <T> double median(List<T> values, ToDoubleFunction<T> figure) {
+        double[] sorted = values.stream().mapToDouble(figure).sorted().toArray();
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static String quoteArguments(int providers) {
+        return "{\"gpu\":\"H100\",\"durationMinutes\":60,\"providers\":["
+                + PROVIDERS.subList(0, providers).stream().map(name -> "\"" + name + "\"").collect(Collectors.joining(","))
+                + "]}";
+    }
+
+    /** Quote, reserve, pay and run a job that sleeps for an hour, with a heartbeat: job_status has a live job to meter. */
+    @SuppressWarnings("unchecked")
+    private static String runningJob(BrokerJar broker, String key) throws InterruptedException {
+        McpSyncClient client = JarClient.connect(broker, key);
+        try {
+            JarClient.awaitFunded(client);
+            var quote = JarClient.structured(client, "quote", Map.of("gpu", "H100", "durationMinutes", 60,
+                    "providers", List.of(PROVIDERS.getFirst())));
+            String quoteId = (String) ((List<Map<String, Object>>) quote.get("quotes")).getFirst().get("quoteId");
+            String reservationId = (String) JarClient.structured(client, "reserve", Map.of("quoteId", quoteId,
+                    "idempotencyKey", "bench-reserve")).get("reservationId");
+            Map<String, Object> paid = JarClient.structured(client, "pay", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "bench-pay"));
+            if (!"confirmed".equals(paid.get("status"))) {
+                throw new IllegalStateException("the benchmark's payment did not confirm: " + paid);
+            }
+            String jobId = (String) JarClient.structured(client, "run", Map.of("reservationId", reservationId,
+                    "command", List.of("sleep", "3600"), "heartbeatSeconds", 600, "idempotencyKey", "bench-run"))
+                    .get("jobId");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!"running".equals(JarClient.structured(client, "job_status", Map.of("jobId", jobId)).get("status"))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the benchmark's job is not running after 30 s");
+                }
+                Thread.sleep(200);
+            }
+            return jobId;
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    /** The bare-SDK echo server as its own JVM, on the classpath this benchmark runs with. */
+    private static Process startEcho() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        return new ProcessBuilder(BrokerJar.java(), "-cp", classpath(), EchoMcpServer.class.getName(),
+                Integer.toString(port)).redirectErrorStream(true).start();
+    }
+
+    private static int echoPort(Process echo) throws IOException {
+        BufferedReader output = new BufferedReader(new InputStreamReader(echo.getInputStream(), StandardCharsets.UTF_8));
+        for (String line = output.readLine(); line != null; line = output.readLine()) {
+            if (line.startsWith("READY ")) {
+                Thread.ofPlatform().daemon().start(() -> output.lines().forEach(ignored -> { }));
+                return Integer.parseInt(line.substring("READY ".length()).strip());
+            }
+        }
+        throw new IllegalStateException("the echo server exited before it listened (exit " + echo.exitValue() + ")");
+    }
+
+    /**
+     * The test classpath: under {@code exec:java} it is the class loader's URLs (the JVM's own classpath is Maven's),
+     * else {@code java.class.path}.
+     */
+    private static String classpath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (ClassLoader loader = HotPathBenchmark.class.getClassLoader(); loader != null; loader = loader.getParent()) {
+            if (loader instanceof URLClassLoader urls) {
+                for (URL url : urls.getURLs()) {
+                    try {
+                        entries.add(Path.of(url.toURI()).toString());
+                    } catch (java.net.URISyntaxException | IllegalArgumentException notAFile) {
+                        // Not a file on this machine: not for a classpath.
+                    }
+                }
+            }
+        }
+        entries.addAll(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
+        return entries.stream().filter(entry -> !entry.isBlank()).sorted(Comparator.comparing(entry -> !entry.contains(
+                "test-classes"))).collect(Collectors.joining(File.pathSeparator));
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException unavailable) {
+            return "unknown";
+        }
+    }
+}
