@@ -76,13 +76,17 @@ public final class HotPathBenchmark {
             String jobId = runningJob(broker, key);
             URI brokerBase = URI.create("http://127.0.0.1:" + broker.port());
             URI echoBase = URI.create("http://127.0.0.1:" + echoPort(echo));
+            ProcessHandle brokerProcess = broker.processHandle();
             List<McpLoad.Target> hot = List.of(
-                    new McpLoad.Target("echo (bare SDK)", echoBase, null, "echo", "{\"text\":\"hello\"}"),
-                    new McpLoad.Target("job_status", brokerBase, key, "job_status", "{\"jobId\":\"" + jobId + "\"}"),
-                    new McpLoad.Target("account", brokerBase, key, "account", "{}"));
+                    new McpLoad.Target("echo (bare SDK)", echoBase, echo.toHandle(), null, "echo",
+                            "{\"text\":\"hello\"}"),
+                    new McpLoad.Target("job_status", brokerBase, brokerProcess, key, "job_status",
+                            "{\"jobId\":\"" + jobId + "\"}"),
+                    new McpLoad.Target("account", brokerBase, brokerProcess, key, "account", "{}"));
             List<McpLoad.Target> quotes = List.of(
-                    new McpLoad.Target("quote, 8 providers", brokerBase, key, "quote", quoteArguments(8)),
-                    new McpLoad.Target("quote, 32 providers", brokerBase, key, "quote", quoteArguments(32)));
+                    new McpLoad.Target("quote, 8 providers", brokerBase, brokerProcess, key, "quote", quoteArguments(8)),
+                    new McpLoad.Target("quote, 32 providers", brokerBase, brokerProcess, key, "quote",
+                            quoteArguments(32)));
 
             System.out.printf("hot path over streamable HTTP: %d clients, %d rounds of %d s after %d s of warm-up "
                     + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, ROUNDS,
@@ -117,14 +121,14 @@ public final class HotPathBenchmark {
     }
 
     private static void print(java.util.Collection<McpLoad.Result> results, McpLoad.Result echo) {
-        System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %8s%n", "tool", "clients", "calls/s", "of echo",
-                "p50 ms", "p95 ms", "p99 ms", "max ms", "failed");
+        System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %12s %8s%n", "tool", "clients", "calls/s", "of echo",
+                "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU µs/call", "failed");
         for (McpLoad.Result result : results) {
-            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %8d%n", result.label(), result.clients(),
-                    result.callsPerSecond(), result.clients() == echo.clients()
+            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8d%n", result.label(),
+                    result.clients(), result.callsPerSecond(), result.clients() == echo.clients()
                             ? "%.0f %%".formatted(100 * result.callsPerSecond() / echo.callsPerSecond()) : "",
                     result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
-                    result.maxMicros() / 1000.0, result.failures());
+                    result.maxMicros() / 1000.0, result.serverCpuMicrosPerCall(), result.failures());
             if (result.firstFailure() != null) {
                 System.out.println("    first failure: " + result.firstFailure());
             }
@@ -132,16 +136,17 @@ public final class HotPathBenchmark {
     }
 
     private static void printMedians(List<Map<String, McpLoad.Result>> rounds, String echoLabel) {
-        System.out.printf("%-22s %10s %8s %9s %9s %9s %8s%n", "tool", "calls/s", "of echo", "p50 ms", "p95 ms", "p99 ms",
-                "failed");
+        System.out.printf("%-22s %10s %8s %9s %9s %9s %12s %8s%n", "tool", "calls/s", "of echo", "p50 ms", "p95 ms",
+                "p99 ms", "CPU µs/call", "failed");
         for (String label : rounds.getFirst().keySet()) {
             List<McpLoad.Result> of = rounds.stream().map(round -> round.get(label)).toList();
             boolean comparable = of.getFirst().clients() == rounds.getFirst().get(echoLabel).clients();
             double ratio = median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond());
-            System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %8d%n", label,
+            System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %12.0f %8d%n", label,
                     median(of, McpLoad.Result::callsPerSecond), comparable ? "%.0f %%".formatted(100 * ratio) : "",
                     median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),
-                    median(of, result -> result.p99Micros() / 1000.0), of.stream().mapToLong(McpLoad.Result::failures).sum());
+                    median(of, result -> result.p99Micros() / 1000.0), median(of, McpLoad.Result::serverCpuMicrosPerCall),
+                    of.stream().mapToLong(McpLoad.Result::failures).sum());
         }
     }
 

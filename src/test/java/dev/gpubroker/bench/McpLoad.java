@@ -30,13 +30,17 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class McpLoad {
 
-    /** One tool on one server, with the credential and the arguments every call sends. */
-    record Target(String label, URI base, String apiKey, String tool, String argumentsJson) {
+    /** One tool on one server (whose process is {@code server}), with the credential and the arguments it sends. */
+    record Target(String label, URI base, ProcessHandle server, String apiKey, String tool, String argumentsJson) {
     }
 
-    /** What one run measured: completed calls, their latencies, failures. */
+    /**
+     * What one run measured: completed calls, their latencies, failures, and the CPU time the server's process spent
+     * per completed call while it was measured. CPU per call hardly moves when other work shares the machine, where
+     * throughput does.
+     */
     record Result(String label, int clients, double seconds, long calls, long failures, long p50Micros,
-            long p95Micros, long p99Micros, long maxMicros, String firstFailure) {
+            long p95Micros, long p99Micros, long maxMicros, double serverCpuMicrosPerCall, String firstFailure) {
 
         double callsPerSecond() {
             return calls / seconds;
@@ -70,6 +74,16 @@ final class McpLoad {
                 }
             });
         }
+        long sleepNanos = warmupEnds - System.nanoTime();
+        if (sleepNanos > 0) {
+            Thread.sleep(sleepNanos / 1_000_000, (int) (sleepNanos % 1_000_000));
+        }
+        Duration cpuBefore = cpu(target.server());
+        long untilEnd = measureEnds - System.nanoTime();
+        if (untilEnd > 0) {
+            Thread.sleep(untilEnd / 1_000_000, (int) (untilEnd % 1_000_000));
+        }
+        Duration cpuDuring = cpu(target.server()).minus(cpuBefore);
         done.await();
         if (crashed.get() != null) {
             throw new IllegalStateException(target.label() + ": a client failed", crashed.get());
@@ -87,7 +101,12 @@ final class McpLoad {
         long[] sorted = latencies.sorted();
         return new Result(target.label(), clients, measured.toNanos() / 1e9, sorted.length, failures,
                 percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99),
-                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000, firstFailure);
+                sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000,
+                sorted.length == 0 ? 0 : cpuDuring.toNanos() / 1000.0 / sorted.length, firstFailure);
+    }
+
+    private static Duration cpu(ProcessHandle process) {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     static long percentile(long[] sortedNanos, double quantile) {
