@@ -6,12 +6,12 @@ import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.market.Quote;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import io.r2dbc.spi.Readable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @Repository
@@ -20,38 +20,37 @@ public class QuoteRepository {
     private static final int BASIS_POINTS = 10_000;
 
     private final DatabaseClient db;
+    private final TransactionalOperator transaction;
 
-    public QuoteRepository(DatabaseClient db) {
+    public QuoteRepository(DatabaseClient db, TransactionalOperator transaction) {
         this.db = db;
+        this.transaction = transaction;
     }
 
+    /** The quotes of one answer, in one statement and one commit. */
     public Mono<Void> insertAll(List<Quote> quotes) {
-        return Flux.fromIterable(quotes).concatMap(this::insert).then();
-    }
-
-    private Mono<Long> insert(Quote quote) {
-        return db.sql("""
+        return RowBatch.insert(db, transaction, """
                 INSERT INTO quotes (quote_id, agent_id, provider, offer_id, gpu, gpu_count, vram_gb, region,
                     price_micros_per_gpu_hour, duration_minutes, total_micros, expected_cost_micros,
                     reliability_basis_points, created_at, expires_at)
-                VALUES (:quoteId, :agentId, :provider, :offerId, :gpu, :gpuCount, :vramGb, :region,
-                    :price, :duration, :total, :expected, :reliability, :createdAt, :expiresAt)""")
-                .bind("quoteId", quote.quoteId())
-                .bind("agentId", quote.agentId())
-                .bind("provider", quote.provider())
-                .bind("offerId", quote.offerId())
-                .bind("gpu", quote.gpu())
-                .bind("gpuCount", quote.gpuCount())
-                .bind("vramGb", quote.vramGb())
-                .bind("region", quote.region())
-                .bind("price", quote.price().microsPerGpuHour())
-                .bind("duration", quote.durationMinutes())
-                .bind("total", quote.total().micros())
-                .bind("expected", quote.expectedCost().micros())
-                .bind("reliability", (int) Math.round(quote.reliability() * BASIS_POINTS))
-                .bind("createdAt", quote.createdAt().atOffset(ZoneOffset.UTC))
-                .bind("expiresAt", quote.expiresAt().atOffset(ZoneOffset.UTC))
-                .fetch().rowsUpdated();
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""", quotes,
+                (statement, quote) -> statement
+                        .bind(0, quote.quoteId())
+                        .bind(1, quote.agentId())
+                        .bind(2, quote.provider())
+                        .bind(3, quote.offerId())
+                        .bind(4, quote.gpu())
+                        .bind(5, quote.gpuCount())
+                        .bind(6, quote.vramGb())
+                        .bind(7, quote.region())
+                        .bind(8, quote.price().microsPerGpuHour())
+                        .bind(9, quote.durationMinutes())
+                        .bind(10, quote.total().micros())
+                        .bind(11, quote.expectedCost().micros())
+                        .bind(12, (int) Math.round(quote.reliability() * BASIS_POINTS))
+                        .bind(13, quote.createdAt().atOffset(ZoneOffset.UTC))
+                        .bind(14, quote.expiresAt().atOffset(ZoneOffset.UTC)))
+                .then();
     }
 
     public Mono<Quote> findById(String quoteId) {
