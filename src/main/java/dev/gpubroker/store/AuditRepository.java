@@ -2,9 +2,11 @@ package dev.gpubroker.store;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.audit.AuditEntry;
 import reactor.core.publisher.Flux;
@@ -14,10 +16,17 @@ import reactor.core.publisher.Mono;
 @Repository
 public class AuditRepository {
 
-    private final DatabaseClient db;
+    /** One audit line to write: secrets already redacted, lengths already bounded. */
+    public record Line(Instant at, String actorType, String actorId, String action, String arguments, String outcome,
+            String detail) {
+    }
 
-    public AuditRepository(DatabaseClient db) {
+    private final DatabaseClient db;
+    private final TransactionalOperator transaction;
+
+    public AuditRepository(DatabaseClient db, TransactionalOperator transaction) {
         this.db = db;
+        this.transaction = transaction;
     }
 
     public Mono<Void> insert(Instant at, String actorType, String actorId, String action, String arguments,
@@ -29,6 +38,17 @@ public class AuditRepository {
         spec = Binds.nullable(spec, "arguments", arguments, String.class);
         spec = Binds.nullable(spec, "detail", detail, String.class);
         return spec.fetch().rowsUpdated().then();
+    }
+
+    /** Many lines in one commit. */
+    public Mono<Long> insertAll(List<Line> lines) {
+        return RowBatch.insert(db, transaction, "INSERT INTO audit_log (recorded_at, actor_type, actor_id, action, "
+                + "arguments, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)", lines, (statement, line) -> {
+                    statement.bind(0, line.at().atOffset(ZoneOffset.UTC)).bind(1, line.actorType())
+                            .bind(2, line.actorId()).bind(3, line.action()).bind(5, line.outcome());
+                    RowBatch.bindNullable(statement, 4, line.arguments(), String.class);
+                    RowBatch.bindNullable(statement, 6, line.detail(), String.class);
+                });
     }
 
     /** Newest first, keyset-paged: the lines before {@code beforeId} (Long.MAX_VALUE for the first page). */
