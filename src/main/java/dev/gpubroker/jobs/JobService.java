@@ -48,10 +48,12 @@ public class JobService {
     private final EscrowGuard escrow;
     private final Duration settleMargin;
     private final RunAdmission admission;
+    private final Heartbeats heartbeats;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
             QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
-            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission) {
+            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
+        this.heartbeats = heartbeats;
         this.escrow = escrow;
         this.settleMargin = properties.jobs().escrowDeadlineMargin();
         this.admission = admission;
@@ -190,12 +192,15 @@ public class JobService {
     /** The agent's own job, or empty (another agent's job looks like no job). Counts as the agent's heartbeat. */
     public Mono<Job> find(String agentId, String jobId) {
         return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId))
-                .flatMap(job -> jobs.heartbeat(jobId, clock.instant()).thenReturn(job));
+                .flatMap(job -> heartbeats.beat(job).thenReturn(job));
     }
 
-    /** The dead-man switch: stops the jobs whose agents stopped sending heartbeats. */
+    /**
+     * The dead-man switch: stops the jobs whose agents stopped sending heartbeats. A heartbeat is written at most once
+     * per {@link Heartbeats#WRITE_INTERVAL}, so a job is silent only once that much more has passed.
+     */
     public Mono<Void> stopSilentJobs() {
-        return jobs.findSilent(clock.instant(), 100)
+        return jobs.findSilent(clock.instant().minus(Heartbeats.WRITE_INTERVAL), 100)
                 .concatMap(job -> jobs.addEvent(job.jobId(), clock.instant(), "dead_man_switch", "no heartbeat from the agent "
                                 + "for more than " + job.heartbeatSeconds() + " s (job_status, job_logs or cancel): stopping it")
                         .then(cancel(job)))
