@@ -34,7 +34,10 @@ public class DatabaseConfiguration {
     // WRITE_DELAY=0: every commit reaches the file at once (H2 otherwise batches up to a second of commits in
     // memory, which a killed process would lose).
     // TRACE_LEVEL_FILE=0: no gpubroker.trace.db beside the database (H2 writes it with the default umask).
-    private static final String H2_OPTIONS = "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0";
+    // QUERY_CACHE_SIZE=64: each connection keeps this many parsed statements; with H2's default of 8 the statements of
+    // one account call alone pushed each other out, and every query was parsed again.
+    private static final String H2_OPTIONS =
+            "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
 
     @Bean(destroyMethod = "dispose")
     public ConnectionPool connectionPool(BrokerProperties properties) throws Exception {
@@ -50,7 +53,7 @@ public class DatabaseConfiguration {
             for (String option : H2_OPTIONS.split(";")) {
                 h2.option(option);
             }
-            target = new H2ConnectionFactory(h2.build());
+            target = new InProcessConnections(new H2ConnectionFactory(h2.build()));
             log.info("Database: embedded H2 file database at {}.mv.db", file);
         } else {
             ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(database.url()).mutate()
