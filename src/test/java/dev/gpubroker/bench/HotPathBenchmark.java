@@ -32,27 +32,32 @@ import dev.gpubroker.support.JarClient;
 /**
  * The hot path through the real transports: the packaged jar and a bare MCP Java SDK server with one {@code echo} tool
  * ({@link EchoMcpServer}) run side by side on this machine, and the same closed-loop load ({@link McpLoad}: 16 clients,
- * each its own session, raw HTTP) is put on echo, {@code job_status} and {@code account} in turn, round after round.
- * Then {@code quote} is asked by one client over 8 and over 32 providers that each answer in exactly 50 ms
- * ({@code catalogs/bench-32.yml}). Prints throughput, latency percentiles and each tool's throughput as a share of
- * echo's in the same round, and the medians over the rounds. Prints numbers; not a test. Run after
- * {@code mvn package -DskipTests}:
+ * each its own session) is put on echo, {@code job_status} and {@code account} in turn, round after round, once with
+ * raw HTTP clients (what the servers cost) and once with the official MCP Java client (what an SDK-built agent sees).
+ * Then {@code quote} is asked by one raw client over 8 and over 32 providers that each answer in exactly 50 ms
+ * ({@code catalogs/bench-32.yml}). Prints throughput, latency percentiles, the server's CPU time per call and each
+ * tool's throughput as a share of echo's in the same round, and the medians over the rounds. Prints numbers; not a
+ * test. The job that job_status asks about is running (a sleep with a heartbeat interval), and all clients are one
+ * agent's sessions. Run after {@code mvn package -DskipTests}:
  *
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.HotPathBenchmark -Dexec.classpathScope=test</pre>
  *
- * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (10),
- * {@code bench.warmupSeconds} before each (5), {@code bench.firstWarmupSeconds} for each hot tool before the first
- * round (20), {@code bench.clients} (16), {@code bench.jfr}: a directory where the broker writes a flight recording
- * (profiling settings) of the whole run.
+ * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (8),
+ * {@code bench.warmupSeconds} before each (4), {@code bench.firstWarmupSeconds} for each hot tool and client kind
+ * before the first round (15), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}),
+ * {@code bench.jfr}: a directory where the broker writes a flight recording (profiling settings) of the whole run,
+ * {@code gpubroker.jar}: another jar to measure (an older build, say).
  */
 public final class HotPathBenchmark {
 
     private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
-    private static final Duration MEASURED = Duration.ofSeconds(Integer.getInteger("bench.seconds", 10));
-    private static final Duration WARMUP = Duration.ofSeconds(Integer.getInteger("bench.warmupSeconds", 5));
+    private static final Duration MEASURED = Duration.ofSeconds(Integer.getInteger("bench.seconds", 8));
+    private static final Duration WARMUP = Duration.ofSeconds(Integer.getInteger("bench.warmupSeconds", 4));
     /** Before the first round: both JVMs start cold, and the JIT needs many thousand calls to settle. */
-    private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 20));
+    private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 15));
     private static final int CLIENTS = Integer.getInteger("bench.clients", 16);
+    private static final List<McpLoad.Kind> KINDS = java.util.Arrays.stream(System.getProperty("bench.clientKinds",
+            "raw,sdk").split(",")).map(kind -> McpLoad.Kind.valueOf(kind.strip().toUpperCase(java.util.Locale.ROOT))).toList();
     private static final Path CATALOG = Path.of("src/test/resources/catalogs/bench-32.yml").toAbsolutePath();
     private static final List<String> PROVIDERS = IntStream.rangeClosed(1, 32)
             .mapToObj(i -> "demo-bench-%02d".formatted(i)).toList();
@@ -88,44 +93,58 @@ public final class HotPathBenchmark {
                     new McpLoad.Target("quote, 32 providers", brokerBase, brokerProcess, key, "quote",
                             quoteArguments(32)));
 
-            System.out.printf("hot path over streamable HTTP: %d clients, %d rounds of %d s after %d s of warm-up "
-                    + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, ROUNDS,
+            System.out.printf("hot path over streamable HTTP: %d clients (%s), %d rounds of %d s after %d s of warm-up "
+                    + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, KINDS, ROUNDS,
                     MEASURED.toSeconds(), WARMUP.toSeconds(), FIRST_WARMUP.toSeconds(),
                     Runtime.getRuntime().availableProcessors(), loadAverage());
-            for (McpLoad.Target target : hot) {
-                McpLoad.run(target, CLIENTS, FIRST_WARMUP, Duration.ZERO);
+            for (McpLoad.Kind kind : KINDS) {
+                for (McpLoad.Target target : hot) {
+                    McpLoad.run(target, kind, CLIENTS, FIRST_WARMUP, Duration.ZERO);
+                }
             }
             for (McpLoad.Target target : quotes) {
-                McpLoad.run(target, 1, WARMUP, Duration.ZERO);
+                McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, Duration.ZERO);
             }
-            List<Map<String, McpLoad.Result>> rounds = new ArrayList<>();
+            Map<McpLoad.Kind, List<Map<String, McpLoad.Result>>> hotRounds = new java.util.EnumMap<>(McpLoad.Kind.class);
+            List<Map<String, McpLoad.Result>> quoteRounds = new ArrayList<>();
             for (int round = 1; round <= ROUNDS; round++) {
+                for (McpLoad.Kind kind : KINDS) {
+                    Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
+                    for (McpLoad.Target target : hot) {
+                        results.put(target.label(), McpLoad.run(target, kind, CLIENTS, WARMUP, MEASURED));
+                    }
+                    hotRounds.computeIfAbsent(kind, ignored -> new ArrayList<>()).add(results);
+                    System.out.printf("%nround %d, %s clients (load average after: %s)%n", round, kind, loadAverage());
+                    print(results.values(), results.get(hot.getFirst().label()));
+                }
                 Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
-                for (McpLoad.Target target : hot) {
-                    results.put(target.label(), McpLoad.run(target, CLIENTS, WARMUP, MEASURED));
-                }
                 for (McpLoad.Target target : quotes) {
-                    results.put(target.label(), McpLoad.run(target, 1, WARMUP, MEASURED));
+                    results.put(target.label(), McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, MEASURED));
                 }
-                rounds.add(results);
-                System.out.printf("%nround %d (load average after: %s)%n", round, loadAverage());
-                print(results.values(), results.get(hot.getFirst().label()));
+                quoteRounds.add(results);
+                System.out.printf("%nround %d, quote, one raw client (load average after: %s)%n", round, loadAverage());
+                print(results.values(), null);
             }
-            System.out.printf("%nmedian of %d rounds (each figure's own median; ratio: calls/s over echo's calls/s in "
-                    + "the same round)%n", ROUNDS);
-            printMedians(rounds, hot.getFirst().label());
+            for (McpLoad.Kind kind : KINDS) {
+                System.out.printf("%nmedian of %d rounds, %s clients (each figure's own median; of echo: calls/s over "
+                        + "echo's calls/s in the same round)%n", ROUNDS, kind);
+                printMedians(hotRounds.get(kind), hot.getFirst().label());
+            }
+            System.out.printf("%nmedian of %d rounds, quote, one raw client%n", ROUNDS);
+            printMedians(quoteRounds, null);
         } finally {
             echo.destroy();
             echo.waitFor(10, TimeUnit.SECONDS);
         }
     }
 
+    /** One round's figures; {@code echo} is the yardstick of the "of echo" column, none when null. */
     private static void print(java.util.Collection<McpLoad.Result> results, McpLoad.Result echo) {
         System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %12s %8s%n", "tool", "clients", "calls/s", "of echo",
                 "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU µs/call", "failed");
         for (McpLoad.Result result : results) {
             System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8d%n", result.label(),
-                    result.clients(), result.callsPerSecond(), result.clients() == echo.clients()
+                    result.clients(), result.callsPerSecond(), echo != null
                             ? "%.0f %%".formatted(100 * result.callsPerSecond() / echo.callsPerSecond()) : "",
                     result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
                     result.maxMicros() / 1000.0, result.serverCpuMicrosPerCall(), result.failures());
@@ -140,8 +159,9 @@ public final class HotPathBenchmark {
                 "p99 ms", "CPU µs/call", "failed");
         for (String label : rounds.getFirst().keySet()) {
             List<McpLoad.Result> of = rounds.stream().map(round -> round.get(label)).toList();
-            boolean comparable = of.getFirst().clients() == rounds.getFirst().get(echoLabel).clients();
-            double ratio = median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond());
+            boolean comparable = echoLabel != null;
+            double ratio = comparable
+                    ? median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond()) : 0;
             System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %12.0f %8d%n", label,
                     median(of, McpLoad.Result::callsPerSecond), comparable ? "%.0f %%".formatted(100 * ratio) : "",
                     median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),

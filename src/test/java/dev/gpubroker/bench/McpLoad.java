@@ -8,25 +8,39 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
+import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.support.RawMcp;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A closed-loop load generator for one MCP tool over streamable HTTP, in the manner of wrk: each of {@code clients}
- * threads opens its own MCP session (initialize, notifications/initialized, through the JDK's HTTP client), then sends
- * {@code tools/call} after {@code tools/call} on one kept-alive connection, written and read by hand (HTTP/1.1, chunked
- * or sized bodies). No MCP client library sits in the loop, so what is measured is the server, not a client's own
- * per-call work. Every answer is checked: HTTP 200, a JSON-RPC result, not {@code isError}; anything else counts as a
- * failure and is not timed.
+ * A closed-loop load generator for one MCP tool over streamable HTTP: each of {@code clients} threads opens its own
+ * MCP session and calls the tool again as soon as the last call answered. Two kinds of client:
+ * <ul>
+ * <li>{@link Kind#RAW}, in the manner of wrk: after initialize (through the JDK's HTTP client), {@code tools/call} after
+ * {@code tools/call} on one kept-alive connection, written and read by hand (HTTP/1.1, chunked or sized bodies). No
+ * MCP client library sits in the loop, so the figures are the server's, not a client's.
+ * <li>{@link Kind#SDK}: the official MCP Java client ({@code McpSyncClient} over its streamable HTTP transport), as
+ * an agent built on the SDK calls. Its own work per call (a reactive pipeline, the JDK HTTP client, parsing the
+ * event stream) costs more CPU than the echo server spends on a call, on the same cores: it narrows the gap between
+ * any two servers, and shows what such an agent would see.
+ * </ul>
+ * Every answer is checked: HTTP 200, a JSON-RPC result, not {@code isError}; anything else counts as a failure and
+ * is not timed.
  */
 final class McpLoad {
 
@@ -47,16 +61,22 @@ final class McpLoad {
         }
     }
 
+    /** How the load's clients talk MCP. */
+    enum Kind {
+        RAW, SDK
+    }
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private McpLoad() {
     }
 
     /** {@code clients} sessions call the tool without pause for {@code warmup}, then for {@code measured}, timed. */
-    static Result run(Target target, int clients, Duration warmup, Duration measured) throws InterruptedException {
+    static Result run(Target target, Kind kind, int clients, Duration warmup, Duration measured)
+            throws InterruptedException {
         List<Client> all = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
-            all.add(new Client(target, i));
+            all.add(new Client(i, kind == Kind.RAW ? new RawCaller(target) : new SdkCaller(target)));
         }
         long warmupEnds = System.nanoTime() + warmup.toNanos();
         long measureEnds = warmupEnds + measured.toNanos();
@@ -117,36 +137,27 @@ final class McpLoad {
         return sortedNanos[Math.max(0, Math.min(index, sortedNanos.length - 1))] / 1000;
     }
 
-    /** One session on one connection. */
+    /** One client in the closed loop: calls, times and checks. */
     private static final class Client {
 
-        private final Target target;
         private final int index;
-        private final RawMcp session;
-        private final String sessionId;
+        private final Caller caller;
         private final LongList latencies = new LongList();
-        private Socket socket;
-        private InputStream in;
-        private OutputStream out;
         private long failures;
         private String firstFailure;
-        private long nextId = 1;
 
-        Client(Target target, int index) {
-            this.target = target;
+        Client(int index, Caller caller) {
             this.index = index;
-            this.session = new RawMcp(target.base(), target.apiKey(), JSON, Duration.ofSeconds(30)).initialize();
-            this.sessionId = session.sessionId();
+            this.caller = caller;
         }
 
         void loop(long warmupEnds, long measureEnds) throws IOException {
-            connect();
             while (true) {
                 long start = System.nanoTime();
                 if (start >= measureEnds) {
                     return;
                 }
-                String failure = call();
+                String failure = caller.call();
                 long end = System.nanoTime();
                 if (start < warmupEnds || end > measureEnds) {
                     continue;
@@ -162,8 +173,79 @@ final class McpLoad {
             }
         }
 
+        void close() {
+            caller.close();
+        }
+    }
+
+    /** One MCP session that calls one tool. */
+    private interface Caller {
+
         /** One call; null when it succeeded, else what was wrong. */
-        private String call() throws IOException {
+        String call() throws IOException;
+
+        /** Ends the session. */
+        void close();
+    }
+
+    /** The official MCP Java client, its own session. */
+    private static final class SdkCaller implements Caller {
+
+        private final McpSyncClient client;
+        private final McpSchema.CallToolRequest request;
+
+        SdkCaller(Target target) {
+            HttpRequest.Builder requests = HttpRequest.newBuilder();
+            if (target.apiKey() != null) {
+                requests.header("Authorization", "Bearer " + target.apiKey());
+            }
+            this.client = McpClient.sync(HttpClientStreamableHttpTransport.builder(target.base().toString())
+                            .endpoint("/mcp").requestBuilder(requests).build())
+                    .requestTimeout(Duration.ofSeconds(60))
+                    .build();
+            client.initialize();
+            this.request = new McpSchema.CallToolRequest(target.tool(), JSON.readValue(target.argumentsJson(),
+                    new tools.jackson.core.type.TypeReference<Map<String, Object>>() { }));
+        }
+
+        @Override
+        public String call() {
+            try {
+                McpSchema.CallToolResult result = client.callTool(request);
+                return Boolean.TRUE.equals(result.isError()) ? abbreviated(String.valueOf(result.content())) : null;
+            } catch (RuntimeException failed) {
+                return abbreviated(String.valueOf(failed));
+            }
+        }
+
+        @Override
+        public void close() {
+            client.closeGracefully();
+        }
+    }
+
+    /** HTTP/1.1 by hand on one kept-alive connection, after an initialize through the JDK's HTTP client. */
+    private static final class RawCaller implements Caller {
+
+        private final Target target;
+        private final RawMcp session;
+        private final String sessionId;
+        private Socket socket;
+        private InputStream in;
+        private OutputStream out;
+        private long nextId = 1;
+
+        RawCaller(Target target) {
+            this.target = target;
+            this.session = new RawMcp(target.base(), target.apiKey(), JSON, Duration.ofSeconds(30)).initialize();
+            this.sessionId = session.sessionId();
+        }
+
+        @Override
+        public String call() throws IOException {
+            if (socket == null) {
+                connect();
+            }
             String body = "{\"jsonrpc\":\"2.0\",\"id\":" + nextId++ + ",\"method\":\"tools/call\",\"params\":{\"name\":\""
                     + target.tool() + "\",\"arguments\":" + target.argumentsJson() + "}}";
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -183,7 +265,7 @@ final class McpLoad {
             out.flush();
             HttpAnswer answer = HttpAnswer.read(in);
             if (!answer.keepAlive) {
-                reconnect();
+                closeConnection();
             }
             if (answer.status != 200) {
                 return "HTTP " + answer.status + ": " + abbreviated(answer.body);
@@ -203,13 +285,9 @@ final class McpLoad {
             out = socket.getOutputStream();
         }
 
-        private void reconnect() throws IOException {
-            closeConnection();
-            connect();
-        }
-
         /** Ends the session (DELETE) and closes the connection. */
-        void close() {
+        @Override
+        public void close() {
             closeConnection();
             session.close();
         }
@@ -222,11 +300,12 @@ final class McpLoad {
             } catch (IOException ignored) {
                 // Closing a benchmark connection: nothing to do about it.
             }
+            socket = null;
         }
+    }
 
-        private static String abbreviated(String text) {
-            return text.length() <= 300 ? text : text.substring(0, 300) + "…";
-        }
+    private static String abbreviated(String text) {
+        return text.length() <= 300 ? text : text.substring(0, 300) + "…";
     }
 
     /** An HTTP/1.1 answer read off a kept-alive connection: sized by Content-Length or chunked. */
