@@ -14,6 +14,7 @@ import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
 import dev.gpubroker.payments.RunCover;
@@ -218,13 +219,37 @@ public class JobService {
             return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found));
         }
         return reservations.findById(job.reservationId())
-                .flatMap(reservation -> supervisor.priceOf(job, reservation).map(price -> {
-                    long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), reservation.gpuCount());
-                    Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
-                    return new JobSnapshot(job, gpuSeconds, cost, reservation.amount().minus(cost), List.of());
-                }))
+                .flatMap(reservation -> supervisor.priceOf(job, reservation)
+                        .map(price -> metered(job, price, reservation.gpuCount(), reservation.amount(), List.of())))
                 .zipWith(events, (meter, found) -> new JobSnapshot(job, meter.gpuSeconds(), meter.cost(), meter.refund(),
                         found));
+    }
+
+    /**
+     * What {@code job_status} shows: the agent's own job with its meter and events, read in one statement (three
+     * before), counting as the agent's heartbeat. Empty when the job is unknown or another agent's.
+     */
+    public Mono<JobSnapshot> status(String agentId, String jobId) {
+        return jobs.findWithEvents(jobId).filter(found -> found.job().agentId().equals(agentId))
+                .flatMap(found -> heartbeats.beat(found.job()).then(Mono.defer(() -> {
+                    Job job = found.job();
+                    if (job.state() != JobState.RUNNING || job.startedAt() == null) {
+                        return Mono.just(new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found.events()));
+                    }
+                    if (job.price() == null) {
+                        // Jobs from before failover existed take their price from the quote: the general path.
+                        return snapshot(job);
+                    }
+                    return Mono.just(metered(job, job.price(), found.reservationGpuCount(), found.reservationAmount(),
+                            found.events()));
+                })));
+    }
+
+    /** A running job's meter now: GPU-seconds since it started, their cost (never more than escrowed), the rest. */
+    private JobSnapshot metered(Job job, PricePerGpuHour price, int gpuCount, Usdc escrowed, List<Job.Event> events) {
+        long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), gpuCount);
+        Usdc cost = Metering.cost(price, gpuSeconds, escrowed);
+        return new JobSnapshot(job, gpuSeconds, cost, escrowed.minus(cost), events);
     }
 
     public Mono<LogPage> logs(Job job, String cursor, int limit) {

@@ -149,6 +149,38 @@ public class JobRepository {
                 .fetch().rowsUpdated().then();
     }
 
+    /**
+     * A job with its events and what its meter needs of its reservation (the GPU count and the amount in escrow), in
+     * one read: what job_status shows. Empty for an unknown job.
+     */
+    public Mono<JobWithEvents> findWithEvents(String jobId) {
+        return db.sql("""
+                        SELECT j.*, r.gpu_count AS reservation_gpu_count, r.amount_micros AS reservation_amount_micros,
+                            e.recorded_at AS event_recorded_at, e.kind AS event_kind, e.detail AS event_detail
+                        FROM jobs j JOIN reservations r ON r.reservation_id = j.reservation_id
+                        LEFT JOIN job_events e ON e.job_id = j.job_id
+                        WHERE j.job_id = :id ORDER BY e.event_id""")
+                .bind("id", jobId)
+                .map(row -> new JobWithEvents(toJob(row), Columns.intValue(row, "reservation_gpu_count"),
+                        Usdc.ofMicros(Columns.longValue(row, "reservation_amount_micros")),
+                        row.get("event_kind", String.class) == null ? List.of() : List.of(new Job.Event(
+                                Columns.instant(row, "event_recorded_at"), row.get("event_kind", String.class),
+                                row.get("event_detail", String.class)))))
+                .all()
+                .collectList()
+                .filter(rows -> !rows.isEmpty())
+                .map(rows -> new JobWithEvents(rows.getFirst().job(), rows.getFirst().reservationGpuCount(),
+                        rows.getFirst().reservationAmount(), rows.stream().flatMap(row -> row.events().stream()).toList()));
+    }
+
+    /** A job, its reservation's GPU count and amount, and its events in the order they happened. */
+    public record JobWithEvents(Job job, int reservationGpuCount, Usdc reservationAmount, List<Job.Event> events) {
+
+        public JobWithEvents {
+            events = List.copyOf(events);
+        }
+    }
+
     public Flux<Job.Event> events(String jobId) {
         return db.sql("SELECT * FROM job_events WHERE job_id = :id ORDER BY event_id").bind("id", jobId)
                 .map(row -> new Job.Event(Columns.instant(row, "recorded_at"), row.get("kind", String.class),
