@@ -6,7 +6,6 @@ import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.audit.AuditEntry;
 import reactor.core.publisher.Flux;
@@ -22,11 +21,9 @@ public class AuditRepository {
     }
 
     private final DatabaseClient db;
-    private final TransactionalOperator transaction;
 
-    public AuditRepository(DatabaseClient db, TransactionalOperator transaction) {
+    public AuditRepository(DatabaseClient db) {
         this.db = db;
-        this.transaction = transaction;
     }
 
     public Mono<Void> insert(Instant at, String actorType, String actorId, String action, String arguments,
@@ -40,15 +37,17 @@ public class AuditRepository {
         return spec.fetch().rowsUpdated().then();
     }
 
-    /** Many lines in one commit. */
+    /** Many lines in one statement and one commit. */
     public Mono<Long> insertAll(List<Line> lines) {
-        return RowBatch.insert(db, transaction, "INSERT INTO audit_log (recorded_at, actor_type, actor_id, action, "
-                + "arguments, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)", lines, (statement, line) -> {
-                    statement.bind(0, line.at().atOffset(ZoneOffset.UTC)).bind(1, line.actorType())
-                            .bind(2, line.actorId()).bind(3, line.action()).bind(5, line.outcome());
-                    RowBatch.bindNullable(statement, 4, line.arguments(), String.class);
-                    RowBatch.bindNullable(statement, 6, line.detail(), String.class);
-                });
+        return RowBatch.insert(db, "audit_log", List.of("recorded_at", "actor_type", "actor_id", "action", "arguments",
+                "outcome", "detail"), lines, (row, line) -> row
+                        .set(0, line.at().atOffset(ZoneOffset.UTC))
+                        .set(1, line.actorType())
+                        .set(2, line.actorId())
+                        .set(3, line.action())
+                        .setNullable(4, line.arguments(), String.class)
+                        .set(5, line.outcome())
+                        .setNullable(6, line.detail(), String.class));
     }
 
     /** Newest first, keyset-paged: the lines before {@code beforeId} (Long.MAX_VALUE for the first page). */

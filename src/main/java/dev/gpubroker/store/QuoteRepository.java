@@ -6,7 +6,6 @@ import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
-import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.market.Quote;
 import dev.gpubroker.money.PricePerGpuHour;
@@ -20,36 +19,31 @@ public class QuoteRepository {
     private static final int BASIS_POINTS = 10_000;
 
     private final DatabaseClient db;
-    private final TransactionalOperator transaction;
 
-    public QuoteRepository(DatabaseClient db, TransactionalOperator transaction) {
+    public QuoteRepository(DatabaseClient db) {
         this.db = db;
-        this.transaction = transaction;
     }
 
     /** The quotes of one answer, in one statement and one commit. */
     public Mono<Void> insertAll(List<Quote> quotes) {
-        return RowBatch.insert(db, transaction, """
-                INSERT INTO quotes (quote_id, agent_id, provider, offer_id, gpu, gpu_count, vram_gb, region,
-                    price_micros_per_gpu_hour, duration_minutes, total_micros, expected_cost_micros,
-                    reliability_basis_points, created_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""", quotes,
-                (statement, quote) -> statement
-                        .bind(0, quote.quoteId())
-                        .bind(1, quote.agentId())
-                        .bind(2, quote.provider())
-                        .bind(3, quote.offerId())
-                        .bind(4, quote.gpu())
-                        .bind(5, quote.gpuCount())
-                        .bind(6, quote.vramGb())
-                        .bind(7, quote.region())
-                        .bind(8, quote.price().microsPerGpuHour())
-                        .bind(9, quote.durationMinutes())
-                        .bind(10, quote.total().micros())
-                        .bind(11, quote.expectedCost().micros())
-                        .bind(12, (int) Math.round(quote.reliability() * BASIS_POINTS))
-                        .bind(13, quote.createdAt().atOffset(ZoneOffset.UTC))
-                        .bind(14, quote.expiresAt().atOffset(ZoneOffset.UTC)))
+        return RowBatch.insert(db, "quotes", List.of("quote_id", "agent_id", "provider", "offer_id", "gpu", "gpu_count",
+                "vram_gb", "region", "price_micros_per_gpu_hour", "duration_minutes", "total_micros",
+                "expected_cost_micros", "reliability_basis_points", "created_at", "expires_at"), quotes, (row, quote) -> row
+                        .set(0, quote.quoteId())
+                        .set(1, quote.agentId())
+                        .set(2, quote.provider())
+                        .set(3, quote.offerId())
+                        .set(4, quote.gpu())
+                        .set(5, quote.gpuCount())
+                        .set(6, quote.vramGb())
+                        .set(7, quote.region())
+                        .set(8, quote.price().microsPerGpuHour())
+                        .set(9, quote.durationMinutes())
+                        .set(10, quote.total().micros())
+                        .set(11, quote.expectedCost().micros())
+                        .set(12, (int) Math.round(quote.reliability() * BASIS_POINTS))
+                        .set(13, quote.createdAt().atOffset(ZoneOffset.UTC))
+                        .set(14, quote.expiresAt().atOffset(ZoneOffset.UTC)))
                 .then();
     }
 

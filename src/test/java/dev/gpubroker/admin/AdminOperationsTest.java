@@ -1,6 +1,7 @@
 package dev.gpubroker.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -148,6 +149,10 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                         "validAfter", "0", "validBefore", "9999999999", "nonce", "0x" + "33".repeat(32))));
         admin().post("/admin/v1/agents/" + agent.agent().agentId() + "/freeze", null);
         admin().send("POST", "/admin/v1/agents/" + agent.agent().agentId() + "/unfreeze", null, "gpa_wrong");
+        // A read's line goes with the next group commit: moments later, not before the answer.
+        call(client, "account", Map.of());
+        await().atMost(Duration.ofSeconds(5)).until(() -> admin().get("/admin/v1/audit?limit=20").body()
+                .contains("tool:account"));
 
         String audit = admin().get("/admin/v1/audit?limit=20").body();
 
