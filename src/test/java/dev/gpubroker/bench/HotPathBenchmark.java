@@ -44,7 +44,7 @@ import dev.gpubroker.support.JarClient;
  *
  * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (8),
  * {@code bench.warmupSeconds} before each (4), {@code bench.firstWarmupSeconds} for each hot tool and client kind
- * before the first round (15), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}),
+ * before the first round (15), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}; empty: quote only),
  * {@code bench.jfr}: a directory where the broker writes a flight recording (profiling settings) of the whole run,
  * {@code gpubroker.jar}: another jar to measure (an older build, say).
  */
@@ -57,7 +57,8 @@ public final class HotPathBenchmark {
     private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 15));
     private static final int CLIENTS = Integer.getInteger("bench.clients", 16);
     private static final List<McpLoad.Kind> KINDS = java.util.Arrays.stream(System.getProperty("bench.clientKinds",
-            "raw,sdk").split(",")).map(kind -> McpLoad.Kind.valueOf(kind.strip().toUpperCase(java.util.Locale.ROOT))).toList();
+            "raw,sdk").split(",")).filter(kind -> !kind.isBlank())
+            .map(kind -> McpLoad.Kind.valueOf(kind.strip().toUpperCase(java.util.Locale.ROOT))).toList();
     private static final Path CATALOG = Path.of("src/test/resources/catalogs/bench-32.yml").toAbsolutePath();
     private static final List<String> PROVIDERS = IntStream.rangeClosed(1, 32)
             .mapToObj(i -> "demo-bench-%02d".formatted(i)).toList();
