@@ -19,6 +19,11 @@ import tools.jackson.databind.json.JsonMapper;
  * The append-only audit log of every tool call and every admin action. Arguments are stored with secrets redacted:
  * signatures, keys, tokens, passwords and the values of a job's environment never reach it. A failure to write the audit line is logged, and does not
  * undo what was done (the action already happened; losing the answer would be worse).
+ *
+ * <p>Two ways to write a line. {@link #record} writes it before the answer leaves: for anything that changed something
+ * (a reservation, a payment, a job, an admin action), whose line must survive any crash after the caller was told.
+ * {@link #recordRead} queues it for the next group commit ({@link AuditWriter}): for calls that changed nothing, where
+ * a commit per call cost more than the call itself; a crash loses only the reads of the last few milliseconds.
  */
 @Service
 public class AuditLog {
@@ -31,28 +36,54 @@ public class AuditLog {
     private static final int ARGUMENTS_LENGTH_MAX = 4000;
 
     private final AuditRepository entries;
+    private final AuditWriter writer;
     private final JsonMapper json;
     private final Clock clock;
 
-    public AuditLog(AuditRepository entries, JsonMapper json, Clock clock) {
+    AuditLog(AuditRepository entries, AuditWriter writer, JsonMapper json, Clock clock) {
         this.entries = entries;
+        this.writer = writer;
         this.json = json;
         this.clock = clock;
     }
 
+    /** Writes the line of something that changed state; completes once it is committed. */
     public Mono<Void> record(String actorType, String actorId, String action, Map<String, Object> arguments,
             String outcome, String detail) {
+        return Mono.defer(() -> write(line(actorType, actorId, action, arguments, outcome, detail)))
+                .onErrorResume(error -> failed(action, actorId, error));
+    }
+
+    /**
+     * The line of a call that changed nothing, queued for the next group commit; completes at once. Written at once
+     * instead when the queue is full or the writer stopped.
+     */
+    public Mono<Void> recordRead(String actorType, String actorId, String action, Map<String, Object> arguments,
+            String outcome, String detail) {
         return Mono.defer(() -> {
-            String redacted = arguments == null ? null : json.writeValueAsString(redact(arguments));
-            if (redacted != null && redacted.length() > ARGUMENTS_LENGTH_MAX) {
-                redacted = redacted.substring(0, ARGUMENTS_LENGTH_MAX) + "…";
-            }
-            return entries.insert(clock.instant(), actorType, actorId, action, redacted, outcome,
-                    detail == null || detail.length() <= 400 ? detail : detail.substring(0, 400));
-        }).onErrorResume(error -> {
-            log.error("Could not write the audit line for {} by {}: {}", action, actorId, error.toString());
-            return Mono.empty();
-        });
+            AuditRepository.Line line = line(actorType, actorId, action, arguments, outcome, detail);
+            return writer.offer(line) ? Mono.<Void>empty() : write(line);
+        }).onErrorResume(error -> failed(action, actorId, error));
+    }
+
+    private Mono<Void> write(AuditRepository.Line line) {
+        return entries.insert(line.at(), line.actorType(), line.actorId(), line.action(), line.arguments(),
+                line.outcome(), line.detail());
+    }
+
+    private static Mono<Void> failed(String action, String actorId, Throwable error) {
+        log.error("Could not write the audit line for {} by {}: {}", action, actorId, error.toString());
+        return Mono.empty();
+    }
+
+    private AuditRepository.Line line(String actorType, String actorId, String action, Map<String, Object> arguments,
+            String outcome, String detail) {
+        String redacted = arguments == null ? null : json.writeValueAsString(redact(arguments));
+        if (redacted != null && redacted.length() > ARGUMENTS_LENGTH_MAX) {
+            redacted = redacted.substring(0, ARGUMENTS_LENGTH_MAX) + "…";
+        }
+        return new AuditRepository.Line(clock.instant(), actorType, actorId, action, redacted, outcome,
+                detail == null || detail.length() <= 400 ? detail : detail.substring(0, 400));
     }
 
     public Flux<AuditEntry> page(String actorId, int limit, long beforeId) {

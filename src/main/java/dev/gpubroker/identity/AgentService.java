@@ -26,6 +26,7 @@ public class AgentService {
     private final AgentRepository agents;
     private final WalletStore wallets;
     private final Clock clock;
+    private final KnownAgents known = new KnownAgents();
 
     public AgentService(AgentRepository agents, WalletStore wallets, Clock clock) {
         this.agents = agents;
@@ -63,16 +64,26 @@ public class AgentService {
         });
     }
 
-    /** The agent this key belongs to, or empty when the key is unknown or malformed. */
+    /**
+     * The agent this key belongs to, or empty when the key is unknown or malformed. Every request asks: a key seen in
+     * the last {@link KnownAgents#KEY_TTL} is recognised without reading the database.
+     */
     public Mono<Agent> authenticate(String apiKey) {
         if (!ApiKeys.isPlausible(apiKey)) {
             return Mono.empty();
         }
-        return agents.findByApiKeyHash(ApiKeys.hash(apiKey));
+        String keyHash = ApiKeys.hash(apiKey);
+        Agent recognised = known.byKeyHash(keyHash);
+        if (recognised != null) {
+            return Mono.just(recognised);
+        }
+        long rotationsBefore = known.rotations();
+        return agents.findByApiKeyHash(keyHash).doOnNext(agent -> known.rememberKey(keyHash, agent, rotationsBefore));
     }
 
     public Mono<Agent> find(String agentId) {
-        return agents.findById(agentId);
+        Agent recognised = known.byId(agentId);
+        return recognised != null ? Mono.just(recognised) : agents.findById(agentId).doOnNext(known::remember);
     }
 
     public reactor.core.publisher.Flux<Agent> list(int limit, int offset) {
@@ -83,6 +94,7 @@ public class AgentService {
     public Mono<NewAgent> rotateKey(String agentId) {
         String apiKey = ApiKeys.newKey();
         return agents.replaceKeyHash(agentId, ApiKeys.hash(apiKey))
+                .doOnNext(replaced -> known.forgetKeysOf(agentId))
                 .filter(Boolean::booleanValue)
                 .flatMap(rotated -> agents.findById(agentId))
                 .doOnNext(agent -> log.info("API key of agent {} rotated", agentId))

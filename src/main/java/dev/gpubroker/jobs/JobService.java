@@ -14,6 +14,7 @@ import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
 import dev.gpubroker.payments.RunCover;
@@ -48,10 +49,12 @@ public class JobService {
     private final EscrowGuard escrow;
     private final Duration settleMargin;
     private final RunAdmission admission;
+    private final Heartbeats heartbeats;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
             QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
-            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission) {
+            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
+        this.heartbeats = heartbeats;
         this.escrow = escrow;
         this.settleMargin = properties.jobs().escrowDeadlineMargin();
         this.admission = admission;
@@ -190,12 +193,15 @@ public class JobService {
     /** The agent's own job, or empty (another agent's job looks like no job). Counts as the agent's heartbeat. */
     public Mono<Job> find(String agentId, String jobId) {
         return jobs.findById(jobId).filter(job -> job.agentId().equals(agentId))
-                .flatMap(job -> jobs.heartbeat(jobId, clock.instant()).thenReturn(job));
+                .flatMap(job -> heartbeats.beat(job).thenReturn(job));
     }
 
-    /** The dead-man switch: stops the jobs whose agents stopped sending heartbeats. */
+    /**
+     * The dead-man switch: stops the jobs whose agents stopped sending heartbeats. A heartbeat is written at most once
+     * per {@link Heartbeats#WRITE_INTERVAL}, so a job is silent only once that much more has passed.
+     */
     public Mono<Void> stopSilentJobs() {
-        return jobs.findSilent(clock.instant(), 100)
+        return jobs.findSilent(clock.instant().minus(Heartbeats.WRITE_INTERVAL), 100)
                 .concatMap(job -> jobs.addEvent(job.jobId(), clock.instant(), "dead_man_switch", "no heartbeat from the agent "
                                 + "for more than " + job.heartbeatSeconds() + " s (job_status, job_logs or cancel): stopping it")
                         .then(cancel(job)))
@@ -213,8 +219,7 @@ public class JobService {
             // The escrow is closed once its settlement or refund is confirmed: the reservation then says so.
             Mono<Boolean> escrowClosed = job.settlementTx() == null ? Mono.just(false)
                     : reservations.findById(job.reservationId())
-                            .map(reservation -> reservation.state() == ReservationState.SETTLED
-                                    || reservation.state() == ReservationState.REFUNDED)
+                            .map(reservation -> escrowClosed(reservation.state()))
                             .defaultIfEmpty(false);
             return Mono.zip(events, escrowClosed, (found, closed) -> new JobSnapshot(job, job.gpuSeconds(), job.cost(),
                     job.refund(), found, closed));
@@ -223,13 +228,47 @@ public class JobService {
             return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found, false));
         }
         return reservations.findById(job.reservationId())
-                .flatMap(reservation -> supervisor.priceOf(job, reservation).map(price -> {
-                    long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), reservation.gpuCount());
-                    Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
-                    return new JobSnapshot(job, gpuSeconds, cost, reservation.amount().minus(cost), List.of(), false);
-                }))
+                .flatMap(reservation -> supervisor.priceOf(job, reservation)
+                        .map(price -> metered(job, price, reservation.gpuCount(), reservation.amount(), List.of())))
                 .zipWith(events, (meter, found) -> new JobSnapshot(job, meter.gpuSeconds(), meter.cost(), meter.refund(),
                         found, false));
+    }
+
+    /**
+     * What {@code job_status} shows: the agent's own job with its meter and events, read in one statement (three
+     * before), counting as the agent's heartbeat. Empty when the job is unknown or another agent's.
+     */
+    public Mono<JobSnapshot> status(String agentId, String jobId) {
+        return jobs.findWithEvents(jobId).filter(found -> found.job().agentId().equals(agentId))
+                .flatMap(found -> heartbeats.beat(found.job()).then(Mono.defer(() -> {
+                    Job job = found.job();
+                    if (job.state().isFinal()) {
+                        return Mono.just(new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found.events(),
+                                job.settlementTx() != null && escrowClosed(found.reservationState())));
+                    }
+                    if (job.state() != JobState.RUNNING || job.startedAt() == null) {
+                        return Mono.just(new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found.events(),
+                                false));
+                    }
+                    if (job.price() == null) {
+                        // Jobs from before failover existed take their price from the quote: the general path.
+                        return snapshot(job);
+                    }
+                    return Mono.just(metered(job, job.price(), found.reservationGpuCount(), found.reservationAmount(),
+                            found.events()));
+                })));
+    }
+
+    /** A running job's meter now: GPU-seconds since it started, their cost (never more than escrowed), the rest. */
+    private JobSnapshot metered(Job job, PricePerGpuHour price, int gpuCount, Usdc escrowed, List<Job.Event> events) {
+        long gpuSeconds = Metering.gpuSeconds(job.startedAt(), clock.instant(), gpuCount);
+        Usdc cost = Metering.cost(price, gpuSeconds, escrowed);
+        return new JobSnapshot(job, gpuSeconds, cost, escrowed.minus(cost), events, false);
+    }
+
+    /** The escrow is closed once its settlement or refund is confirmed: the reservation then says so. */
+    private static boolean escrowClosed(ReservationState reservation) {
+        return reservation == ReservationState.SETTLED || reservation == ReservationState.REFUNDED;
     }
 
     public Mono<LogPage> logs(Job job, String cursor, int limit) {

@@ -117,9 +117,15 @@ public class ToolRegistry {
                     String outcome = result instanceof ToolResult.Failure failure ? failure.error().code() : "ok";
                     log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
                             (System.nanoTime() - startNanos) / 1_000_000);
-                    return audit.record("agent", agentId[0], "tool:" + contract.name(), request.arguments(), outcome,
-                                    result instanceof ToolResult.Failure failure ? failure.error().message() : null)
-                            .thenReturn(toCallToolResult(result));
+                    String detail = result instanceof ToolResult.Failure failure ? failure.error().message() : null;
+                    // A call that changed something is answered only once its line is committed; a read's line goes
+                    // with the next group commit, so that reading costs no commit of its own (AuditLog).
+                    Mono<Void> audited = contract.hint("readOnlyHint")
+                            ? audit.recordRead("agent", agentId[0], "tool:" + contract.name(), request.arguments(),
+                                    outcome, detail)
+                            : audit.record("agent", agentId[0], "tool:" + contract.name(), request.arguments(), outcome,
+                                    detail);
+                    return audited.thenReturn(toCallToolResult(result));
                 });
     }
 

@@ -25,18 +25,20 @@ public class AccountService {
     }
 
     private final ChainContext chain;
+    private final WalletBalances balances;
     private final Ledger ledger;
     private final ReservationService reservations;
 
-    public AccountService(PaymentChain paymentChain, Ledger ledger, ReservationService reservations) {
+    AccountService(PaymentChain paymentChain, WalletBalances balances, Ledger ledger, ReservationService reservations) {
         this.chain = paymentChain.context();
+        this.balances = balances;
         this.ledger = ledger;
         this.reservations = reservations;
     }
 
     public Mono<AccountSnapshot> snapshot(Agent agent) {
         return Mono.zip(
-                chain.usdc().balanceOf(agent.walletAddress()).map(UsdcBalance::new),
+                balances.balanceOf(agent.walletAddress()).map(UsdcBalance::new),
                 ledger.escrowedFor(agent.agentId()),
                 reservations.recentForAgent(agent.agentId(), RESERVATIONS_MAX).collectList())
                 .map(parts -> new AccountSnapshot(agent, chain.network(), parts.getT1(), parts.getT2(), parts.getT3()));

@@ -13,7 +13,8 @@ import reactor.core.publisher.Mono;
 @Service
 public class KillSwitch {
 
-    private static final String SETTING = "kill_switch";
+    static final String SETTING = "kill_switch";
+    static final String ON = "on";
     private static final Logger log = LoggerFactory.getLogger(KillSwitch.class);
 
     private final SettingsRepository settings;
@@ -25,11 +26,11 @@ public class KillSwitch {
     }
 
     public Mono<Boolean> isOn() {
-        return settings.get(SETTING).map("on"::equals).defaultIfEmpty(false);
+        return settings.get(SETTING).map(ON::equals).defaultIfEmpty(false);
     }
 
     public Mono<Void> set(boolean on) {
-        return settings.put(SETTING, on ? "on" : "off", clock.instant())
+        return settings.put(SETTING, on ? ON : "off", clock.instant())
                 .doOnSuccess(ignored -> log.warn("Kill switch turned {}", on ? "ON: all spending stopped" : "off"));
     }
 }

@@ -74,11 +74,21 @@ public class PolicyService {
         return holds.usage(agentId, clock.instant().minus(DAY));
     }
 
+    /**
+     * The agent's policy, its usage and the kill switch in one database read (three before: this is on the path of
+     * every quote and account call). An agent without a policy gets the defaults written down first.
+     */
+    public Mono<PolicyStanding> standing(String agentId) {
+        return Mono.defer(() -> policies.withUsage(agentId, clock.instant().minus(DAY), KillSwitch.SETTING))
+                .switchIfEmpty(Mono.defer(() -> policyOf(agentId)
+                        .then(policies.withUsage(agentId, clock.instant().minus(DAY), KillSwitch.SETTING))))
+                .map(read -> new PolicyStanding(read.policy(), read.usage(), KillSwitch.ON.equals(read.settingValue())));
+    }
+
     /** How a prospective purchase fares under the policy right now, without holding anything (to mark quotes). */
     public Mono<Evaluator> evaluator(String agentId) {
-        return Mono.zip(policyOf(agentId), usage(agentId), killSwitch.isOn())
-                .map(parts -> (provider, gpu, price, total) -> PolicyRules.check(parts.getT1(), parts.getT3(),
-                        parts.getT2(), provider, gpu, price, total));
+        return standing(agentId).map(standing -> (provider, gpu, price, total) -> PolicyRules.check(standing.policy(),
+                standing.killSwitchOn(), standing.usage(), provider, gpu, price, total));
     }
 
     /** Where the agent's money may go now, whatever the amount: for a failover, which spends nothing new. */

@@ -2,6 +2,7 @@ package dev.gpubroker.store;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
@@ -13,6 +14,11 @@ import reactor.core.publisher.Mono;
 /** Audit lines: inserted, never updated or deleted. */
 @Repository
 public class AuditRepository {
+
+    /** One audit line to write: secrets already redacted, lengths already bounded. */
+    public record Line(Instant at, String actorType, String actorId, String action, String arguments, String outcome,
+            String detail) {
+    }
 
     private final DatabaseClient db;
 
@@ -29,6 +35,19 @@ public class AuditRepository {
         spec = Binds.nullable(spec, "arguments", arguments, String.class);
         spec = Binds.nullable(spec, "detail", detail, String.class);
         return spec.fetch().rowsUpdated().then();
+    }
+
+    /** Many lines in one statement and one commit. */
+    public Mono<Long> insertAll(List<Line> lines) {
+        return RowBatch.insert(db, "audit_log", List.of("recorded_at", "actor_type", "actor_id", "action", "arguments",
+                "outcome", "detail"), lines, (row, line) -> row
+                        .set(0, line.at().atOffset(ZoneOffset.UTC))
+                        .set(1, line.actorType())
+                        .set(2, line.actorId())
+                        .set(3, line.action())
+                        .setNullable(4, line.arguments(), String.class)
+                        .set(5, line.outcome())
+                        .setNullable(6, line.detail(), String.class));
     }
 
     /** Newest first, keyset-paged: the lines before {@code beforeId} (Long.MAX_VALUE for the first page). */

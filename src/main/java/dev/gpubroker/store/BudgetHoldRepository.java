@@ -14,6 +14,14 @@ import reactor.core.publisher.Mono;
 @Repository
 public class BudgetHoldRepository {
 
+    /** An agent's usage (parameters {@code :a}, the agent, and {@code :since}, 24 hours ago), as one row. */
+    static final String USAGE_OF_AGENT = """
+            SELECT
+              COALESCE(SUM(CASE WHEN state = 'HELD' THEN amount_micros ELSE 0 END), 0) AS held,
+              COALESCE(SUM(CASE WHEN state = 'SPENT' THEN spent_micros ELSE 0 END), 0) AS spent,
+              COALESCE(SUM(CASE WHEN state = 'SPENT' AND closed_at > :since THEN spent_micros ELSE 0 END), 0) AS spent_day
+            FROM budget_holds WHERE agent_id = :a""";
+
     private final DatabaseClient db;
 
     public BudgetHoldRepository(DatabaseClient db) {
@@ -21,16 +29,15 @@ public class BudgetHoldRepository {
     }
 
     public Mono<BudgetUsage> usage(String agentId, Instant dayStart) {
-        return db.sql("""
-                        SELECT
-                          COALESCE(SUM(CASE WHEN state = 'HELD' THEN amount_micros ELSE 0 END), 0) AS held,
-                          COALESCE(SUM(CASE WHEN state = 'SPENT' THEN spent_micros ELSE 0 END), 0) AS spent,
-                          COALESCE(SUM(CASE WHEN state = 'SPENT' AND closed_at > :since THEN spent_micros ELSE 0 END), 0) AS spent_day
-                        FROM budget_holds WHERE agent_id = :a""")
+        return db.sql(USAGE_OF_AGENT)
                 .bind("a", agentId).bind("since", dayStart.atOffset(ZoneOffset.UTC))
-                .map(row -> new BudgetUsage(Usdc.ofMicros(Columns.longValue(row, "held")),
-                        Usdc.ofMicros(Columns.longValue(row, "spent")), Usdc.ofMicros(Columns.longValue(row, "spent_day"))))
+                .map(BudgetHoldRepository::toUsage)
                 .one();
+    }
+
+    static BudgetUsage toUsage(io.r2dbc.spi.Readable row) {
+        return new BudgetUsage(Usdc.ofMicros(Columns.longValue(row, "held")), Usdc.ofMicros(Columns.longValue(row, "spent")),
+                Usdc.ofMicros(Columns.longValue(row, "spent_day")));
     }
 
     public Mono<Void> hold(String reservationId, String agentId, Usdc amount, Instant at) {

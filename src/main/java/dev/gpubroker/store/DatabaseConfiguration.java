@@ -2,6 +2,10 @@ package dev.gpubroker.store;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
@@ -21,6 +25,8 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.config.PrivateFiles;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * One database for everything: the H2 file database under the data directory by default, any R2DBC URL
@@ -34,10 +40,35 @@ public class DatabaseConfiguration {
     // WRITE_DELAY=0: every commit reaches the file at once (H2 otherwise batches up to a second of commits in
     // memory, which a killed process would lose).
     // TRACE_LEVEL_FILE=0: no gpubroker.trace.db beside the database (H2 writes it with the default umask).
-    private static final String H2_OPTIONS = "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0";
+    // QUERY_CACHE_SIZE=64: each connection keeps this many parsed statements; with H2's default of 8 the statements of
+    // one account call alone pushed each other out, and every query was parsed again.
+    private static final String H2_OPTIONS =
+            "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
+
+    private static final int CONNECTIONS_MAX = 16;
+    private static final int DATABASE_THREADS_MAX = 4 * CONNECTIONS_MAX;
+
+    /**
+     * Where the embedded database's statements run (r2dbc-h2 runs them on the subscribing thread). Each task takes an
+     * idle thread or a new one, never a queue: a statement queued behind one that waits for a row lock (up to
+     * LOCK_TIMEOUT) could be the statement that holds the lock, and wait for it. The pool bounds how many run at once:
+     * {@value #CONNECTIONS_MAX} connections, each with at most a few statements in flight; past
+     * {@value #DATABASE_THREADS_MAX} threads a task is refused rather than queued.
+     */
+    @Bean(destroyMethod = "dispose")
+    public Scheduler embeddedDatabaseThreads() {
+        AtomicInteger count = new AtomicInteger();
+        ThreadPoolExecutor threads = new ThreadPoolExecutor(0, DATABASE_THREADS_MAX, 60, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), task -> {
+                    Thread thread = new Thread(task, "h2-" + count.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        return Schedulers.fromExecutorService(threads, "h2");
+    }
 
     @Bean(destroyMethod = "dispose")
-    public ConnectionPool connectionPool(BrokerProperties properties) throws Exception {
+    public ConnectionPool connectionPool(BrokerProperties properties, Scheduler embeddedDatabaseThreads) throws Exception {
         BrokerProperties.Database database = properties.database();
         ConnectionFactory target;
         if (database.url().isBlank()) {
@@ -50,7 +81,7 @@ public class DatabaseConfiguration {
             for (String option : H2_OPTIONS.split(";")) {
                 h2.option(option);
             }
-            target = new H2ConnectionFactory(h2.build());
+            target = new InProcessConnections(new H2ConnectionFactory(h2.build()), embeddedDatabaseThreads);
             log.info("Database: embedded H2 file database at {}.mv.db", file);
         } else {
             ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(database.url()).mutate()
@@ -64,7 +95,7 @@ public class DatabaseConfiguration {
         }
         return new ConnectionPool(ConnectionPoolConfiguration.builder(target)
                 .initialSize(2)
-                .maxSize(16)
+                .maxSize(CONNECTIONS_MAX)
                 .maxAcquireTime(Duration.ofSeconds(15))
                 .maxIdleTime(Duration.ofMinutes(5))
                 .build());

@@ -13,6 +13,7 @@ import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.ReservationState;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -147,6 +148,41 @@ public class JobRepository {
                 .bind("id", jobId).bind("at", at.atOffset(ZoneOffset.UTC)).bind("kind", kind)
                 .bind("detail", detail.length() > 400 ? detail.substring(0, 400) : detail)
                 .fetch().rowsUpdated().then();
+    }
+
+    /**
+     * A job with its events and what job_status needs of its reservation (the GPU count and the amount in escrow for
+     * the meter, its state for whether the escrow is closed), in one read. Empty for an unknown job.
+     */
+    public Mono<JobWithEvents> findWithEvents(String jobId) {
+        return db.sql("""
+                        SELECT j.*, r.gpu_count AS reservation_gpu_count, r.amount_micros AS reservation_amount_micros,
+                            r.state AS reservation_state,
+                            e.recorded_at AS event_recorded_at, e.kind AS event_kind, e.detail AS event_detail
+                        FROM jobs j JOIN reservations r ON r.reservation_id = j.reservation_id
+                        LEFT JOIN job_events e ON e.job_id = j.job_id
+                        WHERE j.job_id = :id ORDER BY e.event_id""")
+                .bind("id", jobId)
+                .map(row -> new JobWithEvents(toJob(row), Columns.intValue(row, "reservation_gpu_count"),
+                        Usdc.ofMicros(Columns.longValue(row, "reservation_amount_micros")),
+                        ReservationState.valueOf(row.get("reservation_state", String.class)),
+                        row.get("event_kind", String.class) == null ? List.of() : List.of(new Job.Event(
+                                Columns.instant(row, "event_recorded_at"), row.get("event_kind", String.class),
+                                row.get("event_detail", String.class)))))
+                .all()
+                .collectList()
+                .filter(rows -> !rows.isEmpty())
+                .map(rows -> new JobWithEvents(rows.getFirst().job(), rows.getFirst().reservationGpuCount(),
+                        rows.getFirst().reservationAmount(), rows.getFirst().reservationState(), rows.stream().flatMap(row -> row.events().stream()).toList()));
+    }
+
+    /** A job, its reservation's GPU count, amount and state, and its events in the order they happened. */
+    public record JobWithEvents(Job job, int reservationGpuCount, Usdc reservationAmount,
+            ReservationState reservationState, List<Job.Event> events) {
+
+        public JobWithEvents {
+            events = List.copyOf(events);
+        }
     }
 
     public Flux<Job.Event> events(String jobId) {

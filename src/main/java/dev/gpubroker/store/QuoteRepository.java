@@ -11,7 +11,6 @@ import dev.gpubroker.market.Quote;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import io.r2dbc.spi.Readable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @Repository
@@ -25,33 +24,27 @@ public class QuoteRepository {
         this.db = db;
     }
 
+    /** The quotes of one answer, in one statement and one commit. */
     public Mono<Void> insertAll(List<Quote> quotes) {
-        return Flux.fromIterable(quotes).concatMap(this::insert).then();
-    }
-
-    private Mono<Long> insert(Quote quote) {
-        return db.sql("""
-                INSERT INTO quotes (quote_id, agent_id, provider, offer_id, gpu, gpu_count, vram_gb, region,
-                    price_micros_per_gpu_hour, duration_minutes, total_micros, expected_cost_micros,
-                    reliability_basis_points, created_at, expires_at)
-                VALUES (:quoteId, :agentId, :provider, :offerId, :gpu, :gpuCount, :vramGb, :region,
-                    :price, :duration, :total, :expected, :reliability, :createdAt, :expiresAt)""")
-                .bind("quoteId", quote.quoteId())
-                .bind("agentId", quote.agentId())
-                .bind("provider", quote.provider())
-                .bind("offerId", quote.offerId())
-                .bind("gpu", quote.gpu())
-                .bind("gpuCount", quote.gpuCount())
-                .bind("vramGb", quote.vramGb())
-                .bind("region", quote.region())
-                .bind("price", quote.price().microsPerGpuHour())
-                .bind("duration", quote.durationMinutes())
-                .bind("total", quote.total().micros())
-                .bind("expected", quote.expectedCost().micros())
-                .bind("reliability", (int) Math.round(quote.reliability() * BASIS_POINTS))
-                .bind("createdAt", quote.createdAt().atOffset(ZoneOffset.UTC))
-                .bind("expiresAt", quote.expiresAt().atOffset(ZoneOffset.UTC))
-                .fetch().rowsUpdated();
+        return RowBatch.insert(db, "quotes", List.of("quote_id", "agent_id", "provider", "offer_id", "gpu", "gpu_count",
+                "vram_gb", "region", "price_micros_per_gpu_hour", "duration_minutes", "total_micros",
+                "expected_cost_micros", "reliability_basis_points", "created_at", "expires_at"), quotes, (row, quote) -> row
+                        .set(0, quote.quoteId())
+                        .set(1, quote.agentId())
+                        .set(2, quote.provider())
+                        .set(3, quote.offerId())
+                        .set(4, quote.gpu())
+                        .set(5, quote.gpuCount())
+                        .set(6, quote.vramGb())
+                        .set(7, quote.region())
+                        .set(8, quote.price().microsPerGpuHour())
+                        .set(9, quote.durationMinutes())
+                        .set(10, quote.total().micros())
+                        .set(11, quote.expectedCost().micros())
+                        .set(12, (int) Math.round(quote.reliability() * BASIS_POINTS))
+                        .set(13, quote.createdAt().atOffset(ZoneOffset.UTC))
+                        .set(14, quote.expiresAt().atOffset(ZoneOffset.UTC)))
+                .then();
     }
 
     public Mono<Quote> findById(String quoteId) {

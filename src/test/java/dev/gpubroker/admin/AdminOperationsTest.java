@@ -1,6 +1,7 @@
 package dev.gpubroker.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.math.BigInteger;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import dev.gpubroker.payments.Reconciliation;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerIntegrationTest;
+import dev.gpubroker.support.RawMcp;
 
 /** What an operator does through the admin API, end to end over HTTP, with the agent on the other side over MCP. */
 @TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/payments.yml")
@@ -147,6 +149,10 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                         "validAfter", "0", "validBefore", "9999999999", "nonce", "0x" + "33".repeat(32))));
         admin().post("/admin/v1/agents/" + agent.agent().agentId() + "/freeze", null);
         admin().send("POST", "/admin/v1/agents/" + agent.agent().agentId() + "/unfreeze", null, "gpa_wrong");
+        // A read's line goes with the next group commit: moments later, not before the answer.
+        call(client, "account", Map.of());
+        await().atMost(Duration.ofSeconds(5)).until(() -> admin().get("/admin/v1/audit?limit=20").body()
+                .contains("tool:account"));
 
         String audit = admin().get("/admin/v1/audit?limit=20").body();
 
@@ -162,12 +168,16 @@ class AdminOperationsTest extends BrokerIntegrationTest {
     @Test
     void rotatingAKeyRetiresTheOldOneAtOnce() throws Exception {
         NewAgent agent = newAgent("rotated");
+        // In use just before: the server has just recognised it, and must not go on doing so.
+        McpSyncClient before = client(agent.apiKey());
+        assertThat(output(call(before, "account", Map.of()))).containsEntry("agentId", agent.agent().agentId());
         var rotated = admin().post("/admin/v1/agents/" + agent.agent().agentId() + "/rotate-key", null);
         assertThat(rotated.statusCode()).isEqualTo(200);
         String newKey = json.readTree(rotated.body()).path("apiKey").asString();
 
         assertThat(newKey).startsWith("gpb_").isNotEqualTo(agent.apiKey());
         assertThat(agents.authenticate(agent.apiKey()).blockOptional(Duration.ofSeconds(5))).isEmpty();
+        assertThat(rawCall(agent.apiKey())).as("the old key over HTTP").isEqualTo(401);
         assertThat(output(call(client(newKey), "account", Map.of()))).containsEntry("agentId", agent.agent().agentId());
     }
 
@@ -226,6 +236,13 @@ class AdminOperationsTest extends BrokerIntegrationTest {
 
     private BigInteger balance(String address) {
         return paymentChain.context().usdc().balanceOf(address).block(Duration.ofSeconds(10));
+    }
+
+    /** The HTTP status of an initialize sent with this key. */
+    private int rawCall(String apiKey) {
+        try (RawMcp raw = new RawMcp(baseUri(), apiKey, json, Duration.ofSeconds(10))) {
+            return raw.post(RawMcp.INITIALIZE).status();
+        }
     }
 
     private AdminClient admin() throws Exception {

@@ -290,6 +290,28 @@ class JobLifecycleTest extends BrokerIntegrationTest {
     }
 
     @Test
+    void anAgentThatKeepsAskingKeepsItsJobAliveThoughItsHeartbeatsAreWrittenAtMostOncePerSecond() throws Exception {
+        NewAgent agent = newAgent("attentive");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "attentive-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "run-attentive-1", "heartbeatSeconds", 2, "command", List.of("sleep", "120")))).get("jobId");
+
+        // Three times the heartbeat interval, asking every 300 ms: most calls write nothing, none lets the job die.
+        long until = System.nanoTime() + Duration.ofSeconds(6).toNanos();
+        while (System.nanoTime() < until) {
+            assertThat(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))
+                    .isIn("launching", "running");
+            Thread.sleep(300);
+        }
+
+        assertThat(count("job_events", "job_id = :j AND kind = 'dead_man_switch'", Map.of("j", jobId))).isZero();
+        output(call(client, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-attentive-1")));
+        assertThat(awaitSettled(client, jobId)).containsEntry("status", "cancelled");
+    }
+
+    @Test
     void aJobWhoseAgentStopsSendingHeartbeatsIsStoppedAndBilledOnlyForWhatItUsed() throws Exception {
         NewAgent agent = newAgent("forgetful");
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));

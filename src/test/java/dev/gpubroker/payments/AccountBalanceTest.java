@@ -10,12 +10,17 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
+import io.modelcontextprotocol.client.McpSyncClient;
+
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.support.BrokerIntegrationTest;
 
-/** The account tool shows the wallet's balance as the chain holds it, however large. */
+/**
+ * The account tool shows the wallet's balance as the chain holds it, however large; read once per block, it follows
+ * the broker's own payments at once and anyone else's transfers within about a second.
+ */
 class AccountBalanceTest extends BrokerIntegrationTest {
 
     @Autowired
@@ -33,6 +38,44 @@ class AccountBalanceTest extends BrokerIntegrationTest {
         assertThat(account).containsEntry("usdcBalance", new BigDecimal(micros, 6).toPlainString());
         assertThat(paymentChain.context().usdc().balanceOf(whale.agent().walletAddress()).block(Duration.ofSeconds(10)))
                 .isEqualTo(micros);
+    }
+
+    @Test
+    void aPaymentShowsInTheBalanceAtOnceEvenRightAfterAnEarlierRead() throws Exception {
+        NewAgent agent = newAgent("payer-watching");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("20.00"));
+        McpSyncClient client = client(agent.apiKey());
+        awaitBalance(client, "20.00");
+
+        paidReservation(client, "L40S", "demo-steady", 60, "watched-payment");
+
+        // 0.90 per GPU-hour, one hour: the deposit is final when pay answers, and so is the balance.
+        assertThat(output(call(client, "account", Map.of()))).containsEntry("usdcBalance", "19.10")
+                .containsEntry("escrowed", "0.90");
+    }
+
+    @Test
+    void aTransferTheBrokerDidNotMakeShowsOnceTheTrackerHasSeenANewerBlock() throws Exception {
+        NewAgent agent = newAgent("topped-up");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        McpSyncClient client = client(agent.apiKey());
+        awaitBalance(client, "5.00");
+
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("2.50"));
+
+        // The tracker reads the head every quarter second, and a head older than a second is not trusted: the transfer
+        // shows within about a second whatever happens, under load included.
+        long start = System.nanoTime();
+        awaitBalance(client, "7.50");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+    }
+
+    private static void awaitBalance(McpSyncClient client, String balance) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!balance.equals(output(call(client, "account", Map.of())).get("usdcBalance"))) {
+            assertThat(System.nanoTime()).as("the account shows " + balance).isLessThan(deadline);
+            Thread.sleep(20);
+        }
     }
 
     /** Usdc (a long) cannot hold such an amount: it is minted in parts the test token accepts. */

@@ -98,6 +98,11 @@ public final class BrokerJar implements AutoCloseable {
         return port;
     }
 
+    /** The server's process, for what the operating system says of it (CPU time, say). */
+    public ProcessHandle processHandle() {
+        return process.toHandle();
+    }
+
     public String mcpUrl() {
         return "http://127.0.0.1:" + port + "/mcp";
     }

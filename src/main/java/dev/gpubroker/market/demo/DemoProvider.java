@@ -26,6 +26,7 @@ import dev.gpubroker.market.process.ProcessSpec;
 import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * One simulated provider of the demo marketplace. It answers after a realistic latency, and misbehaves as its
@@ -78,7 +79,13 @@ final class DemoProvider implements ComputeProvider, JobAdmission {
                 return Mono.delay(latency())
                         .then(Mono.error(new ProviderUnavailableException("provider API answered HTTP 503 (simulated outage)")));
             }
-            return Mono.delay(latency()).then(capacitySeeded).then(capacity.freeUnits(settings.name()))
+            // The capacity is read while the answer is on its way, as a remote provider does its work within its
+            // answer time (read after the wait, 32 providers' reads queued up behind 32 timers firing at once), and
+            // the read is started on another thread: a quote subscribes to its providers one after the other on one
+            // thread, and the read's set-up there (a pooled connection, a statement) would delay every later
+            // provider's timer. Subscribing here costs a timer and a task, as sending a request to a remote one does.
+            return Mono.zip(Mono.delay(latency()), capacitySeeded.then(capacity.freeUnits(settings.name()))
+                            .subscribeOn(Schedulers.parallel()), (answerTime, free) -> free)
                     .map(this::toOffers);
         });
     }

@@ -7,7 +7,6 @@ import java.util.Optional;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.policy.KillSwitch;
 import dev.gpubroker.policy.PolicyRules;
 import dev.gpubroker.policy.PolicyService;
 import reactor.core.publisher.Mono;
@@ -17,20 +16,18 @@ import reactor.core.publisher.Mono;
 class BudgetView {
 
     private final PolicyService policies;
-    private final KillSwitch killSwitch;
 
-    BudgetView(PolicyService policies, KillSwitch killSwitch) {
+    BudgetView(PolicyService policies) {
         this.policies = policies;
-        this.killSwitch = killSwitch;
     }
 
     Mono<Map<String, Object>> budget(String agentId) {
-        return Mono.zip(policies.policyOf(agentId), policies.usage(agentId), killSwitch.isOn()).map(state -> {
-            var policy = state.getT1();
-            var usage = state.getT2();
+        return policies.standing(agentId).map(standing -> {
+            var policy = standing.policy();
+            var usage = standing.usage();
             Map<String, Object> budget = new LinkedHashMap<>();
             budget.put("frozen", policy.frozen());
-            budget.put("killSwitch", state.getT3());
+            budget.put("killSwitch", standing.killSwitchOn());
             budget.put("held", usage.held().toDecimalString());
             budget.put("spentLast24Hours", usage.spentLast24Hours().toDecimalString());
             budget.put("spentTotal", usage.spentTotal().toDecimalString());

@@ -28,8 +28,7 @@ class JobStatusTool implements ToolHandler {
     @Override
     public Mono<ToolResult> handle(Agent caller, ToolArguments arguments) {
         String jobId = arguments.string("jobId");
-        return jobs.find(caller.agentId(), jobId)
-                .flatMap(jobs::snapshot).map(snapshot -> ToolResult.success(JobViews.status(snapshot)))
+        return jobs.status(caller.agentId(), jobId).map(snapshot -> ToolResult.success(JobViews.status(snapshot)))
                 .defaultIfEmpty(ToolResult.failure(new ToolError("job_not_found", "no job " + jobId + " exists for this agent",
                         "jobId", "use a jobId from run")));
     }

@@ -17,6 +17,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.ChainHead;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
 import dev.gpubroker.store.ChainTransactionRepository;
@@ -39,6 +40,7 @@ public class TransactionTracker extends PeriodicSweep {
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
 
     private final ChainContext chain;
+    private final ChainHead chainHead;
     private final ChainTransactionRepository transactions;
     private final Relayer relayer;
     private final Map<String, TransactionOutcomeListener> listeners;
@@ -47,8 +49,9 @@ public class TransactionTracker extends PeriodicSweep {
     private final int feeBumpPercent;
 
     public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
-            List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties) {
+            List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties, ChainHead chainHead) {
         super("Transaction tracking", POLL_INTERVAL);
+        this.chainHead = chainHead;
         this.chain = paymentChain.context();
         this.transactions = transactions;
         this.relayer = relayer;
@@ -61,7 +64,8 @@ public class TransactionTracker extends PeriodicSweep {
 
     @Override
     public Mono<Void> sweep() {
-        return chain.client().blockNumber().flatMap(head -> transactions.findOpen(BATCH_SIZE_MAX)
+        // Every pass reads the head anyway: it is reported, so that nobody else need ask the node which block is current.
+        return chain.client().blockNumber().doOnNext(chainHead::observed).flatMap(head -> transactions.findOpen(BATCH_SIZE_MAX)
                 .concatMap(transaction -> follow(transaction, head)
                         .onErrorResume(error -> {
                             log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(), error.toString());

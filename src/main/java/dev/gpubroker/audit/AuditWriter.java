@@ -1,0 +1,142 @@
+package dev.gpubroker.audit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+import dev.gpubroker.store.AuditRepository;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Writes queued audit lines in the background, all those that queued up while the previous commit was being written
+ * in one commit (a group commit): under load one commit carries hundreds of lines, when idle a line is written within
+ * a millisecond or two. Its own thread does the writing, never a request's.
+ *
+ * <p>Only for lines whose loss in a crash costs no record of a change: the answer does not wait for its line, so a
+ * crash loses the lines still queued (those of the last few milliseconds). {@link AuditLog} queues only the lines of
+ * calls that changed nothing. Bounded: at most {@value #LINES_QUEUED_MAX} lines wait; when the queue is full, or the
+ * writer is stopped, {@link #offer} refuses and the caller writes its line itself. A stop (the server shutting down,
+ * after the web server has finished its last requests) writes everything still queued before it completes.
+ */
+@Component
+class AuditWriter implements SmartLifecycle {
+
+    static final int LINES_QUEUED_MAX = 10_000;
+    static final int LINES_PER_COMMIT_MAX = 500;
+
+    private static final Logger log = LoggerFactory.getLogger(AuditWriter.class);
+
+    private final AuditRepository entries;
+    private final Queue<AuditRepository.Line> queued = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedCount = new AtomicInteger();
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private final AtomicReference<Runnable> whenDrained = new AtomicReference<>();
+    private volatile Scheduler writer;
+    private volatile boolean running;
+
+    AuditWriter(AuditRepository entries) {
+        this.entries = entries;
+    }
+
+    /** Queues the line for the next commit; false when it was not queued (full, or stopped): write it yourself. */
+    boolean offer(AuditRepository.Line line) {
+        if (!running) {
+            return false;
+        }
+        if (queuedCount.incrementAndGet() > LINES_QUEUED_MAX) {
+            queuedCount.decrementAndGet();
+            return false;
+        }
+        queued.add(line);
+        startWriting();
+        return true;
+    }
+
+    /** Lines waiting for a commit (for tests and diagnostics). */
+    int queuedLines() {
+        return queuedCount.get();
+    }
+
+    private void startWriting() {
+        if (writing.compareAndSet(false, true)) {
+            writer.schedule(this::writeBatch);
+        }
+    }
+
+    /** Writes what is queued (up to one commit's worth), then goes on while anything is left. */
+    private void writeBatch() {
+        List<AuditRepository.Line> batch = new ArrayList<>();
+        for (AuditRepository.Line line = queued.poll(); line != null; line = batch.size() < LINES_PER_COMMIT_MAX
+                ? queued.poll() : null) {
+            batch.add(line);
+        }
+        queuedCount.addAndGet(-batch.size());
+        if (batch.isEmpty()) {
+            writing.set(false);
+            // A line queued between the poll and the flag's reset would otherwise wait for the next one.
+            if (!queued.isEmpty()) {
+                startWriting();
+            } else if (!running) {
+                Runnable callback = whenDrained.getAndSet(null);
+                if (callback != null) {
+                    callback.run();
+                }
+            }
+            return;
+        }
+        entries.insertAll(batch)
+                .doOnError(error -> log.error("Could not write {} audit line(s): {}", batch.size(), error.toString()))
+                .onErrorComplete()
+                .doFinally(ignored -> writer.schedule(this::writeBatch))
+                .subscribe();
+    }
+
+    @Override
+    public void start() {
+        writer = Schedulers.newSingle("audit-writer", true);
+        running = true;
+    }
+
+    @Override
+    public void stop() {
+        stop(() -> { });
+    }
+
+    /**
+     * Stops taking lines, and calls back once every queued line is written. The writer's thread (a daemon) stays: a
+     * line queued by a call that checked just before the stop is still written.
+     */
+    @Override
+    public void stop(Runnable callback) {
+        if (writer == null) {
+            callback.run();
+            return;
+        }
+        whenDrained.set(callback);
+        running = false;
+        if (writing.compareAndSet(false, true)) {
+            writer.schedule(this::writeBatch);
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Started before the web server takes requests, stopped after it has answered its last ones. */
+    @Override
+    public int getPhase() {
+        return 0;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.gpubroker.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.mockito.ArgumentMatchers.anyList;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.gpubroker.store.AuditRepository;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/** The group commit of read audit lines, against a scripted repository: nothing lost, nothing twice, bounded. */
+class AuditWriterTest {
+
+    private final AuditRepository repository = mock(AuditRepository.class);
+    private final List<List<AuditRepository.Line>> commits = new CopyOnWriteArrayList<>();
+    private final AuditWriter writer = new AuditWriter(repository);
+
+    @AfterEach
+    void stop() {
+        writer.stop();
+    }
+
+    @Test
+    void everyLineOfferedFromManyThreadsIsWrittenOnceAndAStopWaitsForTheLast() throws Exception {
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            List<AuditRepository.Line> batch = List.copyOf(call.getArgument(0));
+            return Mono.delay(Duration.ofMillis(1)).then(Mono.fromRunnable(() -> commits.add(batch))).thenReturn(0L);
+        });
+        writer.start();
+        List<Thread> threads = new ArrayList<>();
+        for (int thread = 0; thread < 8; thread++) {
+            int first = thread * 500;
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int i = first; i < first + 500; i++) {
+                    assertThat(writer.offer(line("call-" + i))).isTrue();
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        writer.stop(stopped::countDown);
+
+        assertThat(stopped.await(10, TimeUnit.SECONDS)).as("the stop completes once everything is written").isTrue();
+        List<String> written = commits.stream().flatMap(List::stream).map(AuditRepository.Line::action).toList();
+        assertThat(written).hasSize(4000).doesNotHaveDuplicates();
+        assertThat(commits).as("lines share commits").hasSizeLessThan(4000);
+        assertThat(commits).allSatisfy(batch -> assertThat(batch).hasSizeLessThanOrEqualTo(AuditWriter.LINES_PER_COMMIT_MAX));
+    }
+
+    @Test
+    void linesQueuedWhileACommitIsWrittenGoIntoTheNextCommitTogether() {
+        Sinks.One<Long> firstCommit = Sinks.one();
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return commits.size() == 1 ? firstCommit.asMono() : Mono.just(0L);
+        });
+        writer.start();
+        writer.offer(line("first"));
+        awaitCommits(1);
+        for (int i = 0; i < 50; i++) {
+            writer.offer(line("queued-" + i));
+        }
+
+        firstCommit.tryEmitValue(1L);
+
+        awaitCommits(2);
+        assertThat(commits.get(1)).hasSize(50);
+    }
+
+    @Test
+    void aFullQueueRefusesTheLineSoThatItsCallerWritesItItself() {
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return Mono.never();
+        });
+        writer.start();
+        assertThat(writer.offer(line("in-flight"))).isTrue();
+        awaitCommits(1);
+        for (int i = 0; i < AuditWriter.LINES_QUEUED_MAX; i++) {
+            assertThat(writer.offer(line("waiting-" + i))).isTrue();
+        }
+
+        assertThat(writer.offer(line("one-too-many"))).isFalse();
+        assertThat(writer.queuedLines()).isEqualTo(AuditWriter.LINES_QUEUED_MAX);
+    }
+
+    @Test
+    void aFailedCommitLosesOnlyItsOwnLinesAndTheNextOnesAreWritten() {
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return commits.size() == 1 ? Mono.error(new IllegalStateException("disk full")) : Mono.just(1L);
+        });
+        writer.start();
+        writer.offer(line("lost"));
+        awaitCommits(1);
+
+        writer.offer(line("written"));
+
+        awaitCommits(2);
+        assertThat(commits.get(1)).extracting(AuditRepository.Line::action).containsExactly("written");
+    }
+
+    @Test
+    void aWriterThatIsNotRunningTakesNoLines() {
+        assertThat(writer.offer(line("before-start"))).isFalse();
+        writer.start();
+        writer.stop();
+        assertThat(writer.offer(line("after-stop"))).isFalse();
+    }
+
+    private void awaitCommits(int count) {
+        await().atMost(Duration.ofSeconds(5)).until(() -> commits.size() >= count);
+    }
+
+    private static AuditRepository.Line line(String action) {
+        return new AuditRepository.Line(Instant.EPOCH, "agent", "agt_test", action, "{}", "ok", null);
+    }
+}

@@ -1,0 +1,269 @@
+package dev.gpubroker.bench;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import io.modelcontextprotocol.client.McpSyncClient;
+
+import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.JarClient;
+
+/**
+ * The hot path through the real transports: the packaged jar and a bare MCP Java SDK server with one {@code echo} tool
+ * ({@link EchoMcpServer}) run side by side on this machine, and the same closed-loop load ({@link McpLoad}: 16 clients,
+ * each its own session) is put on echo, {@code job_status} and {@code account} in turn, round after round, once with
+ * raw HTTP clients (what the servers cost) and once with the official MCP Java client (what an SDK-built agent sees).
+ * Then {@code quote} is asked by one raw client over 8 and over 32 providers that each answer in exactly 50 ms
+ * ({@code catalogs/bench-32.yml}). Prints throughput, latency percentiles, the server's CPU time per call and each
+ * tool's throughput as a share of echo's in the same round, and the medians over the rounds. Prints numbers; not a
+ * test. The job that job_status asks about is running (a sleep with a heartbeat interval), and all clients are one
+ * agent's sessions. Run after {@code mvn package -DskipTests}:
+ *
+ * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.HotPathBenchmark -Dexec.classpathScope=test</pre>
+ *
+ * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (8),
+ * {@code bench.warmupSeconds} before each (4), {@code bench.firstWarmupSeconds} for each hot tool and client kind
+ * before the first round (15), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}; empty: quote only),
+ * {@code bench.jfr}: a directory where the broker writes a flight recording (profiling settings) of the whole run,
+ * {@code gpubroker.jar}: another jar to measure (an older build, say).
+ */
+public final class HotPathBenchmark {
+
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
+    private static final Duration MEASURED = Duration.ofSeconds(Integer.getInteger("bench.seconds", 8));
+    private static final Duration WARMUP = Duration.ofSeconds(Integer.getInteger("bench.warmupSeconds", 4));
+    /** Before the first round: both JVMs start cold, and the JIT needs many thousand calls to settle. */
+    private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 15));
+    private static final int CLIENTS = Integer.getInteger("bench.clients", 16);
+    private static final List<McpLoad.Kind> KINDS = java.util.Arrays.stream(System.getProperty("bench.clientKinds",
+            "raw,sdk").split(",")).filter(kind -> !kind.isBlank())
+            .map(kind -> McpLoad.Kind.valueOf(kind.strip().toUpperCase(java.util.Locale.ROOT))).toList();
+    private static final Path CATALOG = Path.of("src/test/resources/catalogs/bench-32.yml").toAbsolutePath();
+    private static final List<String> PROVIDERS = IntStream.rangeClosed(1, 32)
+            .mapToObj(i -> "demo-bench-%02d".formatted(i)).toList();
+
+    private HotPathBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dataDir = BrokerJar.newDataDir();
+        Map<String, String> environment = new HashMap<>();
+        String jfr = System.getProperty("bench.jfr");
+        if (jfr != null) {
+            Files.createDirectories(Path.of(jfr));
+            environment.put("JAVA_TOOL_OPTIONS", "-XX:StartFlightRecording=settings=profile,filename="
+                    + Path.of(jfr).toAbsolutePath().resolve("broker.jfr"));
+        }
+        Process echo = startEcho();
+        try (BrokerJar broker = BrokerJar.startHttp(dataDir, environment,
+                "--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.market.local.enabled=false")) {
+            String key = broker.demoAgentKey();
+            String jobId = runningJob(broker, key);
+            URI brokerBase = URI.create("http://127.0.0.1:" + broker.port());
+            URI echoBase = URI.create("http://127.0.0.1:" + echoPort(echo));
+            ProcessHandle brokerProcess = broker.processHandle();
+            List<McpLoad.Target> hot = List.of(
+                    new McpLoad.Target("echo (bare SDK)", echoBase, echo.toHandle(), null, "echo",
+                            "{\"text\":\"hello\"}"),
+                    new McpLoad.Target("job_status", brokerBase, brokerProcess, key, "job_status",
+                            "{\"jobId\":\"" + jobId + "\"}"),
+                    new McpLoad.Target("account", brokerBase, brokerProcess, key, "account", "{}"));
+            List<McpLoad.Target> quotes = List.of(
+                    new McpLoad.Target("quote, 8 providers", brokerBase, brokerProcess, key, "quote", quoteArguments(8)),
+                    new McpLoad.Target("quote, 32 providers", brokerBase, brokerProcess, key, "quote",
+                            quoteArguments(32)));
+
+            System.out.printf("hot path over streamable HTTP: %d clients (%s), %d rounds of %d s after %d s of warm-up "
+                    + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, KINDS, ROUNDS,
+                    MEASURED.toSeconds(), WARMUP.toSeconds(), FIRST_WARMUP.toSeconds(),
+                    Runtime.getRuntime().availableProcessors(), loadAverage());
+            for (McpLoad.Kind kind : KINDS) {
+                for (McpLoad.Target target : hot) {
+                    McpLoad.run(target, kind, CLIENTS, FIRST_WARMUP, Duration.ZERO);
+                }
+            }
+            for (McpLoad.Target target : quotes) {
+                McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, Duration.ZERO);
+            }
+            Map<McpLoad.Kind, List<Map<String, McpLoad.Result>>> hotRounds = new java.util.EnumMap<>(McpLoad.Kind.class);
+            List<Map<String, McpLoad.Result>> quoteRounds = new ArrayList<>();
+            for (int round = 1; round <= ROUNDS; round++) {
+                for (McpLoad.Kind kind : KINDS) {
+                    Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
+                    for (McpLoad.Target target : hot) {
+                        results.put(target.label(), McpLoad.run(target, kind, CLIENTS, WARMUP, MEASURED));
+                    }
+                    hotRounds.computeIfAbsent(kind, ignored -> new ArrayList<>()).add(results);
+                    System.out.printf("%nround %d, %s clients (load average after: %s)%n", round, kind, loadAverage());
+                    print(results.values(), results.get(hot.getFirst().label()));
+                }
+                Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
+                for (McpLoad.Target target : quotes) {
+                    results.put(target.label(), McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, MEASURED));
+                }
+                quoteRounds.add(results);
+                System.out.printf("%nround %d, quote, one raw client (load average after: %s)%n", round, loadAverage());
+                print(results.values(), null);
+            }
+            for (McpLoad.Kind kind : KINDS) {
+                System.out.printf("%nmedian of %d rounds, %s clients (each figure's own median; of echo: calls/s over "
+                        + "echo's calls/s in the same round)%n", ROUNDS, kind);
+                printMedians(hotRounds.get(kind), hot.getFirst().label());
+            }
+            System.out.printf("%nmedian of %d rounds, quote, one raw client%n", ROUNDS);
+            printMedians(quoteRounds, null);
+        } finally {
+            echo.destroy();
+            echo.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** One round's figures; {@code echo} is the yardstick of the "of echo" column, none when null. */
+    private static void print(java.util.Collection<McpLoad.Result> results, McpLoad.Result echo) {
+        System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %12s %8s%n", "tool", "clients", "calls/s", "of echo",
+                "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU µs/call", "failed");
+        for (McpLoad.Result result : results) {
+            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8d%n", result.label(),
+                    result.clients(), result.callsPerSecond(), echo != null
+                            ? "%.0f %%".formatted(100 * result.callsPerSecond() / echo.callsPerSecond()) : "",
+                    result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
+                    result.maxMicros() / 1000.0, result.serverCpuMicrosPerCall(), result.failures());
+            if (result.firstFailure() != null) {
+                System.out.println("    first failure: " + result.firstFailure());
+            }
+        }
+    }
+
+    private static void printMedians(List<Map<String, McpLoad.Result>> rounds, String echoLabel) {
+        System.out.printf("%-22s %10s %8s %9s %9s %9s %12s %8s%n", "tool", "calls/s", "of echo", "p50 ms", "p95 ms",
+                "p99 ms", "CPU µs/call", "failed");
+        for (String label : rounds.getFirst().keySet()) {
+            List<McpLoad.Result> of = rounds.stream().map(round -> round.get(label)).toList();
+            boolean comparable = echoLabel != null;
+            double ratio = comparable
+                    ? median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond()) : 0;
+            System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %12.0f %8d%n", label,
+                    median(of, McpLoad.Result::callsPerSecond), comparable ? "%.0f %%".formatted(100 * ratio) : "",
+                    median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),
+                    median(of, result -> result.p99Micros() / 1000.0), median(of, McpLoad.Result::serverCpuMicrosPerCall),
+                    of.stream().mapToLong(McpLoad.Result::failures).sum());
+        }
+    }
+
+    private static <T> double median(List<T> values, ToDoubleFunction<T> figure) {
+        double[] sorted = values.stream().mapToDouble(figure).sorted().toArray();
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+
+    private static String quoteArguments(int providers) {
+        return "{\"gpu\":\"H100\",\"durationMinutes\":60,\"providers\":["
+                + PROVIDERS.subList(0, providers).stream().map(name -> "\"" + name + "\"").collect(Collectors.joining(","))
+                + "]}";
+    }
+
+    /** Quote, reserve, pay and run a job that sleeps for an hour, with a heartbeat: job_status has a live job to meter. */
+    @SuppressWarnings("unchecked")
+    private static String runningJob(BrokerJar broker, String key) throws InterruptedException {
+        McpSyncClient client = JarClient.connect(broker, key);
+        try {
+            JarClient.awaitFunded(client);
+            var quote = JarClient.structured(client, "quote", Map.of("gpu", "H100", "durationMinutes", 60,
+                    "providers", List.of(PROVIDERS.getFirst())));
+            String quoteId = (String) ((List<Map<String, Object>>) quote.get("quotes")).getFirst().get("quoteId");
+            String reservationId = (String) JarClient.structured(client, "reserve", Map.of("quoteId", quoteId,
+                    "idempotencyKey", "bench-reserve")).get("reservationId");
+            Map<String, Object> paid = JarClient.structured(client, "pay", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "bench-pay"));
+            if (!"confirmed".equals(paid.get("status"))) {
+                throw new IllegalStateException("the benchmark's payment did not confirm: " + paid);
+            }
+            String jobId = (String) JarClient.structured(client, "run", Map.of("reservationId", reservationId,
+                    "command", List.of("sleep", "3600"), "heartbeatSeconds", 600, "idempotencyKey", "bench-run"))
+                    .get("jobId");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (!"running".equals(JarClient.structured(client, "job_status", Map.of("jobId", jobId)).get("status"))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the benchmark's job is not running after 30 s");
+                }
+                Thread.sleep(200);
+            }
+            return jobId;
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    /** The bare-SDK echo server as its own JVM, on the classpath this benchmark runs with. */
+    private static Process startEcho() throws IOException {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        return new ProcessBuilder(BrokerJar.java(), "-cp", classpath(), EchoMcpServer.class.getName(),
+                Integer.toString(port)).redirectErrorStream(true).start();
+    }
+
+    private static int echoPort(Process echo) throws IOException {
+        BufferedReader output = new BufferedReader(new InputStreamReader(echo.getInputStream(), StandardCharsets.UTF_8));
+        for (String line = output.readLine(); line != null; line = output.readLine()) {
+            if (line.startsWith("READY ")) {
+                Thread.ofPlatform().daemon().start(() -> output.lines().forEach(ignored -> { }));
+                return Integer.parseInt(line.substring("READY ".length()).strip());
+            }
+        }
+        throw new IllegalStateException("the echo server exited before it listened (exit " + echo.exitValue() + ")");
+    }
+
+    /**
+     * The test classpath: under {@code exec:java} it is the class loader's URLs (the JVM's own classpath is Maven's),
+     * else {@code java.class.path}.
+     */
+    private static String classpath() {
+        Set<String> entries = new LinkedHashSet<>();
+        for (ClassLoader loader = HotPathBenchmark.class.getClassLoader(); loader != null; loader = loader.getParent()) {
+            if (loader instanceof URLClassLoader urls) {
+                for (URL url : urls.getURLs()) {
+                    try {
+                        entries.add(Path.of(url.toURI()).toString());
+                    } catch (java.net.URISyntaxException | IllegalArgumentException notAFile) {
+                        // Not a file on this machine: not for a classpath.
+                    }
+                }
+            }
+        }
+        entries.addAll(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
+        return entries.stream().filter(entry -> !entry.isBlank()).sorted(Comparator.comparing(entry -> !entry.contains(
+                "test-classes"))).collect(Collectors.joining(File.pathSeparator));
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException unavailable) {
+            return "unknown";
+        }
+    }
+}
