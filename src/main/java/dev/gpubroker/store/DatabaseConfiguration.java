@@ -25,6 +25,7 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.config.PrivateFiles;
+import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -45,6 +46,15 @@ public class DatabaseConfiguration {
     private static final String H2_OPTIONS =
             "LOCK_TIMEOUT=10000;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;TRACE_LEVEL_FILE=0;QUERY_CACHE_SIZE=64";
 
+    /**
+     * The database file is read and written through an asynchronous channel ({@code async:}), which waits out a
+     * thread's interrupt and keeps it, where H2's default file channel closes itself, and the database with it, when
+     * the thread that writes is interrupted. Reactor interrupts threads on purpose (a task disposed while it runs:
+     * a timeout that fires as its value arrives, a cancelled subscription), and any of them may run a statement that
+     * reaches the file ({@code CancelledStatementsTest}). The file is the same: an existing database opens unchanged.
+     */
+    private static final String H2_FILE_SYSTEM = "async:";
+
     private static final int CONNECTIONS_MAX = 16;
     private static final int DATABASE_THREADS_MAX = 4 * CONNECTIONS_MAX;
 
@@ -64,7 +74,41 @@ public class DatabaseConfiguration {
                     thread.setDaemon(true);
                     return thread;
                 });
-        return Schedulers.fromExecutorService(threads, "h2");
+        return new UninterruptedThreads(threads);
+    }
+
+    /**
+     * A scheduler that never interrupts a statement it runs. Reactor's {@code fromExecutorService} interrupts the
+     * thread of a task whose subscriber cancelled (a client that went away, a timeout, a race lost), and a thread
+     * interrupted inside H2's file channel closes that channel and with it the database, for every later call
+     * ({@code CancelledStatementsTest}). A cancelled statement runs to its end instead; its result is dropped.
+     */
+    private record UninterruptedThreads(ThreadPoolExecutor threads, Scheduler scheduler) implements Scheduler {
+
+        UninterruptedThreads(ThreadPoolExecutor threads) {
+            this(threads, Schedulers.fromExecutor(threads));
+        }
+
+        @Override
+        public Disposable schedule(Runnable task) {
+            return scheduler.schedule(task);
+        }
+
+        @Override
+        public Worker createWorker() {
+            return scheduler.createWorker();
+        }
+
+        @Override
+        public void dispose() {
+            scheduler.dispose();
+            threads.shutdown();
+        }
+
+        @Override
+        public boolean isDisposed() {
+            return scheduler.isDisposed();
+        }
     }
 
     @Bean(destroyMethod = "dispose")
@@ -74,10 +118,11 @@ public class DatabaseConfiguration {
         if (database.url().isBlank()) {
             Path dataDir = PrivateFiles.dataDirectory(properties.dataDir());
             String file = dataDir.resolve("gpubroker").toString();
-            migrate("jdbc:h2:file:" + file + ";" + H2_OPTIONS, "sa", "");
+            migrate("jdbc:h2:" + H2_FILE_SYSTEM + file + ";" + H2_OPTIONS, "sa", "");
             // H2 creates its file with the process umask (often 644): the whole database is the broker's alone.
             PrivateFiles.file(dataDir.resolve("gpubroker.mv.db"));
-            H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().file(file).username("sa");
+            H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().url(H2_FILE_SYSTEM + file)
+                    .username("sa");
             for (String option : H2_OPTIONS.split(";")) {
                 h2.option(option);
             }

@@ -1,6 +1,9 @@
 package dev.gpubroker.store;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.reactivestreams.Publisher;
@@ -185,10 +188,16 @@ final class InProcessConnections implements ConnectionFactory, Wrapped<Connectio
         }
     }
 
-    /** A statement whose execution runs on the database's threads; binding is plain bookkeeping, done in place. */
+    /**
+     * A statement whose bindings and execution both run on the database's threads. Binding is not bookkeeping in H2:
+     * a long string or byte array becomes a LOB written to the file at bind time, and a bind on a timer thread that
+     * Reactor interrupts (a timeout disposed as it fired) closed the file under the whole database
+     * ({@code CancelledStatementsTest}). So the bindings are recorded and applied just before the execution.
+     */
     private final class InProcessStatement implements Statement, Wrapped<Statement> {
 
         private final Statement target;
+        private final List<Consumer<Statement>> steps = new ArrayList<>();
 
         InProcessStatement(Statement target) {
             this.target = target;
@@ -196,49 +205,51 @@ final class InProcessConnections implements ConnectionFactory, Wrapped<Connectio
 
         @Override
         public Publisher<? extends Result> execute() {
-            return Flux.from(target.execute()).subscribeOn(database);
+            List<Consumer<Statement>> recorded = List.copyOf(steps);
+            return Flux.defer(() -> {
+                recorded.forEach(step -> step.accept(target));
+                return target.execute();
+            }).subscribeOn(database);
+        }
+
+        private Statement record(Consumer<Statement> step) {
+            steps.add(step);
+            return this;
         }
 
         @Override
         public Statement add() {
-            target.add();
-            return this;
+            return record(Statement::add);
         }
 
         @Override
         public Statement bind(int index, Object value) {
-            target.bind(index, value);
-            return this;
+            return record(statement -> statement.bind(index, value));
         }
 
         @Override
         public Statement bind(String name, Object value) {
-            target.bind(name, value);
-            return this;
+            return record(statement -> statement.bind(name, value));
         }
 
         @Override
         public Statement bindNull(int index, Class<?> type) {
-            target.bindNull(index, type);
-            return this;
+            return record(statement -> statement.bindNull(index, type));
         }
 
         @Override
         public Statement bindNull(String name, Class<?> type) {
-            target.bindNull(name, type);
-            return this;
+            return record(statement -> statement.bindNull(name, type));
         }
 
         @Override
         public Statement returnGeneratedValues(String... columns) {
-            target.returnGeneratedValues(columns);
-            return this;
+            return record(statement -> statement.returnGeneratedValues(columns));
         }
 
         @Override
         public Statement fetchSize(int rows) {
-            target.fetchSize(rows);
-            return this;
+            return record(statement -> statement.fetchSize(rows));
         }
 
         @Override
