@@ -24,7 +24,8 @@ public record ChainTransaction(
     /**
      * SIGNED: persisted, maybe broadcast (a crash can fall between the two). BROADCAST: the node accepted it.
      * CONFIRMED / REVERTED: mined with status 1 / 0. REPLACED: another transaction at the same nonce was mined.
-     * REJECTED: the node refused it; its nonce was given back.
+     * REJECTED: the node refused its first broadcast, so it was never in a pool: its nonce was freed for the next
+     * submission (RelayerNonces), or it was already used by another transaction.
      */
     public enum Status { SIGNED, BROADCAST, CONFIRMED, REVERTED, REPLACED, REJECTED }
 }

@@ -2,11 +2,15 @@ package dev.gpubroker.payments.relayer;
 
 import java.math.BigInteger;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import org.web3j.crypto.Hash;
 import org.web3j.crypto.RawTransaction;
 import org.web3j.crypto.TransactionEncoder;
@@ -22,10 +26,13 @@ import reactor.core.publisher.Sinks;
 import reactor.util.concurrent.Queues;
 
 /**
- * The one account that submits every transaction, so agents need no ETH. Submissions go through a single serialized
- * lane: each takes the next nonce from the persisted counter, is signed, written to the database, and only then
- * broadcast. A node that refuses gets the nonce back (no gap); a node that does not answer leaves the transaction
- * signed, and {@link TransactionTracker} broadcasts the very same bytes again (same hash: it cannot pay twice).
+ * The one account that submits every transaction, so agents need no ETH. Within one instance, submissions go through a
+ * single serialized lane (a bounded queue), so one instance's transactions take their nonces in the order they came;
+ * across instances sharing the database, each allocation locks the nonce counter row ({@link RelayerNonces}). Each
+ * submission is signed at the next nonce and written to the database in one transaction, and only then broadcast. A
+ * node that refuses frees the nonce for the next submission of any instance (no gap); a node that does not answer
+ * leaves the transaction signed, and the {@link TransactionTracker} of any instance broadcasts the very same bytes
+ * again (same hash: it cannot pay twice).
  */
 @Component
 public class Relayer implements SmartLifecycle {
@@ -34,17 +41,31 @@ public class Relayer implements SmartLifecycle {
     private static final int QUEUE_SIZE_MAX = 1024;
     private static final BigInteger GAS_HEADROOM_PERCENT = BigInteger.valueOf(125);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
+    /** Free nonces are taken by the next submission of any instance; this long without one, the tracker fills them. */
+    static final Duration GAP_FILL_AFTER = Duration.ofSeconds(2);
+    static final String GAP_FILL_PURPOSE = "nonce-fill";
+    private static final int GAP_FILLS_PER_PASS_MAX = 16;
+    private static final BigInteger NO_OP_GAS = BigInteger.valueOf(21_000);
 
     private final ChainContext chain;
     private final ChainTransactionRepository transactions;
+    private final RelayerNonces nonces;
     private final Clock clock;
     private final Object laneLock = new Object();
     private Sinks.Many<Submission> lane;
     private volatile Disposable worker;
 
-    public Relayer(PaymentChain paymentChain, ChainTransactionRepository transactions, Clock clock) {
-        this.chain = paymentChain.context();
+    @Autowired
+    public Relayer(PaymentChain paymentChain, ChainTransactionRepository transactions, TransactionalOperator transaction,
+            Clock clock) {
+        this(paymentChain.context(), transactions, transaction, clock);
+    }
+
+    /** Another instance of the relayer on the same account and database (as a second server would have). */
+    Relayer(ChainContext chain, ChainTransactionRepository transactions, TransactionalOperator transaction, Clock clock) {
+        this.chain = chain;
         this.transactions = transactions;
+        this.nonces = new RelayerNonces(transactions, transaction, clock);
         this.clock = clock;
     }
 
@@ -85,48 +106,109 @@ public class Relayer implements SmartLifecycle {
                 .then();
     }
 
-    private Mono<ChainTransaction> send(Submission submission, boolean retryOnStaleNonce) {
+    private Mono<ChainTransaction> send(Submission submission, boolean retryOnUsedNonce) {
+        return signAndStore(submission.purpose(), submission.referenceId(), submission.to(), submission.callData())
+                .flatMap(signed -> broadcastFirst(signed).<ChainTransaction>flatMap(answer -> switch (answer) {
+                    case FirstBroadcast.Sent sent -> Mono.just(sent.transaction());
+                    case FirstBroadcast.NonceUsed used when retryOnUsedNonce -> {
+                        log.warn("Relayer nonce {} was already used on chain; taking the next one", signed.nonce());
+                        yield send(submission, false);
+                    }
+                    case FirstBroadcast.NonceUsed used -> Mono.<ChainTransaction>error(
+                            new RelayerRefusedException(used.message()));
+                    case FirstBroadcast.Refused refused -> Mono.<ChainTransaction>error(
+                            new RelayerRefusedException(refused.message()));
+                }));
+    }
+
+    /**
+     * Signs a call at the next nonce and stores it, committed, without broadcasting it: the first half of a
+     * submission, and the state a crash between the commit and the broadcast leaves behind.
+     */
+    Mono<ChainTransaction> signAndStore(String purpose, String referenceId, String to, String callData) {
         String from = chain.relayerAddress();
-        return chain.client().estimateGas(from, submission.to(), submission.callData())
+        return chain.client().estimateGas(from, to, callData)
                 .onErrorMap(ChainRpcException.class, error -> new RelayerRefusedException(error.getMessage()))
                 .flatMap(gasEstimate -> Mono.zip(chain.client().gasPrice(), chain.client().maxPriorityFeePerGas(),
                                 chain.client().pendingNonce(from))
-                        .flatMap(fees -> transactions.takeNonce(from, fees.getT3().longValueExact())
-                                .flatMap(nonce -> {
-                                    BigInteger gasLimit = gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED);
-                                    BigInteger priority = fees.getT2();
-                                    BigInteger maxFee = fees.getT1().multiply(BigInteger.TWO).add(priority);
-                                    ChainTransaction signed = sign(submission.purpose(), submission.referenceId(),
-                                            submission.to(), submission.callData(), nonce, gasLimit, maxFee, priority, null);
-                                    return transactions.insert(signed).then(broadcast(signed, retryOnStaleNonce, submission));
-                                })));
+                        .flatMap(fees -> {
+                            BigInteger gasLimit = gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED);
+                            BigInteger priority = fees.getT2();
+                            BigInteger maxFee = fees.getT1().multiply(BigInteger.TWO).add(priority);
+                            return nonces.signAtNextNonce(from, fees.getT3().longValueExact(), nonce -> sign(purpose,
+                                    referenceId, to, callData, nonce, gasLimit, maxFee, priority, null));
+                        }));
     }
 
-    private Mono<ChainTransaction> broadcast(ChainTransaction signed, boolean retryOnStaleNonce, Submission submission) {
+    /**
+     * The first broadcast of a transaction this instance just signed and stored. A refusal is recorded (and the nonce
+     * freed when the refusal says it is) before this answers; no answer at all is not a refusal.
+     */
+    Mono<FirstBroadcast> broadcastFirst(ChainTransaction signed) {
+        Mono<FirstBroadcast> sent = Mono.defer(() -> transactions.markBroadcast(signed.hash(), clock.instant()))
+                .<FirstBroadcast>thenReturn(new FirstBroadcast.Sent(signed));
         return chain.client().sendRawTransaction(signed.signedRaw())
-                .flatMap(hash -> transactions.markBroadcast(signed.hash(), clock.instant()).thenReturn(signed))
-                .onErrorResume(ChainRpcException.class, refused -> {
-                    String message = String.valueOf(refused.getMessage()).toLowerCase(java.util.Locale.ROOT);
-                    if (message.contains("already known")) {
-                        return transactions.markBroadcast(signed.hash(), clock.instant()).thenReturn(signed);
-                    }
-                    Mono<Void> giveBack = transactions.close(signed.hash(), ChainTransaction.Status.REJECTED, null, null,
-                                    refused.getMessage(), clock.instant())
-                            .then(transactions.returnNonce(signed.from(), signed.nonce())).then();
-                    if (message.contains("nonce too low") && retryOnStaleNonce) {
-                        log.warn("Relayer nonce {} was already used on chain; taking the next one", signed.nonce());
-                        return giveBack.then(send(submission, false));
-                    }
-                    log.warn("Node refused relayer transaction {} ({}): {}", signed.hash(), signed.purpose(), refused.getMessage());
-                    return giveBack.then(Mono.error(new RelayerRefusedException(refused.getMessage())));
-                })
-                // No answer is not a refusal: the node may have the transaction. It stays SIGNED; the tracker
-                // broadcasts the same bytes again.
-                .onErrorResume(error -> !(error instanceof RelayerRefusedException), error -> {
+                .map(hash -> Optional.<ChainRpcException>empty())
+                .onErrorResume(ChainRpcException.class, refusal -> Mono.just(Optional.of(refusal)))
+                // No answer is not a refusal: the node may have the transaction. It stays SIGNED; the tracker of any
+                // instance broadcasts the same bytes again. (Only the send is forgiven here, not the database steps.)
+                .onErrorResume(error -> !(error instanceof ChainRpcException), error -> {
                     log.warn("No answer while broadcasting {}; the tracker will retry the same transaction: {}",
                             signed.hash(), error.toString());
-                    return Mono.just(signed);
-                });
+                    return Mono.empty();
+                })
+                .flatMap(refusal -> refusal.isEmpty() ? sent : switch (BroadcastAnswer.of(refusal.get().getMessage())) {
+                    case ALREADY_KNOWN -> sent;
+                    case NONCE_USED -> nonceUsed(signed, refusal.get().getMessage());
+                    case REFUSED -> nonces.release(signed, refusal.get().getMessage()).<FirstBroadcast>map(released -> {
+                        if (!released) {
+                            // Another instance's tracker sent these bytes first and the node took them: in flight.
+                            return new FirstBroadcast.Sent(signed);
+                        }
+                        log.warn("Node refused relayer transaction {} ({}, nonce {}): {}", signed.hash(), signed.purpose(),
+                                signed.nonce(), refusal.get().getMessage());
+                        return new FirstBroadcast.Refused(refusal.get().getMessage());
+                    });
+                })
+                .defaultIfEmpty(new FirstBroadcast.Sent(signed));
+    }
+
+    /**
+     * The nonce is taken on chain. By these very bytes, when another instance's tracker sent them before this first
+     * broadcast came through (a slow broadcast): then they are ours, mined, and nothing may be sent again. Otherwise by
+     * a transaction this database does not know (the account used elsewhere): this one is rejected, the nonce is not
+     * free, and the call may go out at another nonce, since it was never executed.
+     */
+    private Mono<FirstBroadcast> nonceUsed(ChainTransaction signed, String message) {
+        return chain.client().receipt(signed.hash()).flatMap(receipt -> receipt.isPresent()
+                ? transactions.markBroadcast(signed.hash(), clock.instant()).<FirstBroadcast>thenReturn(new FirstBroadcast.Sent(signed))
+                : transactions.reject(signed.hash(), message, clock.instant())
+                        .<FirstBroadcast>map(rejected -> rejected ? new FirstBroadcast.NonceUsed(message)
+                                : new FirstBroadcast.Sent(signed)));
+    }
+
+    /**
+     * Fills free nonces that no submission took within {@link #GAP_FILL_AFTER} with a no-op (0 ETH to the relayer
+     * itself, 21,000 gas), so that the transactions above them are mined. Called by the tracker on every pass.
+     */
+    Mono<Void> fillGaps() {
+        String from = chain.relayerAddress();
+        return nonces.freedBefore(from, clock.instant().minus(GAP_FILL_AFTER), GAP_FILLS_PER_PASS_MAX)
+                .concatMap(nonce -> Mono.zip(chain.client().gasPrice(), chain.client().maxPriorityFeePerGas())
+                        .flatMap(fees -> nonces.signAtFreeNonce(from, nonce, free -> sign(GAP_FILL_PURPOSE,
+                                "nonce-" + free, from, "0x", free, NO_OP_GAS,
+                                fees.getT1().multiply(BigInteger.TWO).add(fees.getT2()), fees.getT2(), null)))
+                        .flatMap(filler -> broadcastFirst(filler).doOnNext(answer -> {
+                            switch (answer) {
+                                case FirstBroadcast.Sent sent -> log.warn("Nonce {} was refused below a higher one and "
+                                        + "nobody took it; filled with a no-op: {}", nonce, filler.hash());
+                                case FirstBroadcast.NonceUsed used -> log.info("Nonce {} turned out to be used on chain "
+                                        + "already: no gap to fill", nonce);
+                                case FirstBroadcast.Refused refused -> log.warn("The no-op for nonce {} was refused too; "
+                                        + "retrying on a later pass: {}", nonce, refused.message());
+                            }
+                        })))
+                .then();
     }
 
     /** Signs a call at a given nonce and fees; used for new transactions and for fee-bumped replacements. */
@@ -163,6 +245,21 @@ public class Relayer implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return worker != null && !worker.isDisposed();
+    }
+
+    /** What became of a transaction's first broadcast. */
+    sealed interface FirstBroadcast {
+        /** Sent, known to the node already, mined, or no answer (then it stays SIGNED and the tracker sends it). */
+        record Sent(ChainTransaction transaction) implements FirstBroadcast {
+        }
+
+        /** Another transaction holds its nonce; this one is REJECTED and the nonce is not free. */
+        record NonceUsed(String message) implements FirstBroadcast {
+        }
+
+        /** The node refused it; it is REJECTED and its nonce free again. */
+        record Refused(String message) implements FirstBroadcast {
+        }
     }
 
     private record Submission(String purpose, String referenceId, String to, String callData,

@@ -5,8 +5,9 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import reactor.core.publisher.Mono;
 
 /**
- * Told when a relayer transaction of its purpose is final. Called before the transaction is marked final, and again
- * after a crash in between: implementations are idempotent.
+ * Told when a relayer transaction of its purpose is final. Called by one instance (the one whose tracker claimed the
+ * mined transaction) before the transaction is marked final, and again, by any instance, after a crash or a failure in
+ * between: implementations are idempotent.
  */
 public interface TransactionOutcomeListener {
 

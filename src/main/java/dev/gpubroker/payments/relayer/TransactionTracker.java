@@ -5,6 +5,7 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -12,12 +13,15 @@ import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Component;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainHead;
+import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
 import dev.gpubroker.store.ChainTransactionRepository;
@@ -29,6 +33,12 @@ import reactor.core.publisher.Mono;
  * stood. A receipt's status is always checked (a revert is a failure with its reason); a transaction counts once it
  * has the configured confirmations; one that stays unmined past the receipt timeout is replaced at the same nonce
  * with fees raised, never resent as a new transaction; whichever of the two is mined wins.
+ *
+ * <p>Every instance sharing the database runs one, over every open transaction whichever instance signed it: that is
+ * how a dead instance's signed transactions are sent and followed. Doing it twice is harmless: a rebroadcast sends
+ * the same bytes (same hash), one replacement per transaction is allowed by the database, and the outcome of a mined
+ * transaction is recorded by one instance only (see {@link #onMined}). The pass also fills free nonces nobody took
+ * ({@link Relayer#fillGaps}).
  */
 @Component
 public class TransactionTracker extends PeriodicSweep {
@@ -38,6 +48,9 @@ public class TransactionTracker extends PeriodicSweep {
     private static final Duration REBROADCAST_AFTER = Duration.ofSeconds(5);
     private static final int BATCH_SIZE_MAX = 200;
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
+    /** How long the instance that claimed a mined transaction has to record its outcome before another may. */
+    private static final Duration OUTCOME_LEASE = Duration.ofSeconds(30);
+    private static final Duration LISTENER_TIME_MAX = Duration.ofSeconds(20);
 
     private final ChainContext chain;
     private final ChainHead chainHead;
@@ -48,18 +61,27 @@ public class TransactionTracker extends PeriodicSweep {
     private final Duration receiptTimeout;
     private final int feeBumpPercent;
 
+    @Autowired
     public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
             List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties, ChainHead chainHead) {
+        this(paymentChain.context(), transactions, relayer, listeners, clock, properties.chain().receiptTimeout(),
+                properties.chain().feeBumpPercent(), chainHead);
+    }
+
+    /** The tracker of another instance on the same account and database (as a second server would have). */
+    TransactionTracker(ChainContext chain, ChainTransactionRepository transactions, Relayer relayer,
+            List<TransactionOutcomeListener> listeners, Clock clock, Duration receiptTimeout, int feeBumpPercent,
+            ChainHead chainHead) {
         super("Transaction tracking", POLL_INTERVAL);
         this.chainHead = chainHead;
-        this.chain = paymentChain.context();
+        this.chain = chain;
         this.transactions = transactions;
         this.relayer = relayer;
         this.listeners = listeners.stream()
                 .collect(Collectors.toUnmodifiableMap(TransactionOutcomeListener::purpose, Function.identity()));
         this.clock = clock;
-        this.receiptTimeout = properties.chain().receiptTimeout();
-        this.feeBumpPercent = Math.max(10, properties.chain().feeBumpPercent());
+        this.receiptTimeout = receiptTimeout;
+        this.feeBumpPercent = Math.max(10, feeBumpPercent);
     }
 
     @Override
@@ -71,7 +93,9 @@ public class TransactionTracker extends PeriodicSweep {
                             log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(), error.toString());
                             return Mono.empty();
                         }))
-                .then());
+                .then())
+                // After the open transactions: a free nonce nobody took holds up every transaction above it.
+                .then(Mono.defer(relayer::fillGaps));
     }
 
     private Mono<Void> follow(ChainTransaction transaction, BigInteger head) {
@@ -80,11 +104,28 @@ public class TransactionTracker extends PeriodicSweep {
                 : onNotMined(transaction));
     }
 
+    /**
+     * Every instance's tracker follows every open transaction, so several may see one receipt. The outcome is recorded
+     * by one of them: the one that wins the claim on the row (a conditional update). It runs the listener and only then
+     * marks the transaction final, so a final status always means the outcome is recorded. A crash in between leaves
+     * the row open with a lease that runs out; then another instance claims it and runs the (idempotent) listener again.
+     */
     private Mono<Void> onMined(ChainTransaction transaction, TransactionReceipt receipt, BigInteger head) {
         long confirmations = head.subtract(receipt.getBlockNumber()).longValueExact() + 1;
         if (confirmations < chain.confirmations()) {
             return Mono.empty();
         }
+        Instant now = clock.instant();
+        // Millisecond precision: the lease is compared back as stored, and databases keep microseconds at most.
+        Instant leaseUntil = now.plus(OUTCOME_LEASE).truncatedTo(ChronoUnit.MILLIS);
+        return transactions.claimOutcome(transaction.hash(), now, leaseUntil)
+                .filter(claimed -> claimed)
+                .flatMap(claimed -> recordOutcome(transaction, receipt)
+                        .onErrorResume(error -> transactions.releaseOutcome(transaction.hash(), leaseUntil)
+                                .then(Mono.error(error))));
+    }
+
+    private Mono<Void> recordOutcome(ChainTransaction transaction, TransactionReceipt receipt) {
         TransactionOutcomeListener listener = listeners.get(transaction.purpose());
         Instant now = clock.instant();
         long block = receipt.getBlockNumber().longValueExact();
@@ -96,7 +137,8 @@ public class TransactionTracker extends PeriodicSweep {
                 .then();
         if (receipt.isStatusOK()) {
             Mono<Void> notify = listener == null ? Mono.empty() : listener.onConfirmed(transaction, receipt);
-            return notify
+            // Within the lease: past it another instance may take the claim over, and two would run at once.
+            return notify.timeout(LISTENER_TIME_MAX)
                     .then(transactions.close(transaction.hash(), Status.CONFIRMED, block, gasUsed, null, now))
                     .then(siblings)
                     .doOnSuccess(ignored -> log.info("Transaction {} ({} {}) confirmed in block {}, gas {}",
@@ -105,7 +147,7 @@ public class TransactionTracker extends PeriodicSweep {
         String reason = "reverted on chain in block " + block + (receipt.getRevertReason() == null ? ""
                 : ": " + receipt.getRevertReason());
         Mono<Void> notify = listener == null ? Mono.empty() : listener.onFailed(transaction, reason);
-        return notify
+        return notify.timeout(LISTENER_TIME_MAX)
                 .then(transactions.close(transaction.hash(), Status.REVERTED, block, gasUsed, reason, now))
                 .then(siblings)
                 .doOnSuccess(ignored -> log.warn("Transaction {} ({} {}) {}", transaction.hash(), transaction.purpose(),
@@ -119,8 +161,10 @@ public class TransactionTracker extends PeriodicSweep {
                 return Mono.empty();
             }
             // Signed and stored but maybe never sent (crash, no answer): the same bytes again, same hash.
+            // Whoever signed it (this instance, or one that died after signing): any tracker may send it.
             return chain.client().sendRawTransaction(transaction.signedRaw())
-                    .onErrorResume(error -> String.valueOf(error.getMessage()).contains("already known"),
+                    .onErrorResume(error -> error instanceof ChainRpcException
+                                    && BroadcastAnswer.of(error.getMessage()) == BroadcastAnswer.ALREADY_KNOWN,
                             known -> Mono.just(transaction.hash()))
                     .flatMap(hash -> transactions.markBroadcast(transaction.hash(), now))
                     .doOnNext(sent -> log.info("Re-broadcast signed transaction {} (nonce {})", transaction.hash(),
@@ -145,12 +189,14 @@ public class TransactionTracker extends PeriodicSweep {
                     .max(gasPrice.multiply(BigInteger.TWO).add(priority));
             ChainTransaction replacement = relayer.sign(stuck.purpose(), stuck.referenceId(), stuck.to(), stuck.callData(),
                     stuck.nonce(), BigInteger.valueOf(stuck.gasLimit()), maxFee, priority, stuck.hash());
-            log.warn("Transaction {} unmined after {}; replacing it at nonce {} with fees +{}%: {}", stuck.hash(),
-                    receiptTimeout, stuck.nonce(), feeBumpPercent, replacement.hash());
             return transactions.insert(replacement)
+                    .doOnSuccess(inserted -> log.warn("Transaction {} unmined after {}; replacing it at nonce {} with "
+                            + "fees +{}%: {}", stuck.hash(), receiptTimeout, stuck.nonce(), feeBumpPercent, replacement.hash()))
                     .then(chain.client().sendRawTransaction(replacement.signedRaw()))
                     .flatMap(hash -> transactions.markBroadcast(replacement.hash(), clock.instant()))
-                    .then();
+                    .then()
+                    // Another instance's tracker replaced it first (one replacement per transaction, a unique index).
+                    .onErrorResume(DataIntegrityViolationException.class, raced -> Mono.empty());
         });
     }
 }

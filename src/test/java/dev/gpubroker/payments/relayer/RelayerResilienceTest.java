@@ -83,14 +83,11 @@ class RelayerResilienceTest extends BrokerIntegrationTest {
 
     @Test
     void aTransactionSignedButNeverBroadcastIsSentAgainAsTheSameBytes() throws Exception {
-        // As after a crash between writing the transaction and broadcasting it.
+        // As after a crash between committing the signed transaction and broadcasting it.
         String from = relayer.address();
-        long nonce = transactions.takeNonce(from, chain().client().pendingNonce(from).block().longValueExact())
-                .block(Duration.ofSeconds(5));
-        ChainTransaction signed = relayer.sign("probe", "probe-1", chain().usdc().address(),
-                TokenContract.transfer(from, BigInteger.ZERO), nonce, BigInteger.valueOf(100_000),
-                chain().client().gasPrice().block().multiply(BigInteger.TWO), BigInteger.ONE, null);
-        transactions.insert(signed).block(Duration.ofSeconds(5));
+        ChainTransaction signed = relayer.signAndStore("probe", "probe-1", chain().usdc().address(),
+                TokenContract.transfer(from, BigInteger.ZERO)).block(Duration.ofSeconds(10));
+        long nonce = signed.nonce();
 
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!"CONFIRMED".equals(transactions.findByHash(signed.hash()).block().status().name())) {

@@ -1,0 +1,130 @@
+package dev.gpubroker.payments.relayer;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
+
+import org.springframework.transaction.reactive.TransactionalOperator;
+
+import dev.gpubroker.store.ChainTransactionRepository;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The relayer account's nonces, allocated through the database so that any number of broker instances sharing it
+ * never hand out one nonce twice and never leave a gap on the chain.
+ *
+ * <p>Every decision is made inside one database transaction that first locks the account's counter row
+ * ({@code SELECT ... FOR UPDATE}, the same on H2 and PostgreSQL), so instances take turns. Allocating is: lock, take
+ * the lowest free nonce if there is one, else the counter (raised to the chain's pending nonce if the chain is ahead,
+ * never lowered by it), sign, insert the signed transaction, advance the counter, commit. The transaction is broadcast
+ * only after the commit, so a crash can leave a signed transaction unsent (the tracker of any instance sends those
+ * same bytes), never a sent transaction the database does not know.
+ *
+ * <p>A nonce is never handed back by lowering the counter past a nonce somebody else holds. When the node refuses a
+ * transaction on its first broadcast, its nonce n is released under the same lock: if n is the last nonce handed out,
+ * the counter comes back to n (and further down over free nonces directly below it), so the next submission uses it;
+ * otherwise another submission already holds n+1, and n goes to {@code relayer_free_nonces}, where the next
+ * submission of any instance takes it before the counter, and where the tracker fills it with a no-op if nobody took
+ * it within a few seconds (a transaction above a gap would wait forever). Reusing n for other content is safe only
+ * because the node refused the first transaction: it was never in a pool and can never be mined.
+ */
+final class RelayerNonces {
+
+    private final ChainTransactionRepository transactions;
+    private final TransactionalOperator transaction;
+    private final Clock clock;
+    private final AtomicBoolean counterExists = new AtomicBoolean();
+
+    RelayerNonces(ChainTransactionRepository transactions, TransactionalOperator transaction, Clock clock) {
+        this.transactions = transactions;
+        this.transaction = transaction;
+        this.clock = clock;
+    }
+
+    /**
+     * Signs with the next nonce and stores the signed transaction, in one database transaction: answers it once
+     * committed. {@code sign} runs while the counter is locked; it must only sign.
+     */
+    Mono<ChainTransaction> signAtNextNonce(String address, long chainPendingNonce, LongFunction<ChainTransaction> sign) {
+        Mono<Void> counter = Mono.defer(() -> counterExists.get() ? Mono.empty()
+                : transactions.createCounterIfAbsent(address, chainPendingNonce)
+                        .doOnSuccess(created -> counterExists.set(true)));
+        Mono<ChainTransaction> allocate = Mono.defer(() -> locked(address)
+                .flatMap(next -> transactions.freeNonces(address, 1).collectList()
+                        .filter(free -> !free.isEmpty())
+                        .flatMap(free -> transactions.takeFreeNonce(address, free.getFirst()).thenReturn(free.getFirst()))
+                        .switchIfEmpty(Mono.defer(() -> {
+                            // The chain ahead of the counter means the account was used elsewhere: skip what it used.
+                            long nonce = Math.max(next, chainPendingNonce);
+                            return transactions.setCounter(address, nonce + 1).thenReturn(nonce);
+                        })))
+                .flatMap(nonce -> store(sign.apply(nonce), address, nonce)));
+        return counter.then(transaction.transactional(allocate));
+    }
+
+    /**
+     * Signs at a free nonce nobody took and stores it, as {@link #signAtNextNonce}; empty when the nonce is no longer
+     * free (a submission or another instance's filler took it first).
+     */
+    Mono<ChainTransaction> signAtFreeNonce(String address, long nonce, LongFunction<ChainTransaction> sign) {
+        return transaction.transactional(Mono.defer(() -> locked(address)
+                .flatMap(next -> transactions.takeFreeNonce(address, nonce))
+                .filter(taken -> taken)
+                .flatMap(taken -> store(sign.apply(nonce), address, nonce))));
+    }
+
+    /**
+     * Records the node's refusal of a transaction's first broadcast and frees its nonce (see the class comment).
+     * False, and nothing freed, when the transaction is no longer SIGNED: another instance's tracker sent the same
+     * bytes meanwhile and the node took them, so the nonce is in use.
+     */
+    Mono<Boolean> release(ChainTransaction refused, String reason) {
+        String address = refused.from();
+        long nonce = refused.nonce();
+        Instant now = clock.instant();
+        return transaction.transactional(Mono.defer(() -> locked(address)
+                .flatMap(next -> transactions.reject(refused.hash(), reason, now)
+                        .flatMap(rejected -> !rejected ? Mono.just(false)
+                                : free(address, nonce, next, now).thenReturn(true)))));
+    }
+
+    /** Free nonces that waited longer than they should for a submission: the tracker fills them. */
+    Flux<Long> freedBefore(String address, Instant before, int limit) {
+        return transactions.freeNoncesFreedBefore(address, before, limit);
+    }
+
+    private Mono<Void> free(String address, long nonce, long next, Instant now) {
+        if (nonce >= next) {
+            return Mono.error(new IllegalStateException("nonce " + nonce + " of " + address
+                    + " was never handed out (the counter is at " + next + ")"));
+        }
+        if (nonce + 1 < next) {
+            return transactions.addFreeNonce(address, nonce, now);
+        }
+        // The last nonce handed out: the counter comes back to it, and over the free nonces directly below it, so no
+        // free nonce is ever left above every nonce in use (the filler would spend gas on it for nothing).
+        return backOverFree(address, nonce).flatMap(counter -> transactions.setCounter(address, counter));
+    }
+
+    /** The lowest nonce from which every nonce up to {@code counter} is free, taking those free nonces back. */
+    private Mono<Long> backOverFree(String address, long counter) {
+        return counter == 0 ? Mono.just(counter)
+                : transactions.takeFreeNonce(address, counter - 1)
+                        .flatMap(taken -> taken ? backOverFree(address, counter - 1) : Mono.just(counter));
+    }
+
+    private Mono<Long> locked(String address) {
+        return transactions.lockCounter(address)
+                .switchIfEmpty(Mono.error(() -> new IllegalStateException("no nonce counter for " + address)));
+    }
+
+    private Mono<ChainTransaction> store(ChainTransaction signed, String address, long nonce) {
+        if (signed.nonce() != nonce || !signed.from().equalsIgnoreCase(address)) {
+            return Mono.error(new IllegalStateException("signed " + signed.from() + "/" + signed.nonce() + " where "
+                    + address + "/" + nonce + " was allocated"));
+        }
+        return transactions.insert(signed).thenReturn(signed);
+    }
+}

@@ -1,0 +1,287 @@
+package dev.gpubroker.payments.relayer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.protocol.http.HttpService;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.payments.chain.ChainClient;
+import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.ChainHead;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.payments.chain.TokenContract;
+import dev.gpubroker.store.ChainTransactionRepository;
+import dev.gpubroker.store.DatabaseConfiguration;
+import dev.gpubroker.support.BrokerIntegrationTest;
+import io.r2dbc.pool.ConnectionPool;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * Two broker instances on one relayer account, one database and one chain: the server under test, and a second
+ * instance beside it with its own connection pool (opened the way a second server opens the database), its own
+ * RPC client, its own relayer lane and its own tracker. Everything they share is what two servers would share.
+ */
+@Import(RelayerInstancesTest.Probes.class)
+class RelayerInstancesTest extends BrokerIntegrationTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    @Autowired
+    PaymentChain paymentChain;
+
+    @Autowired
+    Relayer relayer;
+
+    @Autowired
+    ChainTransactionRepository transactions;
+
+    @Autowired
+    BrokerProperties properties;
+
+    @Autowired
+    Scheduler embeddedDatabaseThreads;
+
+    @Autowired
+    Clock clock;
+
+    @Autowired
+    ProbeOutcomes outcomes;
+
+    private ChainContext chain;
+    private ConnectionPool secondPool;
+    private ChainClient secondClient;
+    private ChainTransactionRepository secondTransactions;
+    private TransactionalOperator secondTransaction;
+    private Relayer second;
+    private TransactionTracker secondTracker;
+    private Web3j web3j;
+
+    @BeforeEach
+    void secondInstance() throws Exception {
+        chain = paymentChain.context();
+        secondPool = new DatabaseConfiguration().connectionPool(properties, embeddedDatabaseThreads);
+        secondClient = new ChainClient(chain.client().url(), Duration.ofSeconds(10));
+        ChainContext secondChain = new ChainContext(secondClient, chain.chainId(), chain.usdc(), chain.usdcAuthorizations(),
+                chain.escrowAddress(), chain.payeeAddress(), chain.relayer(), chain.confirmations());
+        secondTransactions = new ChainTransactionRepository(DatabaseClient.create(secondPool));
+        secondTransaction = TransactionalOperator.create(new R2dbcTransactionManager(secondPool));
+        second = new Relayer(secondChain, secondTransactions, secondTransaction, clock);
+        secondTracker = new TransactionTracker(secondChain, secondTransactions, second, List.of(outcomes), clock,
+                properties.chain().receiptTimeout(), properties.chain().feeBumpPercent(), new ChainHead());
+        web3j = Web3j.build(new HttpService(chain.client().url()));
+        outcomes.clear();
+    }
+
+    @AfterEach
+    void stopSecondInstance() {
+        secondTracker.stop();
+        second.stop();
+        secondPool.dispose();
+        secondClient.close();
+        web3j.shutdown();
+    }
+
+    @Test
+    void twoInstancesSubmittingAtOnceUseEveryNonceOnceAndRecordEachOutcomeOnce() throws Exception {
+        second.start();
+        secondTracker.start();
+        long firstNonce = chainNonce();
+
+        List<ChainTransaction> submitted = Flux.range(0, 200)
+                .flatMap(i -> (i % 2 == 0 ? relayer : second).submit(ProbeOutcomes.PURPOSE, "both-" + i,
+                        chain.usdc().address(), TokenContract.transfer(relayer.address(), BigInteger.ZERO)), 32)
+                .collectList()
+                .block(WAIT);
+
+        assertThat(submitted).hasSize(200);
+        awaitConfirmed(submitted);
+        assertThat(chainNonces(submitted)).as("read from the chain: every nonce once, none skipped")
+                .containsExactlyElementsOf(LongStream.range(firstNonce, firstNonce + 200).boxed().toList());
+        assertThat(chainNonce()).isEqualTo(firstNonce + 200);
+        for (ChainTransaction sent : submitted) {
+            assertThat(receipt(sent.hash()).isStatusOK()).isTrue();
+        }
+        // Both trackers followed all 200; each outcome was recorded by one of them, once.
+        assertThat(outcomes.confirmations()).hasSize(200);
+        assertThat(outcomes.confirmations().values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
+        assertThat(outcomes.confirmations().keySet())
+                .containsExactlyInAnyOrderElementsOf(submitted.stream().map(ChainTransaction::hash).toList());
+        assertThat(outcomes.failures()).isEmpty();
+    }
+
+    @Test
+    void theTransactionsAnInstanceSignedAndNeverSentBeforeItDiedAreSentByTheOther() throws Exception {
+        long firstNonce = chainNonce();
+        String call = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
+
+        // The second instance signs and commits, and dies before it broadcasts (no lane, no tracker: nothing of it
+        // sends), while the server keeps submitting through its own lane.
+        List<ChainTransaction> orphans = new ArrayList<>();
+        List<ChainTransaction> submitted = Flux.range(0, 40)
+                .flatMap(i -> i % 4 == 0
+                        ? second.signAndStore(ProbeOutcomes.PURPOSE, "orphan-" + i, chain.usdc().address(), call)
+                                .doOnNext(orphan -> {
+                                    synchronized (orphans) {
+                                        orphans.add(orphan);
+                                    }
+                                })
+                        : relayer.submit(ProbeOutcomes.PURPOSE, "live-" + i, chain.usdc().address(), call), 8)
+                .collectList()
+                .block(WAIT);
+        secondPool.dispose();
+
+        assertThat(orphans).hasSize(10);
+        for (ChainTransaction orphan : orphans) {
+            assertThat(web3j.ethGetTransactionByHash(orphan.hash()).send().getTransaction())
+                    .as("not sent by the instance that signed it").isEmpty();
+        }
+        awaitConfirmed(submitted);
+        for (ChainTransaction orphan : orphans) {
+            assertThat(receipt(orphan.hash()).isStatusOK()).as("mined as the very bytes it signed").isTrue();
+        }
+        assertThat(chainNonces(submitted))
+                .containsExactlyElementsOf(LongStream.range(firstNonce, firstNonce + 40).boxed().toList());
+        assertThat(outcomes.confirmations()).hasSize(40);
+    }
+
+    @Test
+    void aNonceTheNodeRefusedBelowAnotherInstancesNonceIsFilledSoTheTransactionAboveIsMined() throws Exception {
+        long firstNonce = chainNonce();
+        String call = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
+        RelayerNonces secondNonces = new RelayerNonces(secondTransactions, secondTransaction, clock);
+        // Fees the relayer's 100 test ETH cannot cover (a million gas at a million gwei): a node refuses it on
+        // broadcast ("insufficient funds"), after its nonce was handed out.
+        BigInteger maxFee = BigInteger.TEN.pow(15);
+        ChainTransaction doomed = secondNonces.signAtNextNonce(relayer.address(), firstNonce,
+                nonce -> second.sign(ProbeOutcomes.PURPOSE, "doomed", chain.usdc().address(), call, nonce,
+                        BigInteger.valueOf(1_000_000), maxFee, BigInteger.ONE, null)).block(WAIT);
+        ChainTransaction above = relayer.submit(ProbeOutcomes.PURPOSE, "above", chain.usdc().address(), call).block(WAIT);
+        assertThat(above.nonce()).isEqualTo(doomed.nonce() + 1);
+
+        assertThat(second.broadcastFirst(doomed).block(WAIT)).isInstanceOf(Relayer.FirstBroadcast.Refused.class);
+
+        awaitConfirmed(List.of(above));
+        assertThat(transactions.findByHash(doomed.hash()).block(WAIT).status()).isEqualTo(ChainTransaction.Status.REJECTED);
+        assertThat(web3j.ethGetTransactionByHash(doomed.hash()).send().getTransaction()).isEmpty();
+        List<ChainTransaction> atTheGap = transactions.findByNonce(relayer.address(), doomed.nonce()).collectList().block(WAIT);
+        assertThat(atTheGap).filteredOn(sent -> sent.status() == ChainTransaction.Status.CONFIRMED)
+                .singleElement()
+                .satisfies(filler -> {
+                    assertThat(filler.purpose()).isEqualTo(Relayer.GAP_FILL_PURPOSE);
+                    assertThat(filler.to()).isEqualTo(relayer.address());
+                });
+        assertThat(chainNonce()).isEqualTo(firstNonce + 2);
+    }
+
+    private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            long open = Flux.fromIterable(sent)
+                    .flatMap(transaction -> transactions.findByHash(transaction.hash()), 8)
+                    .filter(transaction -> transaction.status() != ChainTransaction.Status.CONFIRMED)
+                    .count().block(WAIT);
+            if (open == 0) {
+                return;
+            }
+            assertThat(System.nanoTime()).as(open + " of " + sent.size() + " still not confirmed").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private List<Long> chainNonces(List<ChainTransaction> sent) throws IOException {
+        List<Long> nonces = new ArrayList<>();
+        for (ChainTransaction transaction : sent) {
+            nonces.add(web3j.ethGetTransactionByHash(transaction.hash()).send().getTransaction().orElseThrow()
+                    .getNonce().longValueExact());
+        }
+        nonces.sort(null);
+        return nonces;
+    }
+
+    private long chainNonce() throws IOException {
+        return web3j.ethGetTransactionCount(relayer.address(), DefaultBlockParameterName.LATEST).send()
+                .getTransactionCount().longValueExact();
+    }
+
+    private TransactionReceipt receipt(String hash) throws IOException {
+        return web3j.ethGetTransactionReceipt(hash).send().getTransactionReceipt().orElseThrow();
+    }
+
+    /** Counts the outcomes recorded per transaction, across both instances' trackers. */
+    static final class ProbeOutcomes implements TransactionOutcomeListener {
+
+        static final String PURPOSE = "probe";
+        private final Map<String, AtomicInteger> confirmations = new ConcurrentHashMap<>();
+        private final Set<String> failures = ConcurrentHashMap.newKeySet();
+
+        @Override
+        public String purpose() {
+            return PURPOSE;
+        }
+
+        @Override
+        public Mono<Void> onConfirmed(ChainTransaction transaction, TransactionReceipt receipt) {
+            // A little time inside the listener, as a real one spends in its database transaction: the window in
+            // which a second tracker that saw the same receipt would record it again.
+            return Mono.delay(Duration.ofMillis(20))
+                    .doOnNext(tick -> confirmations.computeIfAbsent(transaction.hash(), hash -> new AtomicInteger())
+                            .incrementAndGet())
+                    .then();
+        }
+
+        @Override
+        public Mono<Void> onFailed(ChainTransaction transaction, String reason) {
+            failures.add(transaction.hash());
+            return Mono.empty();
+        }
+
+        Set<String> failures() {
+            return failures;
+        }
+
+        Map<String, AtomicInteger> confirmations() {
+            return confirmations;
+        }
+
+        void clear() {
+            confirmations.clear();
+            failures.clear();
+        }
+    }
+
+    @TestConfiguration(proxyBeanMethods = false)
+    static class Probes {
+
+        @Bean
+        ProbeOutcomes probeOutcomes() {
+            return new ProbeOutcomes();
+        }
+    }
+}

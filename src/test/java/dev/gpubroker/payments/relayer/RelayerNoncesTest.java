@@ -1,0 +1,187 @@
+package dev.gpubroker.payments.relayer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.LongStream;
+
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.r2dbc.connection.R2dbcTransactionManager;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import org.web3j.crypto.Hash;
+
+import dev.gpubroker.store.ChainTransactionRepository;
+import io.r2dbc.h2.H2ConnectionConfiguration;
+import io.r2dbc.h2.H2ConnectionFactory;
+import io.r2dbc.pool.ConnectionPool;
+import io.r2dbc.pool.ConnectionPoolConfiguration;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
+
+/**
+ * The nonce rules, one each, against a real database that two "instances" share (two connection pools on one H2
+ * database, each with its own transactions), without a chain: signing is a stand-in that records the nonce.
+ */
+class RelayerNoncesTest {
+
+    private static final String RELAYER = "0x1111111111111111111111111111111111111111";
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final Clock clock = Clock.systemUTC();
+    private String databaseName;
+    private ConnectionPool firstPool;
+    private ConnectionPool secondPool;
+    private RelayerNonces first;
+    private RelayerNonces second;
+    private ChainTransactionRepository transactions;
+
+    @BeforeEach
+    void twoInstancesOnOneDatabase() {
+        databaseName = "nonces-" + UUID.randomUUID();
+        Flyway.configure().dataSource("jdbc:h2:mem:" + databaseName + ";DB_CLOSE_DELAY=-1", "sa", "")
+                .locations("classpath:db/migration").load().migrate();
+        firstPool = pool();
+        secondPool = pool();
+        transactions = new ChainTransactionRepository(DatabaseClient.create(firstPool));
+        first = nonces(firstPool);
+        second = nonces(secondPool);
+    }
+
+    @AfterEach
+    void closeDatabase() {
+        DatabaseClient.create(firstPool).sql("SHUTDOWN").then().onErrorComplete().block(WAIT);
+        firstPool.dispose();
+        secondPool.dispose();
+    }
+
+    @Test
+    void twoInstancesAllocatingAtOnceHandOutEveryNonceExactlyOnce() {
+        List<Long> handedOut = Flux.range(0, 200)
+                .flatMap(i -> allocate(i % 2 == 0 ? first : second, 0).subscribeOn(Schedulers.boundedElastic()), 16)
+                .map(ChainTransaction::nonce)
+                .collectSortedList()
+                .block(WAIT);
+
+        assertThat(handedOut).containsExactlyElementsOf(LongStream.range(0, 200).boxed().toList());
+        assertThat(counter()).isEqualTo(200);
+    }
+
+    @Test
+    void aNonceRefusedBelowAnotherInstancesNonceGoesToTheNextSubmissionOfAnyInstance() {
+        ChainTransaction refused = allocate(first, 0).block(WAIT);
+        ChainTransaction above = allocate(second, 0).block(WAIT);
+        assertThat(above.nonce()).isEqualTo(refused.nonce() + 1);
+
+        StepVerifier.create(first.release(refused, "max fee per gas less than block base fee")).expectNext(true)
+                .verifyComplete();
+
+        assertThat(counter()).as("the counter cannot come back over the other instance's nonce").isEqualTo(2);
+        assertThat(allocate(second, 0).block(WAIT).nonce()).as("the refused nonce, not a gap").isEqualTo(0);
+        assertThat(allocate(first, 0).block(WAIT).nonce()).isEqualTo(2);
+        assertThat(status(refused)).isEqualTo("REJECTED");
+    }
+
+    @Test
+    void theLastNonceRefusedTakesTheCounterBackOverTheFreeNoncesBelowIt() {
+        List<ChainTransaction> signed = Flux.range(0, 4).concatMap(i -> allocate(first, 0)).collectList().block(WAIT);
+        release(second, signed.get(1));
+        release(second, signed.get(2));
+        assertThat(counter()).isEqualTo(4);
+
+        release(first, signed.get(3));
+
+        assertThat(counter()).as("3 came back, and 2 and 1 with it").isEqualTo(1);
+        assertThat(free()).isEmpty();
+        assertThat(allocate(second, 0).block(WAIT).nonce()).isEqualTo(1);
+    }
+
+    @Test
+    void aRefusalAfterAnotherInstanceSentTheSameBytesFreesNothing() {
+        ChainTransaction signed = allocate(first, 0).block(WAIT);
+        // The other instance's tracker broadcast these bytes before this instance's own broadcast was refused.
+        transactions.markBroadcast(signed.hash(), clock.instant()).block(WAIT);
+
+        StepVerifier.create(first.release(signed, "insufficient funds for gas")).expectNext(false).verifyComplete();
+
+        assertThat(status(signed)).isEqualTo("BROADCAST");
+        assertThat(free()).isEmpty();
+        assertThat(allocate(second, 0).block(WAIT).nonce()).isEqualTo(1);
+    }
+
+    @Test
+    void aChainAheadOfTheCounterIsSkippedToAndAChainBehindItNeverTakesTheCounterBack() {
+        assertThat(allocate(first, 5).block(WAIT).nonce()).isEqualTo(5);
+        assertThat(allocate(second, 0).block(WAIT).nonce()).isEqualTo(6);
+        assertThat(allocate(first, 9).block(WAIT).nonce()).isEqualTo(9);
+        assertThat(counter()).isEqualTo(10);
+    }
+
+    @Test
+    void aFreeNonceIsFilledOnceWhenTwoFillersRaceForIt() {
+        ChainTransaction refused = allocate(first, 0).block(WAIT);
+        allocate(second, 0).block(WAIT);
+        release(first, refused);
+        List<Long> waiting = first.freedBefore(RELAYER, Instant.now().plusSeconds(1), 10).collectList().block(WAIT);
+        assertThat(waiting).containsExactly(0L);
+
+        List<ChainTransaction> fillers = Flux.merge(
+                        first.signAtFreeNonce(RELAYER, 0, nonce -> signed(nonce)).subscribeOn(Schedulers.boundedElastic()),
+                        second.signAtFreeNonce(RELAYER, 0, nonce -> signed(nonce)).subscribeOn(Schedulers.boundedElastic()))
+                .collectList().block(WAIT);
+
+        assertThat(fillers).hasSize(1);
+        assertThat(fillers.getFirst().nonce()).isZero();
+        assertThat(free()).isEmpty();
+    }
+
+    private Mono<ChainTransaction> allocate(RelayerNonces instance, long chainPendingNonce) {
+        return instance.signAtNextNonce(RELAYER, chainPendingNonce, this::signed);
+    }
+
+    private void release(RelayerNonces instance, ChainTransaction refused) {
+        assertThat(instance.release(refused, "refused").block(WAIT)).isTrue();
+    }
+
+    /** A stand-in for a signature: a unique hash, the nonce it was given. */
+    private ChainTransaction signed(long nonce) {
+        String raw = "0x" + UUID.randomUUID().toString().replace("-", "");
+        return new ChainTransaction(Hash.sha3(raw), RELAYER, nonce, "probe", "probe-" + nonce, RELAYER, "0x", 21_000,
+                BigInteger.TWO, BigInteger.ONE, raw, ChainTransaction.Status.SIGNED, null, null, clock.instant());
+    }
+
+    private long counter() {
+        return DatabaseClient.create(firstPool).sql("SELECT next_nonce FROM relayer_nonces WHERE address = :a")
+                .bind("a", RELAYER).map(row -> row.get("next_nonce", Number.class).longValue()).one().block(WAIT);
+    }
+
+    private List<Long> free() {
+        return transactions.freeNonces(RELAYER, 100).collectList().block(WAIT);
+    }
+
+    private String status(ChainTransaction transaction) {
+        return transactions.findByHash(transaction.hash()).block(WAIT).status().name();
+    }
+
+    private RelayerNonces nonces(ConnectionPool pool) {
+        return new RelayerNonces(new ChainTransactionRepository(DatabaseClient.create(pool)),
+                TransactionalOperator.create(new R2dbcTransactionManager(pool)), clock);
+    }
+
+    private ConnectionPool pool() {
+        H2ConnectionConfiguration configuration = H2ConnectionConfiguration.builder().inMemory(databaseName)
+                .username("sa").option("DB_CLOSE_DELAY=-1").option("LOCK_TIMEOUT=10000").build();
+        return new ConnectionPool(ConnectionPoolConfiguration.builder(new H2ConnectionFactory(configuration))
+                .maxSize(8).build());
+    }
+}
