@@ -155,10 +155,28 @@ public record BrokerProperties(
         return dir.toAbsolutePath().normalize();
     }
 
-    /** An R2DBC URL; empty means the embedded H2 file database under the data directory. */
+    /**
+     * PostgreSQL's R2DBC URL ({@code r2dbc:postgresql://user:password@host:5432/database}); empty means the embedded H2
+     * file database under the data directory.
+     */
     public record Database(
             @DefaultValue("") String url,
             @DefaultValue("") String username,
             @DefaultValue("") String password) {
+
+        private static final java.util.regex.Pattern PASSWORD_IN_URL =
+                java.util.regex.Pattern.compile("(://[^/@:]*:)[^/@]*@");
+
+        /** The URL as it may be shown: a password in it replaced by {@code ***}. */
+        public String redactedUrl() {
+            return PASSWORD_IN_URL.matcher(url).replaceFirst("$1***@");
+        }
+
+        /** Never the password, whichever way it was given. */
+        @Override
+        public String toString() {
+            return "Database[url=" + redactedUrl() + ", username=" + username + ", password="
+                    + (password.isEmpty() ? "" : "***") + "]";
+        }
     }
 }

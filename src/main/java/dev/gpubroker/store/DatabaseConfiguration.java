@@ -13,8 +13,10 @@ import io.r2dbc.pool.ConnectionPool;
 import io.r2dbc.pool.ConnectionPoolConfiguration;
 import io.r2dbc.spi.ConnectionFactories;
 import io.r2dbc.spi.ConnectionFactory;
-import io.r2dbc.spi.ConnectionFactoryOptions;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
@@ -25,14 +27,15 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.config.PrivateFiles;
+import dev.gpubroker.config.StartupRefusal;
 import reactor.core.Disposable;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * One database for everything: the H2 file database under the data directory by default, any R2DBC URL
- * (PostgreSQL for several instances) when {@code gpubroker.database.url} is set. Migrations run before the pool
- * is handed out, so no repository ever sees an old schema.
+ * One database for everything: the H2 file database under the data directory by default, PostgreSQL when
+ * {@code gpubroker.database.url} names one ({@code r2dbc:postgresql://user:password@host:5432/database}, see
+ * docs/database.md). Migrations run before the pool is handed out, so no repository ever sees an old schema.
  */
 @Configuration(proxyBeanMethods = false)
 public class DatabaseConfiguration {
@@ -54,6 +57,9 @@ public class DatabaseConfiguration {
      * reaches the file ({@code CancelledStatementsTest}). The file is the same: an existing database opens unchanged.
      */
     private static final String H2_FILE_SYSTEM = "async:";
+
+    /** The migrations, one set for both databases (db/postgresql adds what PostgreSQL needs before them). */
+    private static final String MIGRATIONS = "classpath:db/migration";
 
     private static final int CONNECTIONS_MAX = 16;
     private static final int DATABASE_THREADS_MAX = 4 * CONNECTIONS_MAX;
@@ -118,7 +124,8 @@ public class DatabaseConfiguration {
         if (database.url().isBlank()) {
             Path dataDir = PrivateFiles.dataDirectory(properties.dataDir());
             String file = dataDir.resolve("gpubroker").toString();
-            migrate("jdbc:h2:" + H2_FILE_SYSTEM + file + ";" + H2_OPTIONS, "sa", "");
+            migrate(Flyway.configure().dataSource("jdbc:h2:" + H2_FILE_SYSTEM + file + ";" + H2_OPTIONS, "sa", "")
+                    .locations(MIGRATIONS), null);
             // H2 creates its file with the process umask (often 644): the whole database is the broker's alone.
             PrivateFiles.file(dataDir.resolve("gpubroker.mv.db"));
             H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().url(H2_FILE_SYSTEM + file)
@@ -129,14 +136,12 @@ public class DatabaseConfiguration {
             target = new InProcessConnections(new H2ConnectionFactory(h2.build()), embeddedDatabaseThreads);
             log.info("Database: embedded H2 file database at {}.mv.db", file);
         } else {
-            ConnectionFactoryOptions options = ConnectionFactoryOptions.parse(database.url()).mutate()
-                    .option(ConnectionFactoryOptions.USER, database.username())
-                    .option(ConnectionFactoryOptions.PASSWORD, database.password())
-                    .build();
-            migrate(jdbcUrlFor(options), database.username(), database.password());
-            target = ConnectionFactories.get(options);
-            log.info("Database: {} at {}", options.getValue(ConnectionFactoryOptions.DRIVER),
-                    options.getValue(ConnectionFactoryOptions.HOST));
+            ExternalDatabase external = ExternalDatabase.of(database);
+            migrate(Flyway.configure().dataSource(external.jdbcUrl(), external.user(), external.password())
+                    // PostgreSQL's own addition to the shared migrations (the CLOB type they name).
+                    .locations(MIGRATIONS, "classpath:db/postgresql"), external);
+            target = ConnectionFactories.get(external.options());
+            log.info("Database: {}", external);
         }
         return new ConnectionPool(ConnectionPoolConfiguration.builder(target)
                 .initialSize(2)
@@ -161,21 +166,22 @@ public class DatabaseConfiguration {
         return TransactionalOperator.create(transactionManager);
     }
 
-    private static void migrate(String jdbcUrl, String user, String password) {
-        var result = Flyway.configure()
-                .dataSource(jdbcUrl, user, password)
-                .locations("classpath:db/migration")
-                .load()
-                .migrate();
+    /**
+     * Migrates the schema. A PostgreSQL that cannot be reached, or refuses the credentials, stops the start with one line
+     * saying so ({@link DatabaseRefusals}); {@code external} is null for the embedded database.
+     */
+    private static void migrate(FluentConfiguration flyway, ExternalDatabase external) {
+        MigrateResult result;
+        try {
+            result = flyway.load().migrate();
+        } catch (FlywayException failure) {
+            StartupRefusal refusal = external == null ? null : DatabaseRefusals.refusalFor(failure, external);
+            if (refusal != null) {
+                throw refusal;
+            }
+            throw failure;
+        }
         log.info("Database schema at version {} ({} migration(s) applied now)", result.targetSchemaVersion,
                 result.migrationsExecuted);
-    }
-
-    private static String jdbcUrlFor(ConnectionFactoryOptions options) {
-        Object driver = options.getRequiredValue(ConnectionFactoryOptions.DRIVER);
-        Object host = options.getRequiredValue(ConnectionFactoryOptions.HOST);
-        Object port = options.getValue(ConnectionFactoryOptions.PORT);
-        Object database = options.getValue(ConnectionFactoryOptions.DATABASE);
-        return "jdbc:" + driver + "://" + host + (port == null ? "" : ":" + port) + "/" + (database == null ? "" : database);
     }
 }

@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
@@ -24,9 +25,11 @@ public class PolicyRepository {
     }
 
     private final DatabaseClient db;
+    private final TransactionalOperator transaction;
 
-    public PolicyRepository(DatabaseClient db) {
+    public PolicyRepository(DatabaseClient db, TransactionalOperator transaction) {
         this.db = db;
+        this.transaction = transaction;
     }
 
     public Mono<SpendPolicy> find(String agentId) {
@@ -62,10 +65,19 @@ public class PolicyRepository {
                 .then(insert(agentId, policy, at));
     }
 
+    /**
+     * Writes the policy unless the agent has one; true when this call wrote it. The agent's row is locked first, so two
+     * first uses of one agent at once write one policy, the second finding the first's, rather than the second failing on
+     * the key: inside a transaction (a reservation's) a failed statement ends the whole transaction on PostgreSQL.
+     */
     public Mono<Boolean> insertIfAbsent(String agentId, SpendPolicy policy, Instant at) {
-        return find(agentId).hasElement().flatMap(exists -> exists ? Mono.just(false)
-                : insert(agentId, policy, at).thenReturn(true)
-                        .onErrorResume(org.springframework.dao.DataIntegrityViolationException.class, raced -> Mono.just(false)));
+        Mono<Boolean> inserted = db.sql("SELECT agent_id FROM agents WHERE agent_id = :a FOR UPDATE").bind("a", agentId)
+                .fetch().all()
+                .then(find(agentId).hasElement())
+                .flatMap(exists -> exists ? Mono.just(false) : insert(agentId, policy, at).thenReturn(true));
+        return transaction.transactional(inserted)
+                // An agent that does not exist (the policy's key refers to it) has no policy to write.
+                .onErrorResume(org.springframework.dao.DataIntegrityViolationException.class, missing -> Mono.just(false));
     }
 
     public Mono<Boolean> setFrozen(String agentId, boolean frozen, Instant at) {

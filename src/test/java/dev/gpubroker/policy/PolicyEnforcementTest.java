@@ -3,6 +3,7 @@ package dev.gpubroker.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,15 +19,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.test.context.TestPropertySource;
+import org.springframework.transaction.reactive.TransactionalOperator;
 
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 
 import dev.gpubroker.identity.NewAgent;
+import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerIntegrationTest;
+import reactor.core.publisher.Flux;
 
 /** Limits a person sets, enforced on an agent that cannot be trusted to respect them. */
 @TestPropertySource(properties = {
@@ -39,6 +43,12 @@ class PolicyEnforcementTest extends BrokerIntegrationTest {
 
     @org.springframework.beans.factory.annotation.Autowired
     PaymentChain paymentChain;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    PolicyService policies;
+
+    @org.springframework.beans.factory.annotation.Autowired
+    TransactionalOperator transaction;
 
     @Test
     void twoHundredConcurrentReservesNeverExceedTheDailyLimitAndEveryRefusalNamesIt() throws Exception {
@@ -99,6 +109,24 @@ class PolicyEnforcementTest extends BrokerIntegrationTest {
                         + "AND state = 'HELD'").bind("a", agent.agent().agentId())
                 .map(row -> row.get("s", Number.class).longValue()).one().block();
         assertThat(heldInDatabase).isEqualTo(acceptedMicros.get());
+    }
+
+    @Test
+    void twoFirstBudgetHoldsOfANewAgentAtOnceBothHoldAndWriteOnePolicy() {
+        // Each hold in its own transaction, as a reserve makes it, kept open a moment so that the two overlap: the
+        // second must wait for the first's policy, not fail on it (on PostgreSQL that failure ends the transaction).
+        String agentId = newAgent("first-of-its-kind").agent().agentId();
+        List<Boolean> allowed = Flux.range(0, 2)
+                .flatMap(index -> transaction.transactional(policies.holdBudget(agentId, "res_first_" + index,
+                                "demo-steady", "H100", new PricePerGpuHour(2_000_000), Usdc.parse("1.00"))
+                        .delayElement(Duration.ofMillis(300))))
+                .map(PurchaseCheck::allowed)
+                .collectList()
+                .block(Duration.ofSeconds(30));
+
+        assertThat(allowed).containsExactly(true, true);
+        assertThat(count("agent_policies", "agent_id = :a", Map.of("a", agentId))).isEqualTo(1);
+        assertThat(count("budget_holds", "agent_id = :a AND state = 'HELD'", Map.of("a", agentId))).isEqualTo(2);
     }
 
     @Test
