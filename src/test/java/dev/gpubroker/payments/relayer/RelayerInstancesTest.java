@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -198,6 +200,34 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
                     assertThat(filler.to()).isEqualTo(relayer.address());
                 });
         assertThat(chainNonce()).isEqualTo(firstNonce + 2);
+    }
+
+    @Test
+    void anOutcomeClaimedByAnInstanceThatDiedIsRecordedOnceByAnotherWhenItsLeaseRunsOut() throws Exception {
+        String call = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
+        ChainTransaction signed = second.signAndStore(ProbeOutcomes.PURPOSE, "claimed-then-died", chain.usdc().address(),
+                call).block(WAIT);
+        // The second instance's tracker claims the outcome (as it does on seeing the receipt), and the instance dies
+        // before it records it: the row stays open under a lease nobody will finish.
+        Instant claimedAt = clock.instant();
+        Instant leaseUntil = claimedAt.plusSeconds(4).truncatedTo(ChronoUnit.MILLIS);
+        assertThat(secondTransactions.claimOutcome(signed.hash(), claimedAt, leaseUntil).block(WAIT)).isTrue();
+        assertThat(second.broadcastFirst(signed).block(WAIT)).isInstanceOf(Relayer.FirstBroadcast.Sent.class);
+        secondPool.dispose();
+
+        while (web3j.ethGetTransactionReceipt(signed.hash()).send().getTransactionReceipt().isEmpty()) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(Math.max(0, Duration.between(clock.instant(), leaseUntil).minusMillis(700).toMillis()));
+        assertThat(outcomes.confirmations()).as("mined, but the lease is another instance's until it runs out")
+                .doesNotContainKey(signed.hash());
+        assertThat(transactions.findByHash(signed.hash()).block(WAIT).status()).isNotEqualTo(ChainTransaction.Status.CONFIRMED);
+
+        awaitConfirmed(List.of(signed));
+        assertThat(clock.instant()).isAfterOrEqualTo(leaseUntil);
+        assertThat(outcomes.confirmations().get(signed.hash())).as("recorded by the server's tracker, once")
+                .hasValue(1);
+        assertThat(outcomes.failures()).isEmpty();
     }
 
     private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
