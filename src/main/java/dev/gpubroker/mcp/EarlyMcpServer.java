@@ -10,7 +10,6 @@ import java.util.Properties;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiFunction;
 
-import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.json.schema.jackson3.DefaultJsonSchemaValidator;
@@ -20,8 +19,6 @@ import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncResourceTemplateSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
-import io.modelcontextprotocol.spec.McpServerSession;
-import io.modelcontextprotocol.spec.McpServerTransport;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 
 import dev.gpubroker.config.StartupRefusal;
@@ -118,67 +115,12 @@ public final class EarlyMcpServer {
 
     /** The transport, telling {@link #toolsListed} when a tools/list answer has gone out. Nothing else changes. */
     private McpServerTransportProvider watchingForTheToolList(McpServerTransportProvider transport) {
-        return new McpServerTransportProvider() {
-            @Override
-            public void setSessionFactory(McpServerSession.Factory sessionFactory) {
-                transport.setSessionFactory(sessionTransport -> sessionFactory.create(new McpServerTransport() {
-                    @Override
-                    public Mono<Void> sendMessage(McpSchema.JSONRPCMessage message) {
-                        return sessionTransport.sendMessage(message).doOnSuccess(sent -> {
-                            if (message instanceof McpSchema.JSONRPCResponse response
-                                    && response.result() instanceof McpSchema.ListToolsResult) {
-                                toolsListed.tryEmitEmpty();
-                            }
-                        });
-                    }
-
-                    @Override
-                    public <T> T unmarshalFrom(Object data, TypeRef<T> type) {
-                        return sessionTransport.unmarshalFrom(data, type);
-                    }
-
-                    @Override
-                    public Mono<Void> closeGracefully() {
-                        return sessionTransport.closeGracefully();
-                    }
-
-                    @Override
-                    public void close() {
-                        sessionTransport.close();
-                    }
-
-                    @Override
-                    public List<String> protocolVersions() {
-                        return sessionTransport.protocolVersions();
-                    }
-                }));
+        return DecoratedSends.of(transport, (message, send) -> send.doOnSuccess(sent -> {
+            if (message instanceof McpSchema.JSONRPCResponse response
+                    && response.result() instanceof McpSchema.ListToolsResult) {
+                toolsListed.tryEmitEmpty();
             }
-
-            @Override
-            public Mono<Void> notifyClients(String method, Object params) {
-                return transport.notifyClients(method, params);
-            }
-
-            @Override
-            public Mono<Void> notifyClient(String sessionId, String method, Object params) {
-                return transport.notifyClient(sessionId, method, params);
-            }
-
-            @Override
-            public Mono<Void> closeGracefully() {
-                return transport.closeGracefully();
-            }
-
-            @Override
-            public void close() {
-                transport.close();
-            }
-
-            @Override
-            public List<String> protocolVersions() {
-                return transport.protocolVersions();
-            }
-        };
+        }));
     }
 
     private static Mono<McpServerFactory> whenStarted(Mono<McpServerFactory> ready) {

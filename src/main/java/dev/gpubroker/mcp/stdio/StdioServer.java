@@ -11,11 +11,15 @@ import org.slf4j.LoggerFactory;
 
 import io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper;
 import io.modelcontextprotocol.server.transport.StdioServerTransportProvider;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
 
 import dev.gpubroker.identity.AgentService;
+import dev.gpubroker.mcp.DecoratedSends;
 import dev.gpubroker.mcp.EarlyMcpServer;
 import dev.gpubroker.mcp.McpServerFactory;
 import reactor.core.publisher.Sinks;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -31,6 +35,7 @@ public final class StdioServer {
 
     private final CountDownLatch inputEnded = new CountDownLatch(1);
     private final Sinks.One<StdioCallerResolver.Binding> binding = Sinks.one();
+    private final Scheduler sender = Schedulers.newSingle("stdio-send", true);
     private final EarlyMcpServer server;
 
     private StdioServer(InputStream in, OutputStream out) {
@@ -55,8 +60,18 @@ public final class StdioServer {
         };
         StdioServerTransportProvider transport = new StdioServerTransportProvider(
                 new JacksonMcpJsonMapper(JsonMapper.builder().build()), watched, out);
-        this.server = EarlyMcpServer.serve(transport, new StdioCallerResolver(binding.asMono()));
+        this.server = EarlyMcpServer.serve(oneSenderAtATime(transport, sender), new StdioCallerResolver(binding.asMono()));
         log.info("GPU Broker serving MCP over stdio (tool calls wait until the server has started)");
+    }
+
+    /**
+     * The SDK's stdio transport puts each outgoing message into a unicast sink with {@code tryEmitNext}, which refuses
+     * (and the SDK drops the message) when two threads send at once: a {@code run} answer and its job's progress
+     * notification, say, and the client then waits for an answer that never comes. Every send is therefore made from
+     * one thread.
+     */
+    static McpServerTransportProvider oneSenderAtATime(McpServerTransportProvider transport, Scheduler sender) {
+        return DecoratedSends.of(transport, (message, send) -> send.subscribeOn(sender));
     }
 
     /** Starts serving on these streams at once. */
@@ -92,5 +107,6 @@ public final class StdioServer {
 
     public void close() {
         server.close();
+        sender.dispose();
     }
 }
