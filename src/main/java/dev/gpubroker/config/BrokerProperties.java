@@ -35,13 +35,18 @@ public record BrokerProperties(
      * (off by default: they are refused; docs/security.md). {@code sandboxFirstUid}: when the broker runs as root, each
      * sandboxed job runs as its own user, from this id up (65536 ids no account on the host may use).
      * {@code bubblewrap}: the bwrap program to use (empty: the one in /usr/bin, /bin or on the PATH).
+     * {@code lease}: how long the instance working on a job holds it between two steps; when that instance dies,
+     * another takes the job up this long after at most ({@code jobs.JobEngine}). {@code pollInterval}: how often a
+     * running job's provider is asked where it stands.
      */
     public record Jobs(
             @DefaultValue("2") int maxFailovers,
             @DefaultValue("1h") Duration escrowDeadlineMargin,
             @DefaultValue("false") boolean allowUnsandboxed,
             @DefaultValue("2000000000") long sandboxFirstUid,
-            @DefaultValue("") String bubblewrap) {
+            @DefaultValue("") String bubblewrap,
+            @DefaultValue("10s") Duration lease,
+            @DefaultValue("1s") Duration pollInterval) {
     }
 
     /**

@@ -22,9 +22,9 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * After a restart (or a crash between two steps), resolves every job from the database: an open job nobody follows
- * is followed again (a provider that lost it reports it lost: never billed, refunded in full); an ended job whose
- * escrow was not yet settled is settled or refunded; a job whose agent stopped sending heartbeats is stopped
+ * After a restart (or a crash between two steps), closes what the job engine left: an ended job whose escrow was not
+ * yet settled is settled or refunded (open jobs are the {@link JobEngine}'s: an instance that dies leaves a lease that
+ * runs out, and another takes the job up); a job whose agent stopped sending heartbeats is stopped
  * (the dead-man switch). Settlement and refund are each submitted at most once per
  * reservation, so nothing is paid twice.
  */
@@ -34,11 +34,9 @@ public class JobRecovery extends PeriodicSweep {
     private static final Logger log = LoggerFactory.getLogger(JobRecovery.class);
     private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
     private static final int BATCH_SIZE_MAX = 100;
-    private static final Duration JUST_CREATED = Duration.ofSeconds(10);
 
     private final JobRepository jobs;
     private final ReservationRepository reservations;
-    private final JobSupervisor supervisor;
     private final SettlementService settlements;
     private final RefundService refunds;
     private final ChainTransactionRepository transactions;
@@ -46,7 +44,7 @@ public class JobRecovery extends PeriodicSweep {
     private final JobService jobService;
     private final Reclaims reclaims;
 
-    public JobRecovery(JobRepository jobs, ReservationRepository reservations, JobSupervisor supervisor,
+    public JobRecovery(JobRepository jobs, ReservationRepository reservations,
             SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
             java.time.Clock clock, JobService jobService, Reclaims reclaims) {
         super("Job recovery", SWEEP_INTERVAL);
@@ -55,7 +53,6 @@ public class JobRecovery extends PeriodicSweep {
         this.jobService = jobService;
         this.jobs = jobs;
         this.reservations = reservations;
-        this.supervisor = supervisor;
         this.settlements = settlements;
         this.refunds = refunds;
         this.transactions = transactions;
@@ -63,17 +60,7 @@ public class JobRecovery extends PeriodicSweep {
 
     @Override
     public Mono<Void> sweep() {
-        return jobs.findOpen(BATCH_SIZE_MAX)
-                // A job just created is being launched by the call that created it: leave it to that call.
-                .filter(job -> job.createdAt().isBefore(clock.instant().minus(JUST_CREATED)))
-                .filter(job -> !supervisor.isFollowing(job.jobId()))
-                .concatMap(job -> reservations.findById(job.reservationId())
-                        .doOnNext(reservation -> {
-                            log.warn("Job {} was {} with nobody following it (restart): following it again",
-                                    job.jobId(), job.state().wireName());
-                            supervisor.resume(job, reservation);
-                        }))
-                .thenMany(Flux.defer(() -> jobs.findEndedUnsettled(BATCH_SIZE_MAX)))
+        return jobs.findEndedUnsettled(BATCH_SIZE_MAX)
                 .concatMap(this::closeEscrow)
                 .then(Mono.defer(jobService::stopSilentJobs));
     }

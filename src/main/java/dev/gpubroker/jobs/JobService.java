@@ -2,6 +2,7 @@ package dev.gpubroker.jobs;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +44,8 @@ public class JobService {
     private final QuoteRepository quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
-    private final JobSupervisor supervisor;
+    private final JobEngine engine;
+    private final JobSteps steps;
     private final TransactionalOperator transaction;
     private final Clock clock;
     private final EscrowGuard escrow;
@@ -52,7 +54,8 @@ public class JobService {
     private final Heartbeats heartbeats;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
-            QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobSupervisor supervisor, TransactionalOperator transaction,
+            QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
+            TransactionalOperator transaction,
             Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
         this.heartbeats = heartbeats;
         this.escrow = escrow;
@@ -64,7 +67,8 @@ public class JobService {
         this.quotes = quotes;
         this.policies = policies;
         this.providers = providers;
-        this.supervisor = supervisor;
+        this.engine = engine;
+        this.steps = steps;
         this.transaction = transaction;
         this.clock = clock;
     }
@@ -146,13 +150,14 @@ public class JobService {
                 reservation, environment));
     }
 
-    /** Claims the paid reservation for the job (one job per reservation, per key) and hands it to the supervisor. */
+    /** Claims the paid reservation for the job (one job per reservation, per key) and hands it to the job engine. */
     private Mono<RunOutcome> launch(Job job, Reservation reservation, Map<String, String> environment) {
         String reservationId = reservation.reservationId();
         // Conditional on nobody having asked to cancel the reservation: a cancel marks it before it refunds, so a
         // reservation whose refund is decided can never start a job, and one whose job started is never refunded whole.
+        Instant leaseUntil = engine.newJobLeaseUntil();
         Mono<Boolean> claimed = reservations.startRunning(reservationId, "job " + job.jobId(), clock.instant())
-                .flatMap(moved -> moved ? jobs.insert(job).then(jobs.addEvent(job.jobId(), clock.instant(), "launching",
+                .flatMap(moved -> moved ? jobs.insert(job, engine.holder(), leaseUntil).then(jobs.addEvent(job.jobId(), clock.instant(), "launching",
                         "asking " + job.provider() + " to start it")).thenReturn(true) : Mono.just(false));
         return transaction.transactional(claimed)
                 .flatMap(started -> {
@@ -168,7 +173,7 @@ public class JobService {
                                                         + "is refunded in full", "reservationId",
                                                         "call account to see the refund; quote, reserve and pay again"))));
                     }
-                    supervisor.supervise(job, reservation, environment);
+                    engine.launchNew(job, environment, leaseUntil);
                     return Mono.just((RunOutcome) new RunOutcome.Started(job, false));
                 })
                 .onErrorResume(DataIntegrityViolationException.class, raced -> jobs
@@ -228,7 +233,7 @@ public class JobService {
             return events.map(found -> new JobSnapshot(job, job.gpuSeconds(), job.cost(), job.refund(), found, false));
         }
         return reservations.findById(job.reservationId())
-                .flatMap(reservation -> supervisor.priceOf(job, reservation)
+                .flatMap(reservation -> steps.priceOf(job, reservation)
                         .map(price -> metered(job, price, reservation.gpuCount(), reservation.amount(), List.of())))
                 .zipWith(events, (meter, found) -> new JobSnapshot(job, meter.gpuSeconds(), meter.cost(), meter.refund(),
                         found, false));
@@ -289,7 +294,7 @@ public class JobService {
                         : new LogPage(page.lines(), job.attempt() + "." + page.nextCursor()));
     }
 
-    /** Stops a running job; the supervisor then bills what was used and refunds the rest. */
+    /** Stops a running job; the job engine then sees it stopped, bills what was used and refunds the rest. */
     public Mono<Job> cancel(Job job) {
         if (job.state().isFinal()) {
             return Mono.just(job);

@@ -2,7 +2,6 @@ package dev.gpubroker.market;
 
 import java.util.List;
 
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -31,8 +30,12 @@ public interface ComputeProvider {
     /** Starts a job on held capacity. Idempotent by job id: a second launch of the same job launches nothing more. */
     Mono<LaunchOutcome> launch(LaunchRequest request);
 
-    /** The job's signals from now on: running, then one of exited, lost or terminated, then completion. */
-    Flux<JobSignal> watch(String jobId);
+    /**
+     * Where the job stands now, from the provider's own records: the job engine polls this, from whichever broker
+     * instance holds the job's lease. A job the provider has no trace of is {@link JobStatus.Ended} with
+     * {@link JobSignal.Lost}.
+     */
+    Mono<JobStatus> status(String jobId);
 
     /** A page of the job's output (stdout and stderr, in order), from a cursor this method handed out, or from the start. */
     Mono<LogPage> logs(String jobId, String cursor, int limit);

@@ -31,13 +31,18 @@ public class JobRepository {
         this.db = db;
     }
 
-    public Mono<Void> insert(Job job) {
+    /**
+     * A new job, its launch due now and leased to {@code leaseHolder} until {@code leaseUntil}: the instance that
+     * took the run call launches it (it alone holds the environment values), others only once that lease ran out.
+     */
+    public Mono<Void> insert(Job job, String leaseHolder, Instant leaseUntil) {
         var spec = db.sql("""
                         INSERT INTO jobs (job_id, reservation_id, agent_id, idempotency_key, provider, command, image,
                             max_duration_seconds, state, created_at, updated_at, heartbeat_seconds, last_heartbeat_at,
-                            attempt, price_micros_per_gpu_hour, has_environment)
+                            attempt, price_micros_per_gpu_hour, has_environment, step, step_due_at, lease_holder, lease_until)
                         VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at, :heartbeat, :at,
-                            1, :price, :hasEnv)""")
+                            1, :price, :hasEnv, 'launch', :at, :holder, :until)""")
+                .bind("holder", leaseHolder).bind("until", leaseUntil.atOffset(ZoneOffset.UTC))
                 .bind("id", job.jobId()).bind("r", job.reservationId()).bind("a", job.agentId())
                 .bind("key", job.idempotencyKey()).bind("provider", job.provider())
                 .bind("command", JSON.writeValueAsString(job.command())).bind("max", job.maxDurationSeconds())
@@ -94,6 +99,66 @@ public class JobRepository {
                 .bind("limit", limit).map(JobRepository::toJob).all();
     }
 
+    /**
+     * Open jobs whose next step is due and whose lease is free or ran out, locked for this transaction and skipped
+     * when another instance's claim holds them locked ({@code SKIP LOCKED}, the same on H2 and PostgreSQL). Must run in
+     * a transaction together with {@link #lease}.
+     */
+    public Flux<String> findDueForUpdate(Instant now, int limit) {
+        return db.sql("SELECT job_id FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND step_due_at <= :now "
+                        + "AND (lease_until IS NULL OR lease_until < :now) ORDER BY step_due_at LIMIT :limit "
+                        + "FOR UPDATE SKIP LOCKED")
+                .bind("now", now.atOffset(ZoneOffset.UTC)).bind("limit", limit)
+                .map(row -> row.get("job_id", String.class)).all();
+    }
+
+    /** Leases these jobs to {@code holder} until {@code until}, those whose lease is still free or ran out. */
+    public Mono<Long> lease(List<String> jobIds, String holder, Instant now, Instant until) {
+        return db.sql("UPDATE jobs SET lease_holder = :holder, lease_until = :until WHERE job_id IN (:ids) "
+                        + "AND (lease_until IS NULL OR lease_until < :now)")
+                .bind("holder", holder).bind("until", until.atOffset(ZoneOffset.UTC)).bind("ids", jobIds)
+                .bind("now", now.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
+    }
+
+    /** The jobs {@code holder} holds a lease on, among these, with the step each is at. */
+    public Flux<LeasedJob> findLeased(List<String> jobIds, String holder) {
+        return db.sql("SELECT * FROM jobs WHERE job_id IN (:ids) AND lease_holder = :holder")
+                .bind("ids", jobIds).bind("holder", holder)
+                .map(row -> new LeasedJob(toJob(row), JobStep.valueOf(row.get("step", String.class).toUpperCase(
+                        java.util.Locale.ROOT)), Columns.instant(row, "lease_until")))
+                .all();
+    }
+
+    /** Keeps the lease for a step that takes longer (a launch); false when it was lost meanwhile. */
+    public Mono<Boolean> extendLease(String jobId, String holder, Instant until) {
+        return db.sql("UPDATE jobs SET lease_until = :until WHERE job_id = :id AND lease_holder = :holder")
+                .bind("until", until.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("holder", holder)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** The step is done: the next one is due at {@code due}, and the lease is free for whichever instance comes first. */
+    public Mono<Void> releaseLease(String jobId, String holder, Instant due) {
+        return db.sql("UPDATE jobs SET lease_holder = NULL, lease_until = NULL, step_due_at = :due "
+                        + "WHERE job_id = :id AND lease_holder = :holder")
+                .bind("due", due.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("holder", holder)
+                .fetch().rowsUpdated().then();
+    }
+
+    /** The attempt was launched: from now on the job is followed (its status polled). */
+    public Mono<Boolean> launched(String jobId, int attempt) {
+        return db.sql("UPDATE jobs SET step = 'follow' WHERE job_id = :id AND attempt = :attempt AND step = 'launch'")
+                .bind("id", jobId).bind("attempt", attempt).fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** An open job and the step it is at, leased to this instance until {@code leaseUntil}. */
+    public record LeasedJob(Job job, JobStep step, Instant leaseUntil) {
+    }
+
+    /** The persisted steps of an open job. */
+    public enum JobStep {
+        LAUNCH, FOLLOW
+    }
+
     /** Running from {@code startedAt}, for this attempt only: a late signal of an attempt a failover left changes nothing. */
     public Mono<Boolean> markRunning(String jobId, int attempt, Instant startedAt) {
         return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id "
@@ -122,7 +187,8 @@ public class JobRepository {
      */
     public Mono<Boolean> failOver(String jobId, int fromAttempt, String faultedProvider, String provider,
             PricePerGpuHour price, Instant at) {
-        return db.sql("UPDATE jobs SET state = 'LAUNCHING', started_at = NULL, attempt = attempt + 1, provider = :provider, "
+        return db.sql("UPDATE jobs SET state = 'LAUNCHING', step = 'launch', started_at = NULL, attempt = attempt + 1, "
+                        + "provider = :provider, "
                         + "price_micros_per_gpu_hour = :price, updated_at = :at, faulted_providers = CASE "
                         + "WHEN faulted_providers = '' THEN :faulted ELSE faulted_providers || ',' || :faulted END "
                         + "WHERE job_id = :id AND attempt = :attempt AND state IN " + from(JobState.LAUNCHING) + " "

@@ -13,7 +13,7 @@ import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
-import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
@@ -24,7 +24,6 @@ import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.market.process.ProcessSpec;
 import dev.gpubroker.store.DemoCapacityRepository;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -147,8 +146,8 @@ final class DemoProvider implements ComputeProvider, JobAdmission {
     }
 
     @Override
-    public Flux<JobSignal> watch(String jobId) {
-        return jobs.watch(jobId);
+    public Mono<JobStatus> status(String jobId) {
+        return jobs.status(jobId);
     }
 
     @Override

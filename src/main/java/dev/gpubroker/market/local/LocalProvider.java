@@ -17,7 +17,7 @@ import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
-import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
@@ -27,7 +27,6 @@ import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.market.process.ProcessSpec;
 import dev.gpubroker.store.DemoCapacityRepository;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -193,9 +192,9 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
     }
 
     @Override
-    public Flux<JobSignal> watch(String jobId) {
-        // After a restart the first call may be a watch (the supervisor following a job again): GPUs first.
-        return assignmentsRestored.thenMany(Flux.defer(() -> jobs.watch(jobId)));
+    public Mono<JobStatus> status(String jobId) {
+        // After a restart the first call may be this (the job engine following a job again): GPUs first.
+        return assignmentsRestored.then(Mono.defer(() -> jobs.status(jobId)));
     }
 
     @Override

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LogPage;
 import reactor.core.publisher.Flux;
@@ -75,6 +76,8 @@ public final class ProcessJobRunner {
         final Long uid;
         volatile ProcessHandle process;
         volatile String ending;
+        volatile Instant startedAt;
+        volatile JobSignal end;
 
         RunningJob(Path recordDir, JobSandbox.Isolation isolation, Long uid) {
             this.recordDir = recordDir;
@@ -92,7 +95,19 @@ public final class ProcessJobRunner {
 
         /** Signals come from several threads (exit, timers, terminate): one at a time into the sink. */
         synchronized void signal(JobSignal signal) {
+            if (signal instanceof JobSignal.Running running) {
+                startedAt = running.at();
+            } else {
+                end = signal;
+            }
             signals.tryEmitNext(signal);
+        }
+
+        JobStatus status() {
+            JobSignal ended = end;
+            Instant started = startedAt;
+            return ended != null ? new JobStatus.Ended(started, ended)
+                    : started != null ? new JobStatus.Running(started) : new JobStatus.Starting();
         }
 
         synchronized void complete() {
@@ -157,6 +172,15 @@ public final class ProcessJobRunner {
                 .flatMapMany(found -> found.<Flux<JobSignal>>map(job -> job.signals.asFlux())
                         .orElseGet(() -> Flux.just(new JobSignal.Lost(clock.instant(), "provider " + provider
                                 + " has no trace of job " + handle + " (it was never started)"))));
+    }
+
+    /** Where the job stands now: a job this runner does not hold in memory is taken back from its files. */
+    public Mono<JobStatus> status(String handle) {
+        return Mono.fromCallable(() -> Optional.ofNullable(jobs.get(handle)).or(() -> adopt(handle))
+                        .map(RunningJob::status)
+                        .orElseGet(() -> new JobStatus.Ended(null, new JobSignal.Lost(clock.instant(), "provider " + provider
+                                + " has no trace of job " + handle + " (it was never started)"))))
+                .subscribeOn(Schedulers.boundedElastic());
     }
 
     /** Stops the job, and reports it stopped once none of its processes is left. Idempotent: an ended or unknown job is left alone. */

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
@@ -62,12 +63,11 @@ class LocalProviderLaunchTest {
         assertThat(launch(provider, "job_a", 2, List.of("sh", "-c",
                 "echo \"$CUDA_VISIBLE_DEVICES|$NVIDIA_VISIBLE_DEVICES|$GREETING|$GPUBROKER_JOB_ID\""), null))
                 .isEqualTo(new LaunchOutcome.Launched("job_a"));
-        StepVerifier.create(provider.watch("job_a"))
-                .assertNext(signal -> assertThat(signal).isInstanceOf(JobSignal.Running.class))
-                .assertNext(signal -> assertThat(signal).isInstanceOfSatisfying(JobSignal.Exited.class,
-                        exited -> assertThat(exited.exitCode()).isZero()))
-                .expectComplete()
-                .verify(Duration.ofSeconds(20));
+        JobStatus status = await().atMost(Duration.ofSeconds(20))
+                .until(() -> provider.status("job_a").block(Duration.ofSeconds(5)), JobStatus.Ended.class::isInstance);
+        assertThat(((JobStatus.Ended) status).startedAt()).as("it ran").isNotNull();
+        assertThat(((JobStatus.Ended) status).how()).isInstanceOfSatisfying(JobSignal.Exited.class,
+                exited -> assertThat(exited.exitCode()).isZero());
 
         assertThat(output(provider, "job_a")).containsExactly("0,1|0,1|hello|job_a");
         await().atMost(Duration.ofSeconds(10)).until(() -> provider.gpusInUse().isEmpty());

@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
@@ -13,8 +12,10 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.lifecycle.BrokerInstance;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
@@ -31,16 +32,18 @@ import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**
- * Drives one job from launch to settlement: launches it at the provider, follows its signals, meters GPU-seconds from
- * running to the end, and settles the escrow. The job's own end (any exit code, the wall-clock limit, a cancel) is
- * billed for the GPU-seconds used, never more than escrowed. A provider's fault (launch failure, node lost) is never
- * billed: the job moves to the next-best live offer that fits the escrow ({@link FailoverPlanner}), and when none
- * does, the whole deposit is refunded.
+ * The steps of a job, each taken by whichever instance holds the job's lease ({@link JobEngine}): launch it at the
+ * provider, then follow it by asking the provider where it stands, meter GPU-seconds from running to the end, and
+ * settle the escrow. Every step reads the job from the database and records what it saw before it acts, so that any
+ * instance can take the next one. The job's own end (any exit code, the wall-clock limit, a cancel) is billed for the
+ * GPU-seconds used, never more than escrowed. A provider's fault (launch failure, node lost) is never billed: the job
+ * moves to the next-best live offer that fits the escrow ({@link FailoverPlanner}), and when none does, the whole
+ * deposit is refunded.
  */
 @Component
-public class JobSupervisor {
+public class JobSteps {
 
-    private static final Logger log = LoggerFactory.getLogger(JobSupervisor.class);
+    private static final Logger log = LoggerFactory.getLogger(JobSteps.class);
 
     private final ProviderCatalog providers;
     private final JobRepository jobs;
@@ -52,15 +55,21 @@ public class JobSupervisor {
     private final TransactionalOperator transaction;
     private final Clock clock;
     private final Duration launchTimeout;
+    private final Duration statusTimeout;
+    private final Duration pollInterval;
+    private final Duration lease;
     private final JobUpdates updates;
-    private final Set<String> following = ConcurrentHashMap.newKeySet();
-    // Environment values live only here, in memory, while this server follows the job: a failover relaunches with them.
+    private final BrokerInstance instance;
+    // Environment values live only here, in memory, on the instance that took the run call: they are never stored, so
+    // only this instance can launch the job (or relaunch it after a failover) with them.
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
-    public JobSupervisor(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
+    public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
             QuoteRepository quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
-            TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+            TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance) {
         this.updates = updates;
+        this.instance = instance;
+        this.lease = properties.jobs().lease();
         this.providers = providers;
         this.jobs = jobs;
         this.reservations = reservations;
@@ -70,51 +79,43 @@ public class JobSupervisor {
         this.failover = failover;
         this.transaction = transaction;
         this.clock = clock;
+        this.statusTimeout = properties.market().providerTimeout();
         this.launchTimeout = properties.market().providerTimeout().multipliedBy(4);
+        this.pollInterval = properties.jobs().pollInterval();
     }
 
-    /** Whether this server follows the job now (after a restart, nobody does until recovery resumes it). */
-    boolean isFollowing(String jobId) {
-        return following.contains(jobId);
+    Duration pollInterval() {
+        return pollInterval;
     }
 
-    /** Launches and follows a new job in the background; the caller does not wait. */
-    void supervise(Job job, Reservation reservation, Map<String, String> environment) {
-        environments.put(job.jobId(), Map.copyOf(environment));
-        track(job.jobId(), launchAndFollow(job, reservation));
+    /** A new job's environment values, kept in memory for its launch and any relaunch after a failover. */
+    void remember(String jobId, Map<String, String> environment) {
+        environments.put(jobId, Map.copyOf(environment));
     }
 
     /**
-     * Takes a job back after a restart: one still launching is launched again (launches are idempotent at the
-     * provider, by the attempt's name), one running is followed again.
+     * Takes the job's next step. Answers when the step after it is due (now, or after the poll interval); empty when
+     * the job is over or was moved on by someone else meanwhile.
      */
-    void resume(Job job, Reservation reservation) {
-        Mono<Void> work = job.state() == JobState.LAUNCHING
-                ? event(job, "resumed", "launch taken up again after a restart").then(launchAndFollow(job, reservation))
-                : event(job, "resumed", "followed again after a restart").then(Mono.defer(() -> providers
-                        .find(job.provider())
-                        .map(provider -> follow(job, provider))
-                        .orElseGet(() -> providerFault(job, "provider " + job.provider() + " is no longer configured"))));
-        track(job.jobId(), work);
-    }
-
-    private void track(String jobId, Mono<Void> work) {
-        if (!following.add(jobId)) {
-            return;
+    Mono<Instant> take(JobRepository.LeasedJob leased) {
+        Job job = leased.job();
+        if (job.state().isFinal()) {
+            environments.remove(job.jobId());
+            return Mono.empty();
         }
-        work.onErrorResume(error -> {
-                    // Recovery takes the job up again from the database on its next sweep.
-                    log.error("Job {}: supervision failed; recovery will take it up again", jobId, error);
-                    return Mono.empty();
-                })
-                .doFinally(signal -> {
-                    following.remove(jobId);
-                    environments.remove(jobId);
-                })
-                .subscribe();
+        return switch (leased.step()) {
+            case LAUNCH -> reservations.findById(job.reservationId())
+                    .flatMap(reservation -> launch(job, reservation))
+                    .then(Mono.fromSupplier(clock::instant));
+            case FOLLOW -> providers.find(job.provider())
+                    .map(provider -> follow(job, provider))
+                    .orElseGet(() -> providerFault(job, "provider " + job.provider() + " is no longer configured")
+                            .then(Mono.fromSupplier(clock::instant)));
+        };
     }
 
-    private Mono<Void> launchAndFollow(Job job, Reservation reservation) {
+    /** Launches the job's current attempt; once launched, the job is followed from its next step on. */
+    private Mono<Void> launch(Job job, Reservation reservation) {
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
         if (provider == null) {
             return providerFault(job, "provider " + job.provider() + " is no longer configured");
@@ -122,15 +123,16 @@ public class JobSupervisor {
         Map<String, String> environment = environments.get(job.jobId());
         if (environment == null && job.hasEnvironment()) {
             return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
-                    .then(refundAll(job, "its environment values are never stored and this server restarted before the "
-                            + "launch finished; run it again on a new reservation"));
+                    .then(refundAll(job, "its environment values are never stored and the server that took the run "
+                            + "call stopped before the launch finished; run it again on a new reservation"));
         }
         LaunchRequest request = new LaunchRequest(job.providerJobId(), reservation.holdId(), reservation.offerId(),
                 reservation.gpuCount(), job.command(), job.image(), environment == null ? Map.of() : environment,
                 Duration.ofSeconds(job.maxDurationSeconds()));
         // Only the launch itself counts as the provider failing to answer; a fault later, while following the job, is
-        // ours: it ends this supervision and recovery takes the job up again.
-        return Mono.defer(() -> provider.launch(request)).timeout(launchTimeout)
+        // retried by the engine at the next step. A launch may take longer than the lease of a step: keep the job.
+        return jobs.extendLease(job.jobId(), instance.id(), clock.instant().plus(launchTimeout).plus(lease))
+                .then(Mono.defer(() -> provider.launch(request))).timeout(launchTimeout)
                 .onErrorResume(error -> {
                     log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
                     String why = error instanceof java.util.concurrent.TimeoutException
@@ -141,37 +143,56 @@ public class JobSupervisor {
                 .flatMap(outcome -> switch (outcome) {
                     case LaunchOutcome.LaunchFailed failed -> event(job, "launch_failed", failed.reason())
                             .then(providerFault(job, "launch failed: " + failed.reason()));
-                    case LaunchOutcome.Launched launched -> event(job, "launched", "started at " + job.provider()
-                                    + (job.attempt() > 1 ? " (attempt " + job.attempt() + ")" : ""))
-                            .then(stopIfCancelled(job, provider))
-                            .then(follow(job, provider));
+                    case LaunchOutcome.Launched launched -> jobs.launched(job.jobId(), job.attempt())
+                            .filter(Boolean::booleanValue)
+                            .flatMap(first -> event(job, "launched", "started at " + job.provider()
+                                    + (job.attempt() > 1 ? " (attempt " + job.attempt() + ")" : "")))
+                            .then(stopIfCancelled(job, provider));
                 });
+    }
+
+    /**
+     * Asks the provider where the job stands and records what changed: running (metered from the provider's start),
+     * ended by itself or on request (billed), lost (the provider's fault: failover or refund).
+     */
+    private Mono<Instant> follow(Job job, ComputeProvider provider) {
+        return Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout)
+                .flatMap(status -> switch (status) {
+                    case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollInterval));
+                    case JobStatus.Running running -> markRunning(job, running.startedAt())
+                            .then(Mono.fromSupplier(() -> clock.instant().plus(pollInterval)));
+                    case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
+                                    : markRunning(job, ended.startedAt()))
+                            .then(ended(job, ended.how()))
+                            .then(Mono.fromSupplier(clock::instant));
+                });
+    }
+
+    private Mono<Void> markRunning(Job job, Instant startedAt) {
+        if (job.state() != JobState.LAUNCHING) {
+            return Mono.empty();
+        }
+        return jobs.markRunning(job.jobId(), job.attempt(), startedAt)
+                .filter(Boolean::booleanValue)
+                .flatMap(moved -> event(job, "running", "GPU time is metered from " + startedAt));
+    }
+
+    private Mono<Void> ended(Job job, JobSignal how) {
+        return switch (how) {
+            case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
+                            ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),
+                    exited.timedOut() ? "stopped at its maximum duration" : "exited with code " + exited.exitCode());
+            case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), null,
+                    "stopped on request");
+            case JobSignal.Lost lost -> event(job, "node_lost", lost.reason()).then(providerFault(job, lost.reason()));
+            case JobSignal.Running running -> Mono.error(new IllegalStateException("an end that is a start"));
+        };
     }
 
     /** A cancel that came while the launch was under way: stop the job now that it exists at the provider. */
     private Mono<Void> stopIfCancelled(Job job, ComputeProvider provider) {
         return jobs.findById(job.jobId()).filter(Job::cancelRequested)
                 .flatMap(cancelled -> provider.terminate(job.providerJobId()));
-    }
-
-    private Mono<Void> follow(Job job, ComputeProvider provider) {
-        return provider.watch(job.providerJobId())
-                .concatMap(signal -> switch (signal) {
-                    case JobSignal.Running running -> jobs.markRunning(job.jobId(), job.attempt(), running.at())
-                            .then(event(job, "running", "GPU time is metered from " + running.at()));
-                    case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
-                                    ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),
-                            exited.timedOut() ? "stopped at its maximum duration" : "exited with code " + exited.exitCode());
-                    case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), null,
-                            "stopped on request");
-                    case JobSignal.Lost lost -> event(job, "node_lost", lost.reason())
-                            .then(providerFault(job, lost.reason()));
-                })
-                // A provider that stops reporting without saying how this attempt ended has lost it: never billed.
-                .then(Mono.defer(() -> jobs.findById(job.jobId())
-                        .filter(current -> !current.state().isFinal() && current.attempt() == job.attempt())
-                        .flatMap(current -> event(job, "node_lost", "the provider stopped reporting on the job")
-                                .then(providerFault(job, "the provider stopped reporting on the job")))));
     }
 
     /** The job's own end: bill the GPU-seconds used at the price of the offer it ran on, refund the rest. */
@@ -188,6 +209,7 @@ public class JobSupervisor {
                 Usdc cost = Metering.cost(price, gpuSeconds, reservation.amount());
                 Usdc refund = reservation.amount().minus(cost);
                 return jobs.end(job.jobId(), state, endedAt, exitCode, gpuSeconds, cost, refund)
+                        .doOnNext(ended -> environments.remove(job.jobId()))
                         .flatMap(ended -> !ended ? Mono.<Void>empty()
                                 : event(job, state.wireName(), why + "; " + gpuSeconds + " GPU-seconds at "
                                                 + price.toDecimalString() + "/GPU-h, cost " + cost + ", refund " + refund)
@@ -243,8 +265,9 @@ public class JobSupervisor {
                     log.info("Job {}: {} failed it ({}); {}", job.jobId(), job.provider(), reason, move.why());
                     return releaseQuietly(reservation.provider(), reservation.holdId())
                             .then(event(job, "failover", move.why()))
+                            // Launched from here at once: this instance may hold the environment values it needs.
                             .then(Mono.zip(jobs.findById(job.jobId()), reservations.findById(reservation.reservationId())))
-                            .flatMap(next -> launchAndFollow(next.getT1(), next.getT2()));
+                            .flatMap(next -> launch(next.getT1(), next.getT2()));
                 });
     }
 
@@ -260,6 +283,7 @@ public class JobSupervisor {
 
     /** Nothing is billed: the whole deposit goes back. */
     private Mono<Void> refundAll(Job job, String reason) {
+        environments.remove(job.jobId());
         return reservations.findById(job.reservationId()).flatMap(reservation -> jobs.end(job.jobId(), JobState.FAILED,
                         clock.instant(), null, 0, Usdc.ZERO, reservation.amount())
                 .flatMap(ended -> !ended ? Mono.<Void>empty()

@@ -1,0 +1,37 @@
+package dev.gpubroker.market;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What a provider answers when asked about a launched job: the job engine polls this (any broker instance may ask),
+ * so it must come from the provider's own records, never from what one broker process happens to hold in memory.
+ */
+public sealed interface JobStatus {
+
+    /** Accepted, not running yet (provisioning, pulling the image). */
+    record Starting() implements JobStatus {
+    }
+
+    /** Runs on the GPUs since {@code startedAt}: billing starts there. */
+    record Running(Instant startedAt) implements JobStatus {
+
+        public Running {
+            Objects.requireNonNull(startedAt, "startedAt");
+        }
+    }
+
+    /**
+     * Over: {@code how} is {@link JobSignal.Exited}, {@link JobSignal.Terminated} or {@link JobSignal.Lost}.
+     * {@code startedAt} is when it had started running, or null when it never did.
+     */
+    record Ended(Instant startedAt, JobSignal how) implements JobStatus {
+
+        public Ended {
+            Objects.requireNonNull(how, "how");
+            if (how instanceof JobSignal.Running) {
+                throw new IllegalArgumentException("a job that ended did not end by running");
+            }
+        }
+    }
+}
