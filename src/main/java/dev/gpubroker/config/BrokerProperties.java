@@ -35,8 +35,8 @@ public record BrokerProperties(
      * (off by default: they are refused; docs/security.md). {@code sandboxFirstUid}: when the broker runs as root, each
      * sandboxed job runs as its own user, from this id up (65536 ids no account on the host may use).
      * {@code bubblewrap}: the bwrap program to use (empty: the one in /usr/bin, /bin or on the PATH).
-     * {@code lease}: how long the instance working on a job holds it between two steps; when that instance dies,
-     * another takes the job up this long after at most ({@code jobs.JobEngine}). {@code pollInterval}: how often a
+     * {@code lease}: how long past a job's next due step the instance working on it keeps it; when that instance dies,
+     * another takes the job up at most this long after the step was due ({@code jobs.JobEngine}). {@code pollInterval}: how often a
      * running job's provider is asked where it stands.
      */
     public record Jobs(
@@ -45,7 +45,7 @@ public record BrokerProperties(
             @DefaultValue("false") boolean allowUnsandboxed,
             @DefaultValue("2000000000") long sandboxFirstUid,
             @DefaultValue("") String bubblewrap,
-            @DefaultValue("10s") Duration lease,
+            @DefaultValue("8s") Duration lease,
             @DefaultValue("1s") Duration pollInterval) {
     }
 
@@ -76,11 +76,24 @@ public record BrokerProperties(
             @DefaultValue("100") int maxOpenPerAgent) {
     }
 
+    /**
+     * The providers. {@code jobRecordsDir}: where the simulated marketplace keeps each job's records (output, launch,
+     * end); unset (null), {@code <data>/jobs}. Instances that share a database on one host set it to one directory, so
+     * that any of them can take up a job another launched. ({@code local} keeps its own under the data directory: this
+     * host's GPUs are sold by one instance.)
+     */
     public record Market(
             @DefaultValue("3s") Duration providerTimeout,
             @DefaultValue("classpath:demo-marketplace.yml") String demoCatalog,
             @DefaultValue("true") boolean demoEnabled,
-            @DefaultValue Local local) {
+            @DefaultValue Local local,
+            Path jobRecordsDir) {
+    }
+
+    /** Where this host's job records live: {@code gpubroker.market.job-records-dir}, else {@code <data>/jobs}. Absolute. */
+    public Path jobRecordsDir() {
+        Path dir = market.jobRecordsDir() != null ? market.jobRecordsDir() : dataDir.resolve("jobs");
+        return dir.toAbsolutePath().normalize();
     }
 
     /**

@@ -28,10 +28,11 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Moves every open job forward, on any number of broker instances sharing one database. A job's next step and when
- * it is due are persisted; an instance claims due jobs with a lease ({@code SELECT ... FOR UPDATE SKIP LOCKED}, then
- * the lease written in the same transaction), takes the step ({@link JobSteps}), and frees the lease with the next
- * step's due time. Nothing in memory is the source of truth: when an instance dies mid-step, its lease runs out and
- * another instance takes the same step again (every step is idempotent: launches by the attempt's name at the
+ * it is due are persisted; an instance claims due jobs that are free for it with a lease ({@code SELECT ... FOR UPDATE
+ * SKIP LOCKED}, then the lease written in the same transaction), takes the step ({@link JobSteps}), and keeps the job
+ * until the next step's due time plus the lease: a job stays with one instance while it lives (its processes, the
+ * environment values only it holds), and when it dies the lease runs out and another instance takes the same step
+ * again. Nothing in memory is the source of truth (every step is idempotent: launches by the attempt's name at the
  * provider, state changes conditional on the attempt and state they start from, settlement once per reservation).
  */
 @Component
@@ -92,7 +93,7 @@ public class JobEngine implements SmartLifecycle {
         Instant now = clock.instant();
         Instant until = leaseUntil();
         String holder = instance.id();
-        return transaction.transactional(jobs.findDueForUpdate(now, limit).collectList()
+        return transaction.transactional(jobs.findDueForUpdate(holder, now, limit).collectList()
                 .flatMap(ids -> ids.isEmpty() ? Mono.just(List.<LeasedJob>of())
                         : jobs.lease(ids, holder, now, until).then(jobs.findLeased(ids, holder).collectList())));
     }
@@ -109,10 +110,10 @@ public class JobEngine implements SmartLifecycle {
                     return Mono.just(clock.instant().plus(RETRY_AFTER));
                 })
                 .defaultIfEmpty(clock.instant())
-                .flatMap(due -> jobs.releaseLease(jobId, instance.id(), due))
+                .flatMap(due -> jobs.renewLease(jobId, instance.id(), due, leaseAfter(due)))
                 .onErrorResume(error -> {
                     // The lease runs out by itself: the job is taken up again then.
-                    log.warn("Job {}: freeing its lease failed: {}", jobId, error.toString());
+                    log.warn("Job {}: renewing its lease failed: {}", jobId, error.toString());
                     return Mono.empty();
                 })
                 .takeUntilOther(stopping.asMono())
@@ -121,8 +122,12 @@ public class JobEngine implements SmartLifecycle {
     }
 
     private Instant leaseUntil() {
+        return leaseAfter(clock.instant());
+    }
+
+    private Instant leaseAfter(Instant from) {
         // Millisecond precision: databases keep microseconds at most, and the lease is compared back as stored.
-        return clock.instant().plus(lease).truncatedTo(ChronoUnit.MILLIS);
+        return from.plus(lease).truncatedTo(ChronoUnit.MILLIS);
     }
 
     @Override
@@ -141,12 +146,31 @@ public class JobEngine implements SmartLifecycle {
 
     @Override
     public void stop() {
+        stop(() -> { });
+    }
+
+    /** Stops taking steps and hands this instance's jobs to the others at once, rather than after their leases. */
+    @Override
+    public void stop(Runnable callback) {
         Disposable claiming = loop;
         if (claiming != null) {
             claiming.dispose();
         }
         loop = null;
         stopping.tryEmitEmpty();
+        jobs.releaseLeases(instance.id()).timeout(Duration.ofSeconds(2))
+                .doOnNext(released -> {
+                    if (released > 0) {
+                        log.info("Job engine stopped: {} open job(s) left to the other instances", released);
+                    }
+                })
+                .onErrorResume(error -> {
+                    log.warn("Job engine stopped without freeing its leases (they run out in {}): {}", lease,
+                            error.toString());
+                    return Mono.empty();
+                })
+                .doFinally(signal -> callback.run())
+                .subscribe();
     }
 
     @Override

@@ -100,22 +100,22 @@ public class JobRepository {
     }
 
     /**
-     * Open jobs whose next step is due and whose lease is free or ran out, locked for this transaction and skipped
-     * when another instance's claim holds them locked ({@code SKIP LOCKED}, the same on H2 and PostgreSQL). Must run in
-     * a transaction together with {@link #lease}.
+     * Open jobs whose next step is due and that are free for {@code holder}: leased to nobody, leased to it, or leased
+     * to an instance whose lease ran out. Locked for this transaction; rows another instance's claim holds locked are
+     * skipped ({@code SKIP LOCKED}, the same on H2 and PostgreSQL). Must run in one transaction with {@link #lease}.
      */
-    public Flux<String> findDueForUpdate(Instant now, int limit) {
+    public Flux<String> findDueForUpdate(String holder, Instant now, int limit) {
         return db.sql("SELECT job_id FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND step_due_at <= :now "
-                        + "AND (lease_until IS NULL OR lease_until < :now) ORDER BY step_due_at LIMIT :limit "
-                        + "FOR UPDATE SKIP LOCKED")
-                .bind("now", now.atOffset(ZoneOffset.UTC)).bind("limit", limit)
+                        + "AND (lease_until IS NULL OR lease_until < :now OR lease_holder = :holder) "
+                        + "ORDER BY step_due_at LIMIT :limit FOR UPDATE SKIP LOCKED")
+                .bind("now", now.atOffset(ZoneOffset.UTC)).bind("holder", holder).bind("limit", limit)
                 .map(row -> row.get("job_id", String.class)).all();
     }
 
-    /** Leases these jobs to {@code holder} until {@code until}, those whose lease is still free or ran out. */
+    /** Leases these jobs to {@code holder} until {@code until}, those still free for it. */
     public Mono<Long> lease(List<String> jobIds, String holder, Instant now, Instant until) {
         return db.sql("UPDATE jobs SET lease_holder = :holder, lease_until = :until WHERE job_id IN (:ids) "
-                        + "AND (lease_until IS NULL OR lease_until < :now)")
+                        + "AND (lease_until IS NULL OR lease_until < :now OR lease_holder = :holder)")
                 .bind("holder", holder).bind("until", until.atOffset(ZoneOffset.UTC)).bind("ids", jobIds)
                 .bind("now", now.atOffset(ZoneOffset.UTC)).fetch().rowsUpdated();
     }
@@ -136,12 +136,22 @@ public class JobRepository {
                 .fetch().rowsUpdated().map(rows -> rows == 1);
     }
 
-    /** The step is done: the next one is due at {@code due}, and the lease is free for whichever instance comes first. */
-    public Mono<Void> releaseLease(String jobId, String holder, Instant due) {
-        return db.sql("UPDATE jobs SET lease_holder = NULL, lease_until = NULL, step_due_at = :due "
-                        + "WHERE job_id = :id AND lease_holder = :holder")
-                .bind("due", due.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("holder", holder)
+    /**
+     * The step is done: the next one is due at {@code due}, and {@code holder} keeps the job until {@code until} (past
+     * {@code due}: when it does not come back for the step, because it died, another instance takes the job then).
+     */
+    public Mono<Void> renewLease(String jobId, String holder, Instant due, Instant until) {
+        return db.sql("UPDATE jobs SET step_due_at = :due, lease_until = :until WHERE job_id = :id AND lease_holder = :holder")
+                .bind("due", due.atOffset(ZoneOffset.UTC)).bind("until", until.atOffset(ZoneOffset.UTC))
+                .bind("id", jobId).bind("holder", holder)
                 .fetch().rowsUpdated().then();
+    }
+
+    /** A clean stop: every job {@code holder} holds is free for the other instances at once. */
+    public Mono<Long> releaseLeases(String holder) {
+        return db.sql("UPDATE jobs SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = :holder "
+                        + "AND state IN ('LAUNCHING', 'RUNNING')")
+                .bind("holder", holder).fetch().rowsUpdated();
     }
 
     /** The attempt was launched: from now on the job is followed (its status polled). */

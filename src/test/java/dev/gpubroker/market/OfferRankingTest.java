@@ -56,7 +56,7 @@ class OfferRankingTest {
                 new BrokerProperties.Quotes(Duration.ofSeconds(60), 20, failurePenaltyFactor),
                 new BrokerProperties.Reservations(Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofSeconds(30), 100),
                 new BrokerProperties.Market(Duration.ofSeconds(3), "classpath:demo-marketplace.yml", true,
-                        new BrokerProperties.Local(BrokerProperties.Local.Switch.OFF, "2.00", "local", 0.99)),
+                        new BrokerProperties.Local(BrokerProperties.Local.Switch.OFF, "2.00", "local", 0.99), null),
                 new BrokerProperties.Http(List.of(), List.of()),
                 new BrokerProperties.Database("", "", ""),
                 null, null, null, null);

@@ -41,7 +41,7 @@ public class DemoMarketplace implements ProviderSource {
         List<ComputeProvider> built = new ArrayList<>();
         for (DemoCatalog.ProviderSpec spec : catalog.providers()) {
             built.add(new DemoProvider(DemoProviderSettings.from(spec), capacity,
-                    properties.dataDir().resolve("jobs").toAbsolutePath().normalize(), sandbox, clock));
+                    properties.jobRecordsDir(), sandbox, clock));
         }
         this.providers = List.copyOf(built);
         log.info("Demo marketplace (simulated providers for demos and tests) loaded from {}: {} providers",

@@ -15,12 +15,14 @@ public class JobSandboxConfiguration {
 
     @Bean
     JobSandbox jobSandbox(BrokerProperties properties) {
-        List<Path> hidden = new ArrayList<>(List.of(properties.dataDir(), properties.walletsDir()));
+        // The job records too, when they live outside the data directory: a job sees its own work directory only.
+        List<Path> hidden = new ArrayList<>(List.of(properties.dataDir(), properties.walletsDir(),
+                properties.jobRecordsDir()));
         if (!properties.wallets().passwordFile().isBlank()) {
             Path passwordFile = Path.of(properties.wallets().passwordFile()).toAbsolutePath();
             hidden.add(passwordFile.getParent());
         }
-        return JobSandbox.probe(properties.dataDir().resolve("jobs").toAbsolutePath().normalize(),
+        return JobSandbox.probe(properties.jobRecordsDir(),
                 new JobSandbox.Settings(properties.jobs().allowUnsandboxed(), properties.jobs().sandboxFirstUid(),
                         properties.jobs().bubblewrap(), hidden.stream().map(path -> path.toAbsolutePath().normalize()).toList()));
     }
