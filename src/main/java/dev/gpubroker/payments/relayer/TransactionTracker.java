@@ -34,11 +34,12 @@ import reactor.core.publisher.Mono;
  * has the configured confirmations; one that stays unmined past the receipt timeout is replaced at the same nonce
  * with fees raised, never resent as a new transaction; whichever of the two is mined wins.
  *
- * <p>Every instance sharing the database runs one, over every open transaction whichever instance signed it: that is
- * how a dead instance's signed transactions are sent and followed. Doing it twice is harmless: a rebroadcast sends
- * the same bytes (same hash), one replacement per transaction is allowed by the database, and the outcome of a mined
- * transaction is recorded by one instance only (see {@link #onMined}). The pass also fills free nonces nobody took
- * ({@link Relayer#fillGaps}).
+ * <p>Every instance sharing the database runs one, and the one holding the tracker's lease ({@link PeriodicSweep})
+ * passes over every open transaction whichever instance signed it: that is how a dead instance's signed transactions
+ * are sent and followed. Doing it twice (a stalled holder's pass as another instance takes over) is harmless: a
+ * rebroadcast sends the same bytes (same hash), one replacement per transaction is allowed by the database, and the
+ * outcome of a mined transaction is recorded by one instance only (see {@link #onMined}). The pass also fills free
+ * nonces nobody took ({@link Relayer#fillGaps}).
  */
 @Component
 public class TransactionTracker extends PeriodicSweep {

@@ -1,0 +1,52 @@
+package dev.gpubroker.lifecycle;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
+
+/**
+ * A sweep that only counts: its passes, the passes of every sweep sharing {@code running} under way at once (an
+ * overlap when more than one), and the passes cancelled. Its first pass may take longer than the others.
+ */
+final class CountingSweep extends PeriodicSweep {
+
+    final AtomicInteger passes = new AtomicInteger();
+    final AtomicInteger cancelled = new AtomicInteger();
+    volatile Instant firstPassAt;
+    private final AtomicInteger running;
+    private final AtomicInteger overlaps;
+    private final Duration firstPassTime;
+    private final Duration passTime;
+
+    CountingSweep(String leaseName, Duration interval, Duration firstPassTime, Duration passTime, AtomicInteger running,
+            AtomicInteger overlaps) {
+        super("Counting sweep", leaseName, interval);
+        this.running = running;
+        this.overlaps = overlaps;
+        this.firstPassTime = firstPassTime;
+        this.passTime = passTime;
+    }
+
+    @Override
+    public Mono<Void> sweep() {
+        return Mono.defer(() -> {
+                    if (running.incrementAndGet() > 1) {
+                        overlaps.incrementAndGet();
+                    }
+                    boolean first = passes.getAndIncrement() == 0;
+                    if (first) {
+                        firstPassAt = Instant.now();
+                    }
+                    return Mono.delay(first ? firstPassTime : passTime).then();
+                })
+                .doFinally(signal -> {
+                    running.decrementAndGet();
+                    if (signal == SignalType.CANCEL) {
+                        cancelled.incrementAndGet();
+                    }
+                });
+    }
+}
