@@ -45,7 +45,7 @@ public record BrokerProperties(
             @DefaultValue("false") boolean allowUnsandboxed,
             @DefaultValue("2000000000") long sandboxFirstUid,
             @DefaultValue("") String bubblewrap,
-            @DefaultValue("8s") Duration lease,
+            @DefaultValue("6s") Duration lease,
             @DefaultValue("1s") Duration pollInterval) {
     }
 

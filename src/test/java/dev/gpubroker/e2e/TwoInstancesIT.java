@@ -53,7 +53,8 @@ import tools.jackson.databind.json.JsonMapper;
 class TwoInstancesIT {
 
     private static final int AGENTS = 100;
-    private static final int JOB_SECONDS = 15;
+    // Longer than the flows take to start every job (about 20 s on two idle cores), so that the kill lands mid-run.
+    private static final int JOB_SECONDS = 40;
     private static final Path CATALOG = Path.of("src/test/resources/catalogs/instances.yml").toAbsolutePath();
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern ANVIL_URL = Pattern.compile("Embedded chain: anvil on (http://127\\.0\\.0\\.1:\\d+)");
@@ -93,8 +94,10 @@ class TwoInstancesIT {
                 long flowsStart = System.nanoTime();
                 List<String> jobIds = runFlows(agents, a, b);
                 double flowSeconds = (System.nanoTime() - flowsStart) / 1e9;
+                System.out.printf("TwoInstancesIT: %d flows up to the run call in %.1f s%n", AGENTS, flowSeconds);
                 assertThat(jobIds).hasSize(AGENTS).doesNotHaveDuplicates();
-                awaitCount(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING'", AGENTS, Duration.ofSeconds(60));
+                awaitCount(sql, "SELECT count(*) FROM jobs WHERE state = 'LAUNCHING'", 0, Duration.ofSeconds(60));
+                long running = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING'");
                 long heldByB = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND lease_holder = '"
                         + engineB + "'");
                 assertThat(heldByB).as("B follows some of the running jobs").isPositive();
@@ -120,7 +123,7 @@ class TwoInstancesIT {
                 System.out.printf("TwoInstancesIT: %d agents' flows (quote, two racing reserves, pay, run) over two "
                                 + "instances in %.1f s (%.2f flows/s); B killed with %d of %d running jobs; A held every one "
                                 + "of them %.1f s after the kill; all %d settled %.1f s after the kill%n", AGENTS, flowSeconds,
-                        AGENTS / flowSeconds, heldByB, AGENTS, takeoverSeconds, AGENTS, settledSeconds);
+                        AGENTS / flowSeconds, heldByB, running, takeoverSeconds, AGENTS, settledSeconds);
                 assertThat(takeoverSeconds).as("every job of the dead instance taken up within 10 s").isLessThanOrEqualTo(10.0);
             } finally {
                 b.close();
@@ -251,9 +254,24 @@ class TwoInstancesIT {
         long deadline = System.nanoTime() + within.toNanos();
         long now;
         while ((now = count(sql, query)) != wanted) {
-            assertThat(System.nanoTime()).as(query + " = " + wanted + " in time (now " + now + ")").isLessThan(deadline);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(query + " = " + wanted + " in time (now " + now + "); jobs by state: "
+                        + rows(sql, "SELECT state, count(*) FROM jobs GROUP BY state") + "; events of one: "
+                        + rows(sql, "SELECT kind, detail FROM job_events WHERE job_id = (SELECT MIN(job_id) FROM jobs) "
+                                + "ORDER BY event_id"));
+            }
             Thread.sleep(100);
         }
+    }
+
+    private static List<String> rows(Connection sql, String query) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Statement statement = sql.createStatement(); ResultSet row = statement.executeQuery(query)) {
+            while (row.next()) {
+                rows.add(row.getString(1) + "=" + row.getString(2));
+            }
+        }
+        return rows;
     }
 
     private static String awaitLog(BrokerJar server, Pattern line) throws Exception {
