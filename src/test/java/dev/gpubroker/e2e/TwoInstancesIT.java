@@ -3,9 +3,6 @@ package dev.gpubroker.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
-import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,8 +14,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -29,10 +24,8 @@ import org.web3j.protocol.http.HttpService;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 
-import dev.gpubroker.payments.chain.DevChainAccount;
-import dev.gpubroker.payments.chain.TokenContract;
-import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.Fleet;
 import dev.gpubroker.support.JarClient;
 import dev.gpubroker.support.PostgresDatabase;
 import dev.gpubroker.support.TestPostgres;
@@ -45,9 +38,7 @@ import tools.jackson.databind.json.JsonMapper;
  * every job runs. The other takes up the dead one's jobs within the lease, and every job ends and is paid for exactly
  * once: the chain's relayer nonces have no gap and the ledger agrees with the chain.
  *
- * <p>Instance A runs the embedded chain (the one chain node); instance B reaches it over JSON-RPC with the same relayer
- * keystore, and both keep the simulated marketplace's job records in one directory, so either can follow a job the
- * other launched.
+ * <p>The topology is {@link Fleet}'s.
  */
 @ExtendWith(PostgresDatabase.Availability.class)
 class TwoInstancesIT {
@@ -55,115 +46,65 @@ class TwoInstancesIT {
     private static final int AGENTS = 100;
     // Longer than the flows take to start every job (about 20 s on two idle cores), so that the kill lands mid-run.
     private static final int JOB_SECONDS = 40;
-    private static final Path CATALOG = Path.of("src/test/resources/catalogs/instances.yml").toAbsolutePath();
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern ANVIL_URL = Pattern.compile("Embedded chain: anvil on (http://127\\.0\\.0\\.1:\\d+)");
-    private static final Pattern ENGINE_ID = Pattern.compile("Job engine running as (\\S+)");
 
     @Test
     void aHundredAgentsOverTwoInstancesOneKilledMidRunEveryJobEndsAndIsPaidOnce() throws Exception {
         TestPostgres postgres = TestPostgres.server();
-        String url = postgres.newDatabaseUrl();
-        String database = url.substring(url.lastIndexOf('/') + 1);
-        Path records = Files.createTempDirectory("gpubroker-job-records");
-        Path dataA = BrokerJar.newDataDir();
-        Path dataB = BrokerJar.newDataDir();
-        List<String> shared = List.of("--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.database.url=" + url,
-                "--gpubroker.market.job-records-dir=" + records);
+        try (Fleet fleet = Fleet.start(postgres); Connection sql = postgres.connect(fleet.databaseName())) {
+            BrokerJar a = fleet.first();
+            BrokerJar b = fleet.startAnother();
+            String engineB = Fleet.engineId(b);
+            // Each agent's total limit (0.15) lets one 0.10 reservation through, never two.
+            List<Fleet.Agent> agents = fleet.agents("fleet", AGENTS, BigInteger.valueOf(1_000_000), "0.15");
 
-        try (BrokerJar a = BrokerJar.startHttp(dataA, shared.toArray(String[]::new));
-                Connection sql = postgres.connect(database)) {
-            a.demoAgentKey(); // the first start is over: chain deployed, demo agent made
-            String anvil = find(ANVIL_URL, a.log());
-            JsonNode deployment = JSON.readTree(dataA.resolve("chain/deployment.json").toFile());
-            List<String> argsB = new ArrayList<>(shared);
-            argsB.addAll(List.of("--gpubroker.chain.mode=rpc", "--gpubroker.chain.rpc-url=" + anvil,
-                    "--gpubroker.chain.chain-id=31337",
-                    "--gpubroker.chain.usdc-address=" + deployment.get("usdc").asString(),
-                    "--gpubroker.chain.escrow-address=" + deployment.get("escrow").asString(),
-                    "--gpubroker.chain.payee-address=" + deployment.get("payee").asString(),
-                    "--gpubroker.wallets.dir=" + dataA.resolve("wallets"),
-                    // Each instance sandboxes its jobs as users of its own range: one host, no shared uid.
-                    "--gpubroker.jobs.sandbox-first-uid=2000100000"));
-            BrokerJar b = BrokerJar.startHttp(dataB, argsB.toArray(String[]::new));
-            try {
-                String engineB = find(ENGINE_ID, awaitLog(b, ENGINE_ID));
-                AdminClient admin = new AdminClient(URI.create("http://127.0.0.1:" + a.port()), dataA);
-                List<Agent> agents = createAndFund(admin, anvil, deployment.get("usdc").asString());
+            long flowsStart = System.nanoTime();
+            List<String> jobIds = runFlows(agents, a, b);
+            double flowSeconds = (System.nanoTime() - flowsStart) / 1e9;
+            System.out.printf("TwoInstancesIT: %d flows up to the run call in %.1f s%n", AGENTS, flowSeconds);
+            assertThat(jobIds).hasSize(AGENTS).doesNotHaveDuplicates();
+            awaitCount(sql, "SELECT count(*) FROM jobs WHERE state = 'LAUNCHING'", 0, Duration.ofSeconds(60));
+            long running = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING'");
+            long heldByB = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND lease_holder = '"
+                    + engineB + "'");
+            assertThat(heldByB).as("B follows some of the running jobs").isPositive();
 
-                long flowsStart = System.nanoTime();
-                List<String> jobIds = runFlows(agents, a, b);
-                double flowSeconds = (System.nanoTime() - flowsStart) / 1e9;
-                System.out.printf("TwoInstancesIT: %d flows up to the run call in %.1f s%n", AGENTS, flowSeconds);
-                assertThat(jobIds).hasSize(AGENTS).doesNotHaveDuplicates();
-                awaitCount(sql, "SELECT count(*) FROM jobs WHERE state = 'LAUNCHING'", 0, Duration.ofSeconds(60));
-                long running = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING'");
-                long heldByB = count(sql, "SELECT count(*) FROM jobs WHERE state = 'RUNNING' AND lease_holder = '"
-                        + engineB + "'");
-                assertThat(heldByB).as("B follows some of the running jobs").isPositive();
+            b.kill();
+            long killedAt = System.nanoTime();
+            awaitCount(sql, "SELECT count(*) FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND lease_holder = '"
+                    + engineB + "'", 0, Duration.ofSeconds(30));
+            double takeoverSeconds = (System.nanoTime() - killedAt) / 1e9;
+            awaitCount(sql, "SELECT count(*) FROM reservations WHERE state = 'SETTLED'", AGENTS, Duration.ofSeconds(180));
+            double settledSeconds = (System.nanoTime() - killedAt) / 1e9;
 
-                b.kill();
-                long killedAt = System.nanoTime();
-                awaitCount(sql, "SELECT count(*) FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND lease_holder = '"
-                        + engineB + "'", 0, Duration.ofSeconds(30));
-                double takeoverSeconds = (System.nanoTime() - killedAt) / 1e9;
-                awaitCount(sql, "SELECT count(*) FROM reservations WHERE state = 'SETTLED'", AGENTS, Duration.ofSeconds(180));
-                double settledSeconds = (System.nanoTime() - killedAt) / 1e9;
+            assertEveryJobEndedAndWasPaidOnce(sql);
+            assertRelayerNoncesGapless(sql, fleet.anvilUrl(), fleet.relayer());
+            assertThat(count(sql, "SELECT count(*) FROM agent_policies p WHERE (SELECT COALESCE(SUM(amount_micros), 0) "
+                    + "FROM budget_holds h WHERE h.agent_id = p.agent_id AND h.state IN ('HELD', 'SPENT')) > p.total_limit_micros"))
+                    .as("no agent's holds exceed its total limit").isZero();
+            JsonNode report = JSON.readTree(fleet.admin().get("/admin/v1/reconciliation").body());
+            assertThat(report.get("mismatches").isEmpty()).as("ledger and chain agree: " + report).isTrue();
+            assertThat(report.get("escrowEvents").asInt()).as("a deposit and a settlement per job: " + report)
+                    .isEqualTo(2 * AGENTS);
 
-                assertEveryJobEndedAndWasPaidOnce(sql);
-                assertRelayerNoncesGapless(sql, anvil, deployment.get("operator").asString());
-                assertThat(count(sql, "SELECT count(*) FROM agent_policies p WHERE (SELECT COALESCE(SUM(amount_micros), 0) "
-                        + "FROM budget_holds h WHERE h.agent_id = p.agent_id AND h.state IN ('HELD', 'SPENT')) > p.total_limit_micros"))
-                        .as("no agent's holds exceed its total limit").isZero();
-                JsonNode report = JSON.readTree(admin.get("/admin/v1/reconciliation").body());
-                assertThat(report.get("mismatches").isEmpty()).as("ledger and chain agree: " + report).isTrue();
-                assertThat(report.get("escrowEvents").asInt()).as("a deposit and a settlement per job: " + report)
-                        .isEqualTo(2 * AGENTS);
-
-                System.out.printf("TwoInstancesIT: %d agents' flows (quote, two racing reserves, pay, run) over two "
-                                + "instances in %.1f s (%.2f flows/s); B killed with %d of %d running jobs; A held every one "
-                                + "of them %.1f s after the kill; all %d settled %.1f s after the kill%n", AGENTS, flowSeconds,
-                        AGENTS / flowSeconds, heldByB, running, takeoverSeconds, AGENTS, settledSeconds);
-                assertThat(takeoverSeconds).as("every job of the dead instance taken up within 10 s").isLessThanOrEqualTo(10.0);
-            } finally {
-                b.close();
-            }
+            System.out.printf("TwoInstancesIT: %d agents' flows (quote, two racing reserves, pay, run) over two "
+                            + "instances in %.1f s (%.2f flows/s); B killed with %d of %d running jobs; A held every one "
+                            + "of them %.1f s after the kill; all %d settled %.1f s after the kill%n", AGENTS, flowSeconds,
+                    AGENTS / flowSeconds, heldByB, running, takeoverSeconds, AGENTS, settledSeconds);
+            assertThat(takeoverSeconds).as("every job of the dead instance taken up within 10 s").isLessThanOrEqualTo(10.0);
         }
-    }
-
-    private record Agent(String apiKey, String walletAddress) {
-    }
-
-    /** A hundred custodial agents, each with 1.00 test USDC and a total limit that lets one reservation through. */
-    private static List<Agent> createAndFund(AdminClient admin, String anvil, String usdc) throws Exception {
-        List<Agent> agents = new ArrayList<>();
-        try (DevChainAccount minter = new DevChainAccount(anvil, 31337)) {
-            for (int i = 0; i < AGENTS; i++) {
-                var created = admin.post("/admin/v1/agents", "{\"name\": \"fleet-" + i + "\"}");
-                assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-                JsonNode agent = JSON.readTree(created.body());
-                var policy = admin.put("/admin/v1/agents/" + agent.get("agentId").asString() + "/policy",
-                        "{\"maxPerReservation\": \"1.00\", \"dailyLimit\": null, \"totalLimit\": \"0.15\", "
-                                + "\"maxPricePerGpuHour\": null, \"allowedProviders\": null, \"allowedGpus\": null, "
-                                + "\"approvalThreshold\": null, \"frozen\": false}");
-                assertThat(policy.statusCode()).as(policy.body()).isEqualTo(200);
-                minter.call(usdc, TokenContract.mint(agent.get("walletAddress").asString(), BigInteger.valueOf(1_000_000)));
-                agents.add(new Agent(agent.get("apiKey").asString(), agent.get("walletAddress").asString()));
-            }
-        }
-        return agents;
     }
 
     /**
      * Each agent quotes at its instance, reserves there and at the other instance at the same moment (its limit lets
      * only one through), pays and runs where its reservation was made. Answers the job ids.
      */
-    private static List<String> runFlows(List<Agent> agents, BrokerJar a, BrokerJar b) throws Exception {
+    private static List<String> runFlows(List<Fleet.Agent> agents, BrokerJar a, BrokerJar b) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(20);
         try {
             List<Future<String>> flows = new ArrayList<>();
             for (int i = 0; i < agents.size(); i++) {
-                Agent agent = agents.get(i);
+                Fleet.Agent agent = agents.get(i);
                 BrokerJar home = i % 2 == 0 ? a : b;
                 BrokerJar away = i % 2 == 0 ? b : a;
                 int index = i;
@@ -180,15 +121,11 @@ class TwoInstancesIT {
     }
 
     @SuppressWarnings("unchecked")
-    private static String flow(Agent agent, int index, BrokerJar home, BrokerJar away, ExecutorService pool) throws Exception {
+    private static String flow(Fleet.Agent agent, int index, BrokerJar home, BrokerJar away, ExecutorService pool) throws Exception {
         McpSyncClient here = JarClient.connect(home, agent.apiKey());
         McpSyncClient there = JarClient.connect(away, agent.apiKey());
         try {
-            List<String> quoteIds = new ArrayList<>();
-            for (McpSyncClient client : List.of(here, there)) {
-                quoteIds.add((String) ((List<Map<String, Object>>) JarClient.structured(client, "quote", Map.of("gpu", "H100",
-                        "durationMinutes", 5, "providers", List.of("demo-many"))).get("quotes")).getFirst().get("quoteId"));
-            }
+            List<String> quoteIds = List.of(Fleet.quote(here), Fleet.quote(there));
             // Both instances at once: the agent's limit (0.15) holds one 0.10 reservation, never two.
             var racing = java.util.concurrent.CompletableFuture.supplyAsync(() -> there.callTool(new McpSchema.CallToolRequest(
                     "reserve", Map.of("quoteId", quoteIds.get(1), "idempotencyKey", "fleet-away-" + index))));
@@ -274,19 +211,4 @@ class TwoInstancesIT {
         return rows;
     }
 
-    private static String awaitLog(BrokerJar server, Pattern line) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        String log;
-        while (!line.matcher(log = server.log()).find()) {
-            assertThat(System.nanoTime()).as("log line " + line).isLessThan(deadline);
-            Thread.sleep(100);
-        }
-        return log;
-    }
-
-    private static String find(Pattern pattern, String log) {
-        Matcher matcher = pattern.matcher(log);
-        assertThat(matcher.find()).as(pattern + " in the log").isTrue();
-        return matcher.group(1);
-    }
 }
