@@ -120,7 +120,10 @@ public record BrokerProperties(
 
     /**
      * The EVM chain payments settle on. {@code embedded}: the server starts anvil on loopback with its state under
-     * the data directory and deploys a test USDC and the escrow there. {@code rpc}: any JSON-RPC endpoint, with the
+     * the data directory and deploys a test USDC and the escrow there. {@code dev}: the same on an anvil someone else
+     * runs at {@code rpcUrl}, for several instances sharing it: the first to start deploys, and records the deployment in
+     * {@code deploymentFile} (default {@code <data>/chain/deployment.json}), which the others read, with the keystores,
+     * from a shared directory. {@code rpc}: any JSON-RPC endpoint, with the
      * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
      * {@code embeddedBlockTime}: 0 mines each transaction at once; a whole number of seconds mines blocks at that
      * interval instead, as a real chain does (transactions then wait in the mempool). {@code anvil}: the anvil binary the
@@ -144,10 +147,16 @@ public record BrokerProperties(
             @DefaultValue("24h") Duration escrowDeadlineAfterRun,
             @DefaultValue("1000.00") String demoAgentFunding,
             @DefaultValue("0s") Duration embeddedBlockTime,
-            @DefaultValue("") String anvil) {
+            @DefaultValue("") String anvil,
+            @DefaultValue("") String deploymentFile) {
 
         public boolean embedded() {
             return "embedded".equals(mode);
+        }
+
+        /** A development node (anvil) someone else runs, shared by several instances: {@code mode=dev}. */
+        public boolean development() {
+            return "dev".equals(mode);
         }
     }
 

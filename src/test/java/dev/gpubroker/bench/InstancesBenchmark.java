@@ -20,8 +20,8 @@ import dev.gpubroker.support.TestPostgres;
 /**
  * Whole purchases per second through one and through two broker jars on one PostgreSQL database and one chain: each
  * flow is quote → reserve → pay → run (a job that exits at once) → settled (its settlement or refund submitted), every
- * agent its own. Rounds: one instance, two instances (agents alternate between them), one instance again (the first
- * round also warms the JVMs up; the last shows what is left when the second instance is gone). Prints numbers; not a
+ * agent its own. Rounds: one instance, two instances (agents alternate between them), one instance again (the last
+ * shows what is left when the second instance is gone); each new set of instances gets a warm-up round first. Prints numbers; not a
  * test. Needs PostgreSQL's server binaries (as {@code .ci/run} installs). Run after {@code mvn package -DskipTests}:
  *
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.InstancesBenchmark -Dexec.classpathScope=test</pre>
@@ -40,6 +40,7 @@ public final class InstancesBenchmark {
             round(fleet, "warm-up, one instance", List.of(a), FLOWS / 2);
             double one = round(fleet, "one instance", List.of(a), FLOWS);
             BrokerJar b = fleet.startAnother();
+            round(fleet, "warm-up, two instances", List.of(a, b), FLOWS / 2);
             double two = round(fleet, "two instances", List.of(a, b), FLOWS);
             b.close();
             double oneAgain = round(fleet, "one instance again", List.of(a), FLOWS);

@@ -21,59 +21,68 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Several broker jars on one PostgreSQL database and one chain, and a fleet of agents buying from them: what the
- * multi-instance test and benchmark share. The first instance runs the embedded chain (the one chain node); every
- * other reaches it over JSON-RPC with the same relayer keystore; all keep the simulated marketplace's job records in
- * one directory, so any instance can follow a job another launched.
+ * Several broker jars on one PostgreSQL database and one chain node, and a fleet of agents buying from them: what the
+ * multi-instance test and benchmark share, in the topology of {@code docker/compose.yml}. The node is an anvil of its
+ * own; every instance runs with {@code gpubroker.chain.mode=dev} on it, sharing one deployment record and one
+ * directory of keystores (the first instance deploys and makes the keys), and keeps the simulated marketplace's job
+ * records in one shared directory, so any instance can follow a job another launched.
  */
 public final class Fleet implements AutoCloseable {
 
     public static final Path CATALOG = Path.of("src/test/resources/catalogs/instances.yml").toAbsolutePath();
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Pattern ANVIL_URL = Pattern.compile("Embedded chain: anvil on (http://127\\.0\\.0\\.1:\\d+)");
     private static final Pattern ENGINE_ID = Pattern.compile("Job engine running as (\\S+)");
 
+    private final AnvilNode chain;
     private final String databaseUrl;
     private final List<String> shared;
     private final List<BrokerJar> instances = new ArrayList<>();
     private final Path firstDataDir;
-    private final String anvil;
     private final JsonNode deployment;
 
-    private Fleet(String databaseUrl, List<String> shared, BrokerJar first) throws Exception {
+    private Fleet(AnvilNode chain, String databaseUrl, List<String> shared, Path deploymentFile) throws Exception {
+        this.chain = chain;
         this.databaseUrl = databaseUrl;
         this.shared = shared;
+        BrokerJar first = startInstance();
         this.firstDataDir = first.dataDir();
-        instances.add(first);
-        first.demoAgentKey(); // the first start is over: chain deployed, demo agent made
-        this.anvil = find(ANVIL_URL, first.log());
-        this.deployment = JSON.readTree(firstDataDir.resolve("chain/deployment.json").toFile());
+        first.demoAgentKey(); // the first start is over: contracts deployed, keys made, demo agent funded
+        this.deployment = JSON.readTree(deploymentFile.toFile());
     }
 
-    /** The first instance, on a new database of this PostgreSQL server, with the embedded chain. */
+    /** A chain node, a new database of this PostgreSQL server, and the first instance on them. */
     public static Fleet start(TestPostgres postgres, String... extraArgs) throws Exception {
         String url = postgres.newDatabaseUrl();
-        Path records = Files.createTempDirectory("gpubroker-job-records");
+        Path sharedDir = Files.createTempDirectory("gpubroker-shared");
+        Path deploymentFile = sharedDir.resolve("chain/deployment.json");
+        AnvilNode chain = AnvilNode.start();
         List<String> shared = new ArrayList<>(List.of("--gpubroker.market.demo-catalog=file:" + CATALOG,
-                "--gpubroker.database.url=" + url, "--gpubroker.market.job-records-dir=" + records));
+                "--gpubroker.database.url=" + url,
+                "--gpubroker.chain.mode=dev", "--gpubroker.chain.rpc-url=" + chain.rpcUrl(),
+                "--gpubroker.chain.deployment-file=" + deploymentFile,
+                "--gpubroker.wallets.dir=" + sharedDir.resolve("wallets"),
+                "--gpubroker.market.job-records-dir=" + sharedDir.resolve("jobs")));
         shared.addAll(List.of(extraArgs));
-        return new Fleet(url, shared, BrokerJar.startHttp(BrokerJar.newDataDir(), shared.toArray(String[]::new)));
+        try {
+            return new Fleet(chain, url, shared, deploymentFile);
+        } catch (Exception | AssertionError e) {
+            chain.close();
+            throw e;
+        }
     }
 
     /** Another instance on the same database and chain. */
     public BrokerJar startAnother() throws Exception {
+        return startInstance();
+    }
+
+    private BrokerJar startInstance() throws Exception {
         List<String> args = new ArrayList<>(shared);
-        args.addAll(List.of("--gpubroker.chain.mode=rpc", "--gpubroker.chain.rpc-url=" + anvil,
-                "--gpubroker.chain.chain-id=31337",
-                "--gpubroker.chain.usdc-address=" + usdc(),
-                "--gpubroker.chain.escrow-address=" + deployment.get("escrow").asString(),
-                "--gpubroker.chain.payee-address=" + deployment.get("payee").asString(),
-                "--gpubroker.wallets.dir=" + firstDataDir.resolve("wallets"),
-                // Each instance sandboxes its jobs as users of its own range: one host, no uid shared.
-                "--gpubroker.jobs.sandbox-first-uid=" + (2_000_000_000L + 100_000L * instances.size())));
-        BrokerJar another = BrokerJar.startHttp(BrokerJar.newDataDir(), args.toArray(String[]::new));
-        instances.add(another);
-        return another;
+        // Each instance sandboxes its jobs as users of its own range: one host, no uid shared.
+        args.add("--gpubroker.jobs.sandbox-first-uid=" + (2_000_000_000L + 100_000L * instances.size()));
+        BrokerJar instance = BrokerJar.startHttp(BrokerJar.newDataDir(), args.toArray(String[]::new));
+        instances.add(instance);
+        return instance;
     }
 
     public BrokerJar first() {
@@ -85,7 +94,7 @@ public final class Fleet implements AutoCloseable {
     }
 
     public String anvilUrl() {
-        return anvil;
+        return chain.rpcUrl();
     }
 
     public String usdc() {
@@ -118,7 +127,7 @@ public final class Fleet implements AutoCloseable {
     public List<Agent> agents(String prefix, int count, BigInteger fundingMicros, String totalLimit) throws Exception {
         AdminClient admin = admin();
         List<Agent> agents = new ArrayList<>();
-        try (DevChainAccount minter = new DevChainAccount(anvil, 31337)) {
+        try (DevChainAccount minter = new DevChainAccount(chain.rpcUrl(), AnvilNode.CHAIN_ID)) {
             for (int i = 0; i < count; i++) {
                 var created = admin.post("/admin/v1/agents", "{\"name\": \"" + prefix + "-" + i + "\"}");
                 assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
@@ -155,5 +164,6 @@ public final class Fleet implements AutoCloseable {
         for (BrokerJar instance : instances.reversed()) {
             instance.close();
         }
+        chain.close();
     }
 }

@@ -26,7 +26,9 @@ import dev.gpubroker.payments.wallet.WalletStore;
  * The chain payments settle on, checked at start. Embedded (default): anvil on loopback, the test USDC and the escrow
  * deployed on the first start of a data directory and recorded in {@code <data>/chain/deployment.json}, the relayer
  * given test ETH; a recorded deployment is never deployed over, and starts only with its own keys ({@link ChainKeys}).
- * RPC: the configured endpoint must have the expected chain id and contract code at the configured addresses, and the
+ * Development ({@code dev}): the same on an anvil someone else runs ({@code gpubroker.chain.rpc-url}), for several
+ * instances sharing one development node: they share the deployment record ({@code gpubroker.chain.deployment-file})
+ * and the keystores, and the first to start deploys. RPC: the configured endpoint must have the expected chain id and contract code at the configured addresses, and the
  * relayer must be the escrow's operator; otherwise the server does not start, and says what is wrong.
  */
 @Component
@@ -45,21 +47,30 @@ public class PaymentChain implements DisposableBean {
     public PaymentChain(BrokerProperties properties, WalletStore wallets, RecordedWallets recorded)
             throws IOException, InterruptedException {
         BrokerProperties.Chain chain = properties.chain();
-        if (chain.embedded()) {
-            Path recordFile = DeploymentRecord.fileIn(properties.dataDir());
-            Optional<DeploymentRecord> record = DeploymentRecord.read(recordFile);
-            // Before anything runs: a data directory whose keys are elsewhere stops here, with nothing started or changed.
-            ChainKeys.Keys keys = ChainKeys.forEmbedded(record, recordFile, wallets, recorded,
-                    legacyWalletDirs(properties));
-            this.anvil = EmbeddedAnvil.start(properties.dataDir(), chain.embeddedBlockTime(), chain.anvil());
-            this.devAccount = new DevChainAccount(anvil.rpcUrl(), EmbeddedAnvil.CHAIN_ID);
-            try {
-                this.context = embedded(properties, keys, record, recordFile);
-            } catch (RuntimeException | IOException | InterruptedException e) {
-                // A refused start leaves no node running on the data directory's state.
-                devAccount.close();
-                anvil.close();
-                throw e;
+        if (chain.embedded() || chain.development()) {
+            Path recordFile = chain.deploymentFile().isBlank() ? DeploymentRecord.fileIn(properties.dataDir())
+                    : Path.of(chain.deploymentFile()).toAbsolutePath().normalize();
+            // Instances that share a development node share its deployment record and keystores: one of them deploys
+            // and makes the keys, the others wait for it and then start with what it recorded.
+            try (DeploymentLock ignored = DeploymentLock.acquire(recordFile)) {
+                Optional<DeploymentRecord> record = DeploymentRecord.read(recordFile);
+                // Before anything runs: a data directory whose keys are elsewhere stops here, with nothing started or changed.
+                ChainKeys.Keys keys = ChainKeys.forEmbedded(record, recordFile, wallets, recorded,
+                        legacyWalletDirs(properties));
+                this.anvil = chain.embedded() ? EmbeddedAnvil.start(properties.dataDir(), chain.embeddedBlockTime(),
+                        chain.anvil()) : null;
+                String rpcUrl = anvil != null ? anvil.rpcUrl() : developmentNode(chain);
+                this.devAccount = new DevChainAccount(rpcUrl, EmbeddedAnvil.CHAIN_ID);
+                try {
+                    this.context = embedded(properties, keys, record, recordFile, rpcUrl);
+                } catch (RuntimeException | IOException | InterruptedException e) {
+                    // A refused start leaves no node running on the data directory's state.
+                    devAccount.close();
+                    if (anvil != null) {
+                        anvil.close();
+                    }
+                    throw e;
+                }
             }
         } else {
             this.anvil = null;
@@ -103,11 +114,19 @@ public class PaymentChain implements DisposableBean {
         log.info("Minted {} test USDC to {}", amount.toDecimalString(), to);
     }
 
+    private static String developmentNode(BrokerProperties.Chain chain) {
+        if (chain.rpcUrl().isBlank()) {
+            throw new StartupRefusal("gpubroker.chain.mode=dev needs gpubroker.chain.rpc-url: the development node "
+                    + "(anvil) to deploy the test USDC and the escrow on");
+        }
+        return chain.rpcUrl();
+    }
+
     private ChainContext embedded(BrokerProperties properties, ChainKeys.Keys keys, Optional<DeploymentRecord> record,
-            Path recordFile) throws IOException, InterruptedException {
+            Path recordFile, String rpcUrl) throws IOException, InterruptedException {
         BrokerProperties.Chain chain = properties.chain();
         Credentials relayer = keys.relayer();
-        ChainClient client = new ChainClient(anvil.rpcUrl(), chain.rpcTimeout());
+        ChainClient client = new ChainClient(rpcUrl, chain.rpcTimeout());
         requireChainId(client, EmbeddedAnvil.CHAIN_ID);
         String usdc;
         String escrow;
@@ -117,9 +136,11 @@ public class PaymentChain implements DisposableBean {
             if (!hasCode(client, usdc) || !hasCode(client, escrow)) {
                 // Deploying again would hide the loss: the database still says who paid what into the old escrow.
                 throw new StartupRefusal("the contracts recorded in " + recordFile + " (test USDC " + usdc + ", escrow "
-                        + escrow + ") are not on the embedded chain: its state, " + recordFile.resolveSibling(
-                        EmbeddedAnvil.STATE_FILE) + ", is missing or older than the deployment, so the balances and "
-                        + "escrows recorded there are gone from it. Restore that file from a backup, or point "
+                        + escrow + ") are not on " + (anvil != null ? "the embedded chain: its state, "
+                        + recordFile.resolveSibling(EmbeddedAnvil.STATE_FILE) + ", is missing or older than the "
+                        + "deployment" : "the development node at " + rpcUrl + ": it was started afresh since")
+                        + ", so the balances and escrows recorded there are gone from it. Restore "
+                        + (anvil != null ? "that file" : "the node's state") + " from a backup, or point "
                         + "GPUBROKER_DATA_DIR at a new data directory to start over. " + ChainKeys.NOTHING_CHANGED);
             }
         } else {
@@ -127,8 +148,8 @@ public class PaymentChain implements DisposableBean {
             escrow = devAccount.deploy(ContractArtifact.load(ESCROW_CONTRACT).bytecode() + FunctionEncoder.encodeConstructor(List.of(
                     new Address(usdc), new Address(relayer.getAddress()), new Uint256(chain.reclaimGrace().toSeconds()))));
             new DeploymentRecord(usdc, escrow, relayer.getAddress(), keys.payee()).write(recordFile);
-            log.info("Deployed test USDC at {} and the escrow at {} (operator {}) on the embedded chain, recorded in {}",
-                    usdc, escrow, relayer.getAddress(), recordFile);
+            log.info("Deployed test USDC at {} and the escrow at {} (operator {}) on the {} chain, recorded in {}",
+                    usdc, escrow, relayer.getAddress(), anvil != null ? "embedded" : "development", recordFile);
         }
         requireOperator(client, escrow, relayer.getAddress());
         BigInteger relayerBalance = client.etherBalanceAtStartup(relayer.getAddress());

@@ -188,7 +188,7 @@ class ChainKeysTest {
     private static BrokerProperties properties(Path dataDir) {
         return new BrokerProperties(dataDir, true, null, null, null, null, null,
                 new BrokerProperties.Chain("embedded", "", "", 0, "", "", "", "USD Coin", "2", 1, Duration.ofSeconds(5),
-                        Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""),
+                        Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, "", ""),
                 new BrokerProperties.Wallets(null, ""), null, null);
     }
 

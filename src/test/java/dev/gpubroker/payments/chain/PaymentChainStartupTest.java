@@ -24,7 +24,7 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "base", anvil.rpcUrl(), 0, "",
                     "0x1111111111111111111111111111111111111111", "0x2222222222222222222222222222222222222222",
                     "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
-                    Duration.ofHours(24), "0", Duration.ZERO, ""));
+                    Duration.ofHours(24), "0", Duration.ZERO, "", ""));
 
             assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("has chain id 31337, expected 8453");
@@ -37,7 +37,7 @@ class PaymentChainStartupTest {
             BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", anvil.rpcUrl(), 31337,
                     "0x3333333333333333333333333333333333333333", "0x1111111111111111111111111111111111111111",
                     "0x2222222222222222222222222222222222222222", "USD Coin", "2", 1, Duration.ofSeconds(5),
-                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
+                    Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, "", ""));
 
             assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                     .hasMessageContaining("no contract code at the");
@@ -47,7 +47,7 @@ class PaymentChainStartupTest {
     @Test
     void rpcModeNamesEverySettingItLacks() throws Exception {
         BrokerProperties properties = properties(new BrokerProperties.Chain("rpc", "", "", 0, "", "", "", "USD Coin", "2",
-                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, ""));
+                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, "", ""));
 
         assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
                 .hasMessageContaining("gpubroker.chain.rpc-url").hasMessageContaining("gpubroker.chain.escrow-address")
@@ -55,10 +55,42 @@ class PaymentChainStartupTest {
     }
 
     @Test
+    void devModeNeedsTheNodeItDeploysOn() throws Exception {
+        BrokerProperties properties = properties(new BrokerProperties.Chain("dev", "", "", 0, "", "", "", "USD Coin", "2",
+                1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0",
+                Duration.ZERO, "", ""));
+
+        assertThatThrownBy(() -> new PaymentChain(properties, wallets(properties), RecordedWallets.NONE))
+                .isInstanceOf(dev.gpubroker.config.StartupRefusal.class)
+                .hasMessageContaining("gpubroker.chain.mode=dev needs gpubroker.chain.rpc-url");
+    }
+
+    @Test
+    void aDevelopmentNodeStartedAfreshUnderARecordedDeploymentIsRefusedAndNotDeployedAgain() throws Exception {
+        try (AnvilNode anvil = AnvilNode.start()) {
+            Path shared = Files.createTempDirectory("gpubroker-shared");
+            BrokerProperties properties = properties(new BrokerProperties.Chain("dev", "", anvil.rpcUrl(), 0, "", "", "",
+                    "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
+                    Duration.ofHours(24), "0", Duration.ZERO, "", shared.resolve("deployment.json").toString()));
+            WalletStore wallets = wallets(properties);
+            new DeploymentRecord("0x5fbdb2315678afecb367f032d93f642f64180aa3", "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
+                    wallets.create("relayer").getAddress(), wallets.create("demo-seller").getAddress())
+                    .write(shared.resolve("deployment.json"));
+
+            assertThatThrownBy(() -> new PaymentChain(properties, wallets, RecordedWallets.NONE))
+                    .isInstanceOf(dev.gpubroker.config.StartupRefusal.class)
+                    .hasMessageContaining("are not on the development node at " + anvil.rpcUrl())
+                    .hasMessageContaining("Nothing was deployed, minted or re-keyed");
+            assertThat(anvil.web3j().ethGetCode("0x5fbdb2315678afecb367f032d93f642f64180aa3",
+                    org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getCode()).isEqualTo("0x");
+        }
+    }
+
+    @Test
     void aRecordedDeploymentWhoseContractsAreGoneFromTheChainIsRefusedAndNotDeployedAgain() throws Exception {
         BrokerProperties properties = properties(new BrokerProperties.Chain("embedded", "", "", 0, "", "", "", "USD Coin",
                 "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0",
-                Duration.ZERO, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"));
+                Duration.ZERO, "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil", ""));
         WalletStore wallets = wallets(properties);
         Path record = properties.dataDir().resolve("chain/deployment.json");
         new DeploymentRecord("0x5fbdb2315678afecb367f032d93f642f64180aa3", "0xe7f1725e7734ce288f8367e1bb143e90bb3f0512",
