@@ -20,34 +20,44 @@ import dev.gpubroker.support.TestPostgres;
 /**
  * Whole purchases per second through one and through two broker jars on one PostgreSQL database and one chain: each
  * flow is quote → reserve → pay → run (a job that exits at once) → settled (its settlement or refund submitted), every
- * agent its own. Rounds: one instance, two instances (agents alternate between them), one instance again (the last
- * shows what is left when the second instance is gone); each new set of instances gets a warm-up round first. Prints numbers; not a
+ * agent its own. Both instances run throughout (both warmed up first); rounds alternate between sending every flow to
+ * the first and spreading the flows over both, and the medians are compared. Prints numbers; not a
  * test. Needs PostgreSQL's server binaries (as {@code .ci/run} installs). Run after {@code mvn package -DskipTests}:
  *
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.InstancesBenchmark -Dexec.classpathScope=test</pre>
  *
- * Options: {@code -Dbench.flows=60} per round, {@code -Dbench.concurrency=20} flows at a time.
+ * Options: {@code -Dbench.flows=60} per round, {@code -Dbench.concurrency=20} flows at a time, {@code -Dbench.rounds=3}.
  */
 public final class InstancesBenchmark {
 
     private static final int FLOWS = Integer.getInteger("bench.flows", 60);
     private static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 20);
+    private static final int ROUNDS = Integer.getInteger("bench.rounds", 3);
 
     public static void main(String[] args) throws Exception {
         TestPostgres postgres = TestPostgres.server();
         try (Fleet fleet = Fleet.start(postgres)) {
             BrokerJar a = fleet.first();
-            round(fleet, "warm-up, one instance", List.of(a), FLOWS / 2);
-            double one = round(fleet, "one instance", List.of(a), FLOWS);
             BrokerJar b = fleet.startAnother();
+            round(fleet, "warm-up, one instance", List.of(a), FLOWS / 2);
             round(fleet, "warm-up, two instances", List.of(a, b), FLOWS / 2);
-            double two = round(fleet, "two instances", List.of(a, b), FLOWS);
-            b.close();
-            double oneAgain = round(fleet, "one instance again", List.of(a), FLOWS);
-            System.out.printf("%nflows/s: one instance %.2f, two instances %.2f (%+.0f %%), one again %.2f; %d cores%n",
-                    one, two, 100 * (two / one - 1), oneAgain, Runtime.getRuntime().availableProcessors());
+            List<Double> one = new ArrayList<>();
+            List<Double> two = new ArrayList<>();
+            for (int i = 0; i < ROUNDS; i++) {
+                one.add(round(fleet, "one instance", List.of(a), FLOWS));
+                two.add(round(fleet, "two instances", List.of(a, b), FLOWS));
+            }
+            double oneMedian = median(one);
+            double twoMedian = median(two);
+            System.out.printf("%nflows/s, median of %d rounds: one instance %.2f, two instances %.2f (%+.0f %%); %d cores%n",
+                    ROUNDS, oneMedian, twoMedian, 100 * (twoMedian / oneMedian - 1), Runtime.getRuntime().availableProcessors());
         }
         System.exit(0);
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 
     private static int roundNumber;

@@ -35,15 +35,18 @@ public final class Fleet implements AutoCloseable {
 
     private final AnvilNode chain;
     private final String databaseUrl;
-    private final List<String> shared;
+    private final Map<String, String> shared;
+    private final List<String> args;
     private final List<BrokerJar> instances = new ArrayList<>();
     private final Path firstDataDir;
     private final JsonNode deployment;
 
-    private Fleet(AnvilNode chain, String databaseUrl, List<String> shared, Path deploymentFile) throws Exception {
+    private Fleet(AnvilNode chain, String databaseUrl, Map<String, String> shared, List<String> args,
+            Path deploymentFile) throws Exception {
         this.chain = chain;
         this.databaseUrl = databaseUrl;
         this.shared = shared;
+        this.args = args;
         BrokerJar first = startInstance();
         this.firstDataDir = first.dataDir();
         first.demoAgentKey(); // the first start is over: contracts deployed, keys made, demo agent funded
@@ -56,15 +59,18 @@ public final class Fleet implements AutoCloseable {
         Path sharedDir = Files.createTempDirectory("gpubroker-shared");
         Path deploymentFile = sharedDir.resolve("chain/deployment.json");
         AnvilNode chain = AnvilNode.start();
-        List<String> shared = new ArrayList<>(List.of("--gpubroker.market.demo-catalog=file:" + CATALOG,
-                "--gpubroker.database.url=" + url,
-                "--gpubroker.chain.mode=dev", "--gpubroker.chain.rpc-url=" + chain.rpcUrl(),
-                "--gpubroker.chain.deployment-file=" + deploymentFile,
-                "--gpubroker.wallets.dir=" + sharedDir.resolve("wallets"),
-                "--gpubroker.market.job-records-dir=" + sharedDir.resolve("jobs")));
-        shared.addAll(List.of(extraArgs));
+        // Named as docker/compose.yml names them, so that its settings are the ones this topology is tested with.
+        Map<String, String> shared = Map.of("GPUBROKER_DATABASE_URL", url,
+                "GPUBROKER_CHAIN_MODE", "dev",
+                "GPUBROKER_CHAIN_RPCURL", chain.rpcUrl(),
+                "GPUBROKER_CHAIN_DEPLOYMENTFILE", deploymentFile.toString(),
+                "GPUBROKER_WALLETS_DIR", sharedDir.resolve("wallets").toString(),
+                "GPUBROKER_WALLET_PASSWORD", "fleet-" + System.nanoTime(),
+                "GPUBROKER_MARKET_JOBRECORDSDIR", sharedDir.resolve("jobs").toString());
+        List<String> args = new ArrayList<>(List.of("--gpubroker.market.demo-catalog=file:" + CATALOG));
+        args.addAll(List.of(extraArgs));
         try {
-            return new Fleet(chain, url, shared, deploymentFile);
+            return new Fleet(chain, url, shared, args, deploymentFile);
         } catch (Exception | AssertionError e) {
             chain.close();
             throw e;
@@ -77,10 +83,10 @@ public final class Fleet implements AutoCloseable {
     }
 
     private BrokerJar startInstance() throws Exception {
-        List<String> args = new ArrayList<>(shared);
+        Map<String, String> environment = new java.util.HashMap<>(shared);
         // Each instance sandboxes its jobs as users of its own range: one host, no uid shared.
-        args.add("--gpubroker.jobs.sandbox-first-uid=" + (2_000_000_000L + 100_000L * instances.size()));
-        BrokerJar instance = BrokerJar.startHttp(BrokerJar.newDataDir(), args.toArray(String[]::new));
+        environment.put("GPUBROKER_JOBS_SANDBOXFIRSTUID", Long.toString(2_000_000_000L + 100_000L * instances.size()));
+        BrokerJar instance = BrokerJar.startHttp(BrokerJar.newDataDir(), environment, args.toArray(String[]::new));
         instances.add(instance);
         return instance;
     }
