@@ -77,7 +77,7 @@ public class JobEngine implements SmartLifecycle {
     /** A job this instance just inserted, leased to itself: launched now, without waiting for a tick. */
     void launchNew(Job job, Map<String, String> environment, Instant leaseUntil) {
         steps.remember(job.jobId(), environment);
-        take(new LeasedJob(job, JobRepository.JobStep.LAUNCH, leaseUntil));
+        take(new LeasedJob(job, JobRepository.JobStep.LAUNCH, leaseUntil, false));
     }
 
     /** One pass: claims as many due jobs as there is room for, and starts their steps. Public for tests. */
@@ -94,8 +94,18 @@ public class JobEngine implements SmartLifecycle {
         Instant until = leaseUntil();
         String holder = instance.id();
         return transaction.transactional(jobs.findDueForUpdate(holder, now, limit).collectList()
-                .flatMap(ids -> ids.isEmpty() ? Mono.just(List.<LeasedJob>of())
-                        : jobs.lease(ids, holder, now, until).then(jobs.findLeased(ids, holder).collectList())));
+                .flatMap(due -> {
+                    if (due.isEmpty()) {
+                        return Mono.just(List.<LeasedJob>of());
+                    }
+                    List<String> ids = due.stream().map(JobRepository.DueJob::jobId).toList();
+                    Set<String> takenOver = due.stream()
+                            .filter(job -> job.previousHolder() != null && !job.previousHolder().equals(holder))
+                            .map(JobRepository.DueJob::jobId).collect(java.util.stream.Collectors.toSet());
+                    return jobs.lease(ids, holder, now, until).then(jobs.findLeased(ids, holder)
+                            .map(leased -> leased.withTakenOver(takenOver.contains(leased.job().jobId())))
+                            .collectList());
+                }));
     }
 
     private void take(LeasedJob leased) {

@@ -103,6 +103,17 @@ public class JobSteps {
             environments.remove(job.jobId());
             return Mono.empty();
         }
+        Mono<Void> resumed = !leased.takenOver() ? Mono.empty() : event(job, "resumed", switch (leased.step()) {
+            case LAUNCH -> "launch taken up again after a restart or by another instance (the one that held the job "
+                    + "stopped)";
+            case FOLLOW -> "followed again after a restart or by another instance (the one that held the job stopped)";
+        }).doOnSuccess(ignored -> log.warn("Job {} was held by an instance that stopped: taken up here ({})",
+                job.jobId(), leased.step()));
+        return resumed.then(Mono.defer(() -> step(leased)));
+    }
+
+    private Mono<Instant> step(JobRepository.LeasedJob leased) {
+        Job job = leased.job();
         return switch (leased.step()) {
             case LAUNCH -> reservations.findById(job.reservationId())
                     .flatMap(reservation -> launch(job, reservation))

@@ -104,12 +104,16 @@ public class JobRepository {
      * to an instance whose lease ran out. Locked for this transaction; rows another instance's claim holds locked are
      * skipped ({@code SKIP LOCKED}, the same on H2 and PostgreSQL). Must run in one transaction with {@link #lease}.
      */
-    public Flux<String> findDueForUpdate(String holder, Instant now, int limit) {
-        return db.sql("SELECT job_id FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND step_due_at <= :now "
+    public Flux<DueJob> findDueForUpdate(String holder, Instant now, int limit) {
+        return db.sql("SELECT job_id, lease_holder FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') AND step_due_at <= :now "
                         + "AND (lease_until IS NULL OR lease_until < :now OR lease_holder = :holder) "
                         + "ORDER BY step_due_at LIMIT :limit FOR UPDATE SKIP LOCKED")
                 .bind("now", now.atOffset(ZoneOffset.UTC)).bind("holder", holder).bind("limit", limit)
-                .map(row -> row.get("job_id", String.class)).all();
+                .map(row -> new DueJob(row.get("job_id", String.class), row.get("lease_holder", String.class))).all();
+    }
+
+    /** A due job and who held it last (null: nobody yet). */
+    public record DueJob(String jobId, String previousHolder) {
     }
 
     /** Leases these jobs to {@code holder} until {@code until}, those still free for it. */
@@ -125,7 +129,7 @@ public class JobRepository {
         return db.sql("SELECT * FROM jobs WHERE job_id IN (:ids) AND lease_holder = :holder")
                 .bind("ids", jobIds).bind("holder", holder)
                 .map(row -> new LeasedJob(toJob(row), JobStep.valueOf(row.get("step", String.class).toUpperCase(
-                        java.util.Locale.ROOT)), Columns.instant(row, "lease_until")))
+                        java.util.Locale.ROOT)), Columns.instant(row, "lease_until"), false))
                 .all();
     }
 
@@ -147,9 +151,12 @@ public class JobRepository {
                 .fetch().rowsUpdated().then();
     }
 
-    /** A clean stop: every job {@code holder} holds is free for the other instances at once. */
+    /**
+     * A clean stop: every job {@code holder} holds is free for the other instances at once (the holder stays written,
+     * so that the next one knows it takes the job over).
+     */
     public Mono<Long> releaseLeases(String holder) {
-        return db.sql("UPDATE jobs SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = :holder "
+        return db.sql("UPDATE jobs SET lease_until = NULL WHERE lease_holder = :holder "
                         + "AND state IN ('LAUNCHING', 'RUNNING')")
                 .bind("holder", holder).fetch().rowsUpdated();
     }
@@ -160,8 +167,15 @@ public class JobRepository {
                 .bind("id", jobId).bind("attempt", attempt).fetch().rowsUpdated().map(rows -> rows == 1);
     }
 
-    /** An open job and the step it is at, leased to this instance until {@code leaseUntil}. */
-    public record LeasedJob(Job job, JobStep step, Instant leaseUntil) {
+    /**
+     * An open job and the step it is at, leased to this instance until {@code leaseUntil}; {@code takenOver}: another
+     * holder (an instance that stopped or died, or this server before a restart) had it before.
+     */
+    public record LeasedJob(Job job, JobStep step, Instant leaseUntil, boolean takenOver) {
+
+        public LeasedJob withTakenOver(boolean over) {
+            return new LeasedJob(job, step, leaseUntil, over);
+        }
     }
 
     /** The persisted steps of an open job. */

@@ -78,6 +78,8 @@ class TwoInstancesIT {
             double settledSeconds = (System.nanoTime() - killedAt) / 1e9;
 
             assertEveryJobEndedAndWasPaidOnce(sql);
+            assertThat(count(sql, "SELECT count(DISTINCT job_id) FROM job_events WHERE kind = 'resumed'"))
+                    .as("each job the dead instance held says it was taken up").isGreaterThanOrEqualTo(heldByB);
             assertRelayerNoncesGapless(sql, fleet.anvilUrl(), fleet.relayer());
             assertThat(count(sql, "SELECT count(*) FROM agent_policies p WHERE (SELECT COALESCE(SUM(amount_micros), 0) "
                     + "FROM budget_holds h WHERE h.agent_id = p.agent_id AND h.state IN ('HELD', 'SPENT')) > p.total_limit_micros"))

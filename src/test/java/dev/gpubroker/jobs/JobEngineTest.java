@@ -68,6 +68,8 @@ class JobEngineTest extends BrokerIntegrationTest {
         }
         assertThat(count("job_events", "job_id = :id AND kind = 'completed'", Map.of("id", jobId))).isEqualTo(1);
         assertThat(count("job_events", "job_id = :id AND kind = 'settlement_submitted'", Map.of("id", jobId))).isEqualTo(1);
+        assertThat(count("job_events", "job_id = :id AND kind = 'resumed' AND detail LIKE 'followed again%'",
+                Map.of("id", jobId))).as("the agent sees that another instance took its job up").isEqualTo(1);
         assertThat(count("chain_transactions", "reference_id = :r AND purpose = 'settle'", Map.of("r", reservationId)))
                 .as("paid once").isEqualTo(1);
         long costMicros = gpuSeconds * 10_000;
