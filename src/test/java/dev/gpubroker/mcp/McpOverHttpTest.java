@@ -2,6 +2,7 @@ package dev.gpubroker.mcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -194,8 +195,27 @@ class McpOverHttpTest extends BrokerIntegrationTest {
         HttpResponse<String> response = post(HttpRequest.newBuilder(baseUri().resolve("/mcp")));
 
         assertThat(response.statusCode()).isEqualTo(401);
+        String metadataUrl = "http://127.0.0.1:" + port + "/.well-known/oauth-protected-resource/mcp";
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(
-                challenge -> assertThat(challenge).startsWith("Bearer"));
+                challenge -> assertThat(challenge).startsWith("Bearer")
+                        .contains("resource_metadata=\"" + metadataUrl + "\""));
+
+        // RFC 9728: where the challenge points, without a credential, this server's /mcp as the resource.
+        HttpResponse<String> metadata = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(metadataUrl)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(metadata.statusCode()).isEqualTo(200);
+        Map<String, Object> document = json.readValue(metadata.body(), new tools.jackson.core.type.TypeReference<>() { });
+        assertThat(document).containsEntry("resource", "http://127.0.0.1:" + port + "/mcp")
+                .containsEntry("bearer_methods_supported", List.of("header"))
+                .as("API keys only: no authorization server to send a client to").doesNotContainKey("authorization_servers");
+        // A foreign Host is not reflected into the document (DNS rebinding, as on /mcp); written by hand, as below.
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET /.well-known/oauth-protected-resource/mcp HTTP/1.1\r\nHost: evil.example:"
+                    + port + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 421").doesNotContain("evil.example");
+        }
     }
 
     @Test

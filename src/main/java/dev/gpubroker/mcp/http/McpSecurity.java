@@ -12,8 +12,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
-import org.springframework.security.authentication.BadCredentialsException;
-import org.springframework.security.authentication.ReactiveAuthenticationManager;
 import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
@@ -34,7 +32,9 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Who may use /mcp: every request whose decoded path is /mcp or under it (matched as the router matches it) first
  * passes DNS-rebinding protection (a foreign Origin gets 403, a foreign Host 421), then shows an agent's API key as a
- * bearer token (missing or wrong: 401 with a {@code WWW-Authenticate} challenge, RFC 6750). The agent's id is then put
+ * bearer token, or, in the OAuth resource-server mode, an access token for this resource ({@link AgentCredentials});
+ * missing or wrong: 401 with a {@code WWW-Authenticate} challenge (RFC 6750) that points to the protected resource
+ * metadata (RFC 9728, {@link ProtectedResource}). The agent's id is then put
  * on the exchange, where the transport's context extractor finds it. The key is never logged or echoed.
  */
 @Configuration(proxyBeanMethods = false)
@@ -48,12 +48,12 @@ class McpSecurity {
     @Bean
     @Order(20)
     SecurityWebFilterChain mcpEndpoint(ServerHttpSecurity http, AgentService agents,
-            ServerTransportSecurityValidator securityValidator, JsonMapper json) {
-        AuthenticationWebFilter authentication = new AuthenticationWebFilter(agentKeyCheck(agents));
+            ServerTransportSecurityValidator securityValidator, JsonMapper json, ProtectedResource resource) {
+        AuthenticationWebFilter authentication = new AuthenticationWebFilter(resource.credentials(agents));
         authentication.setServerAuthenticationConverter(BearerCredential.fromAuthorizationHeader());
         authentication.setAuthenticationFailureHandler((filterExchange, refused) -> reject(json, filterExchange.getExchange(),
-                HttpStatus.UNAUTHORIZED, REALM + ", error=\"invalid_token\", error_description=\"unknown agent API key\"",
-                "unknown agent API key"));
+                HttpStatus.UNAUTHORIZED, challenge(resource, filterExchange.getExchange()) + ", error=\"invalid_token\", "
+                        + "error_description=\"" + refused.getMessage().replace('"', '\'') + "\"", refused.getMessage()));
         authentication.setAuthenticationSuccessHandler((filterExchange, agent) -> {
             filterExchange.getExchange().getAttributes().put(McpHttpConfiguration.AGENT_ID_ATTRIBUTE, agent.getName());
             return filterExchange.getChain().filter(filterExchange.getExchange());
@@ -65,19 +65,15 @@ class McpSecurity {
                 .authorizeExchange(exchanges -> exchanges.anyExchange().hasAuthority(ROLE))
                 .exceptionHandling(handling -> handling
                         .authenticationEntryPoint((exchange, missing) -> reject(json, exchange, HttpStatus.UNAUTHORIZED,
-                                REALM, "missing agent API key: send 'Authorization: Bearer <key>'"))
+                                challenge(resource, exchange), "missing agent API key: send 'Authorization: Bearer <key>'"))
                         .accessDeniedHandler((exchange, denied) -> reject(json, exchange, HttpStatus.FORBIDDEN, null,
                                 "this credential is not an agent's")))
                 .build();
     }
 
-    private static ReactiveAuthenticationManager agentKeyCheck(AgentService agents) {
-        return presented -> presented instanceof BearerCredential bearer && bearer.token() != null
-                ? agents.authenticate(bearer.token())
-                        .map(agent -> (org.springframework.security.core.Authentication)
-                                BearerCredential.verified(agent.agentId(), ROLE))
-                        .switchIfEmpty(Mono.error(() -> new BadCredentialsException("unknown agent API key")))
-                : Mono.error(new BadCredentialsException("unknown agent API key"));
+    /** RFC 6750's challenge with RFC 9728's pointer to how a client gets a credential for this resource. */
+    private static String challenge(ProtectedResource resource, ServerWebExchange exchange) {
+        return REALM + ", resource_metadata=\"" + resource.metadataUrl(exchange) + "\"";
     }
 
     private static WebFilter dnsRebindingProtection(ServerTransportSecurityValidator validator, JsonMapper json) {
