@@ -301,7 +301,7 @@ public class JobService {
         }
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
         // Marked first: a launch still under way (the first, or after a failover) stops the job as soon as it exists.
-        return jobs.requestCancel(job.jobId())
+        return jobs.requestCancel(job.jobId(), clock.instant())
                 .then(provider == null ? Mono.<Void>empty() : provider.terminate(job.providerJobId()))
                 .then(jobs.addEvent(job.jobId(), clock.instant(), "cancel_requested", "the agent asked to stop it"))
                 .then(jobs.findById(job.jobId()));

@@ -167,7 +167,16 @@ public class JobSteps {
      * ended by itself or on request (billed), lost (the provider's fault: failover or refund).
      */
     private Mono<Instant> follow(Job job, ComputeProvider provider) {
-        return Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout)
+        // A cancel taken by any instance is carried out here, by the one holding the job: only it may be able to reach
+        // the job (its processes, its provider session). Terminating is idempotent; the status then says it stopped.
+        Mono<Void> stopIfCancelled = !job.cancelRequested() ? Mono.empty()
+                : Mono.defer(() -> provider.terminate(job.providerJobId())).timeout(launchTimeout)
+                        .onErrorResume(error -> {
+                            log.warn("Job {}: stopping it at {} failed, retrying: {}", job.jobId(), job.provider(),
+                                    error.toString());
+                            return Mono.empty();
+                        });
+        return stopIfCancelled.then(Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout))
                 .flatMap(status -> switch (status) {
                     case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollInterval));
                     case JobStatus.Running running -> markRunning(job, running.startedAt())

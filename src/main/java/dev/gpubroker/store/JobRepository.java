@@ -222,9 +222,14 @@ public class JobRepository {
                 .fetch().rowsUpdated().map(rows -> rows == 1);
     }
 
-    /** Marks a cancel, so that a launch still under way (first or after a failover) stops the job as soon as it runs. */
-    public Mono<Void> requestCancel(String jobId) {
-        return db.sql("UPDATE jobs SET cancel_requested = TRUE WHERE job_id = :id").bind("id", jobId)
+    /**
+     * Marks a cancel, so that a launch still under way (first or after a failover) stops the job as soon as it runs,
+     * and makes the job's next step due now: the instance holding the job stops it at the provider, whichever instance
+     * took the cancel.
+     */
+    public Mono<Void> requestCancel(String jobId, Instant at) {
+        return db.sql("UPDATE jobs SET cancel_requested = TRUE, step_due_at = :at WHERE job_id = :id")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", jobId)
                 .fetch().rowsUpdated().then();
     }
 

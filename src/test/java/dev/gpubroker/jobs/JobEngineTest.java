@@ -96,6 +96,26 @@ class JobEngineTest extends BrokerIntegrationTest {
                 .isEqualTo("[ran once]");
     }
 
+    @Test
+    void aCancelRecordedByAnotherInstanceIsCarriedOutByTheInstanceHoldingTheJob() throws Exception {
+        NewAgent agent = newAgent("remote-cancel");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "remote-cancel-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId,
+                "idempotencyKey", "remote-cancel-run-1", "command", List.of("sleep", "60")))).get("jobId");
+        awaitStatus(client, jobId, "running", Duration.ofSeconds(20));
+
+        // What JobService.cancel writes on another instance, which cannot reach this instance's processes.
+        db.sql("UPDATE jobs SET cancel_requested = TRUE, step_due_at = :now WHERE job_id = :id")
+                .bind("now", Instant.now().atOffset(ZoneOffset.UTC)).bind("id", jobId)
+                .fetch().rowsUpdated().block(Duration.ofSeconds(5));
+
+        Map<String, Object> status = awaitStatus(client, jobId, "cancelled", Duration.ofSeconds(15));
+        assertThat(((Number) status.get("gpuSeconds")).longValue()).as("billed up to the stop, not the 60 s asked for")
+                .isLessThan(20);
+    }
+
     private Map<String, Object> awaitStatus(McpSyncClient client, String jobId, String wanted, Duration within)
             throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
