@@ -23,7 +23,8 @@ public record BrokerProperties(
         @DefaultValue Chain chain,
         @DefaultValue Wallets wallets,
         @DefaultValue Policy policy,
-        @DefaultValue Jobs jobs) {
+        @DefaultValue Jobs jobs,
+        @DefaultValue Metrics metrics) {
 
     public static final String DATA_DIR_PROPERTY = "gpubroker.data-dir";
     public static final String DATA_DIR_DEFAULT = "./data";
@@ -47,6 +48,31 @@ public record BrokerProperties(
             @DefaultValue("") String bubblewrap,
             @DefaultValue("6s") Duration lease,
             @DefaultValue("1s") Duration pollInterval) {
+    }
+
+    /**
+     * The operator's metrics (docs/metrics.md). {@code refreshInterval}: how often each instance reads the gauges that
+     * come from the database (reservations, payments and jobs by state, the escrowed total). {@code
+     * reconciliationInterval}: how often the ledger is reconciled against the escrow's events on chain, on one instance at
+     * a time; each run reads every escrow event from the chain, so at most once a minute.
+     */
+    public record Metrics(
+            @DefaultValue("10s") Duration refreshInterval,
+            @DefaultValue("5m") Duration reconciliationInterval) {
+
+        public static final Duration RECONCILIATION_INTERVAL_MIN = Duration.ofMinutes(1);
+
+        public Metrics {
+            if (refreshInterval.isNegative() || refreshInterval.isZero()) {
+                throw new IllegalArgumentException("gpubroker.metrics.refresh-interval must be positive, not "
+                        + refreshInterval);
+            }
+            if (reconciliationInterval.compareTo(RECONCILIATION_INTERVAL_MIN) < 0) {
+                throw new IllegalArgumentException("gpubroker.metrics.reconciliation-interval must be at least "
+                        + RECONCILIATION_INTERVAL_MIN.toSeconds() + " s (each run reads every escrow event from the "
+                        + "chain), not " + reconciliationInterval);
+            }
+        }
     }
 
     /**

@@ -19,6 +19,8 @@ import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.market.ProviderFaults;
+import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.RefundService;
@@ -60,14 +62,17 @@ public class JobSteps {
     private final Duration lease;
     private final JobUpdates updates;
     private final BrokerInstance instance;
+    private final ProviderMetrics metrics;
     // Environment values live only here, in memory, on the instance that took the run call: they are never stored, so
     // only this instance can launch the job (or relaunch it after a failover) with them.
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
     public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
             QuoteRepository quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
-            TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance) {
+            TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance,
+            ProviderMetrics metrics) {
         this.updates = updates;
+        this.metrics = metrics;
         this.instance = instance;
         this.lease = properties.jobs().lease();
         this.providers = providers;
@@ -144,7 +149,13 @@ public class JobSteps {
         // retried by the engine at the next step. A launch may take longer than the lease of a step: keep the job.
         return jobs.extendLease(job.jobId(), instance.id(), clock.instant().plus(launchTimeout).plus(lease))
                 .then(Mono.defer(() -> provider.launch(request))).timeout(launchTimeout)
+                .doOnNext(outcome -> {
+                    if (outcome instanceof LaunchOutcome.LaunchFailed) {
+                        metrics.failed(job.provider(), ProviderMetrics.Operation.LAUNCH, ProviderMetrics.Kind.REFUSED);
+                    }
+                })
                 .onErrorResume(error -> {
+                    metrics.failed(job.provider(), ProviderMetrics.Operation.LAUNCH, ProviderFaults.kindOf(error));
                     log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
                     String why = error instanceof java.util.concurrent.TimeoutException
                             ? "no answer within " + launchTimeout.toSeconds() + " s" : error.getMessage();
@@ -176,7 +187,10 @@ public class JobSteps {
                                     error.toString());
                             return Mono.empty();
                         });
-        return stopIfCancelled.then(Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout))
+        return stopIfCancelled.then(Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout)
+                // Retried by the engine at the next step; counted here, where the provider is asked.
+                .doOnError(error -> metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS,
+                        ProviderFaults.kindOf(error))))
                 .flatMap(status -> switch (status) {
                     case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollInterval));
                     case JobStatus.Running running -> markRunning(job, running.startedAt())
@@ -204,7 +218,10 @@ public class JobSteps {
                     exited.timedOut() ? "stopped at its maximum duration" : "exited with code " + exited.exitCode());
             case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), null,
                     "stopped on request");
-            case JobSignal.Lost lost -> event(job, "node_lost", lost.reason()).then(providerFault(job, lost.reason()));
+            case JobSignal.Lost lost -> {
+                metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS, ProviderMetrics.Kind.LOST);
+                yield event(job, "node_lost", lost.reason()).then(providerFault(job, lost.reason()));
+            }
             case JobSignal.Running running -> Mono.error(new IllegalStateException("an end that is a start"));
         };
     }

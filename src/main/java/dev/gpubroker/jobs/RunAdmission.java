@@ -11,6 +11,7 @@ import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.JobAdmission;
 import dev.gpubroker.market.JobEnvironmentRule;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.metrics.RunRefusalMetrics;
 import dev.gpubroker.scheduler.ReservationService;
 import reactor.core.publisher.Mono;
 
@@ -24,10 +25,12 @@ class RunAdmission {
 
     private final ReservationService reservations;
     private final ProviderCatalog providers;
+    private final RunRefusalMetrics metrics;
 
-    RunAdmission(ReservationService reservations, ProviderCatalog providers) {
+    RunAdmission(ReservationService reservations, ProviderCatalog providers, RunRefusalMetrics metrics) {
         this.reservations = reservations;
         this.providers = providers;
+        this.metrics = metrics;
     }
 
     /** The refusal, or empty when the job may start (an unknown reservation is left to {@code run} to refuse). */
@@ -35,7 +38,12 @@ class RunAdmission {
             Map<String, String> environment) {
         return reservations.findForAgent(agentId, reservationId)
                 .flatMap(reservation -> Mono.justOrEmpty(refusal(providers.find(reservation.provider()), command, image,
-                        environment)));
+                        environment)))
+                .doOnNext(refused -> {
+                    if (refused instanceof RunOutcome.Refused refusal) {
+                        metrics.refused(refusal.code());
+                    }
+                });
     }
 
     static Optional<RunOutcome> refusal(Optional<ComputeProvider> provider, List<String> command, String image,

@@ -16,6 +16,7 @@ import org.springframework.stereotype.Service;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.QuoteBoard.UnavailableProvider;
+import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.store.QuoteRepository;
 import reactor.core.publisher.Flux;
@@ -37,10 +38,12 @@ public class QuoteService {
     private final Clock clock;
     private final Duration providerTimeout;
     private final Duration quoteTtl;
+    private final ProviderMetrics metrics;
 
     public QuoteService(ProviderCatalog catalog, OfferRanking ranking, QuoteRepository quotes, Clock clock,
-            BrokerProperties properties) {
+            BrokerProperties properties, ProviderMetrics metrics) {
         this.catalog = catalog;
+        this.metrics = metrics;
         this.ranking = ranking;
         this.quotes = quotes;
         this.clock = clock;
@@ -103,8 +106,14 @@ public class QuoteService {
         long startNanos = System.nanoTime();
         return Mono.defer(() -> provider.offers(query))
                 .timeout(providerTimeout)
-                .map(offers -> ProviderAnswer.answered(provider.name(), offers))
-                .onErrorResume(error -> Mono.just(ProviderAnswer.failed(provider.name(), describe(error))))
+                .map(offers -> {
+                    metrics.quoteAnswered(provider.name(), Duration.ofNanos(System.nanoTime() - startNanos));
+                    return ProviderAnswer.answered(provider.name(), offers);
+                })
+                .onErrorResume(error -> {
+                    metrics.failed(provider.name(), ProviderMetrics.Operation.QUOTE, ProviderFaults.kindOf(error));
+                    return Mono.just(ProviderAnswer.failed(provider.name(), describe(error)));
+                })
                 .doOnNext(answer -> {
                     if (answer.failure() != null) {
                         log.warn("Provider {} unavailable after {} ms: {}", provider.name(),

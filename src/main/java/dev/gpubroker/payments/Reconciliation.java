@@ -18,6 +18,7 @@ import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.ledger.LedgerLine;
+import dev.gpubroker.metrics.ReconciliationMetrics;
 import reactor.core.publisher.Mono;
 
 /**
@@ -45,11 +46,13 @@ public class Reconciliation {
     private final ChainContext chain;
     private final Ledger ledger;
     private final Clock clock;
+    private final ReconciliationMetrics metrics;
 
-    public Reconciliation(PaymentChain paymentChain, Ledger ledger, Clock clock) {
+    public Reconciliation(PaymentChain paymentChain, Ledger ledger, Clock clock, ReconciliationMetrics metrics) {
         this.chain = paymentChain.context();
         this.ledger = ledger;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     @SuppressWarnings("rawtypes")
@@ -57,7 +60,9 @@ public class Reconciliation {
         return chain.client().blockNumber().flatMap(head -> Mono.zip(
                         chain.client().logs(chain.escrowAddress(), BigInteger.ZERO, head),
                         ledger.chainBackedLines().collectList())
-                .map(parts -> compare(head, parts.getT1(), parts.getT2())));
+                .map(parts -> compare(head, parts.getT1(), parts.getT2())))
+                // Whoever asked (the operator, the periodic run), the operator's gauge shows the newest finding.
+                .doOnNext(report -> metrics.recorded(report.mismatches().size(), clock.instant()));
     }
 
     @SuppressWarnings("rawtypes")

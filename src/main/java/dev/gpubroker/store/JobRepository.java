@@ -310,4 +310,9 @@ public class JobRepository {
                 Boolean.TRUE.equals(row.get("has_environment", Boolean.class)), faulted.isEmpty() ? List.of()
                         : List.of(faulted.split(",")), Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
     }
+
+    /** Jobs per state, every state present (for the operator's gauges). */
+    public Mono<Map<String, Long>> countByState() {
+        return StateCounts.of(db, "jobs", "state", JobState.values());
+    }
 }

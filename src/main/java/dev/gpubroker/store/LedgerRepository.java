@@ -97,4 +97,15 @@ public class LedgerRepository {
                         row.get("reason", String.class)))
                 .all();
     }
+
+    /**
+     * What every escrow holds now, in micro-USDC: deposits less what was paid out or refunded, over all reservations
+     * (a deposit stuck on a closed reservation included, which is what an operator wants to see).
+     */
+    public Mono<Long> escrowBalanceMicros() {
+        return db.sql("SELECT COALESCE(SUM(CASE WHEN direction = 'D' THEN amount_micros ELSE -amount_micros END), 0) AS b "
+                        + "FROM ledger_lines WHERE account LIKE 'escrow:%'")
+                .map(row -> Columns.longValue(row, "b"))
+                .one();
+    }
 }

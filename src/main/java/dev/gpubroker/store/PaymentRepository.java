@@ -3,6 +3,7 @@ package dev.gpubroker.store;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
@@ -85,5 +86,10 @@ public class PaymentRepository {
                 row.get("failure_reason", String.class),
                 Columns.instant(row, "created_at"),
                 Columns.instant(row, "updated_at"));
+    }
+
+    /** Payments per status, every status present (for the operator's gauges). */
+    public Mono<Map<String, Long>> countByStatus() {
+        return StateCounts.of(db, "payments", "status", Status.values());
     }
 }

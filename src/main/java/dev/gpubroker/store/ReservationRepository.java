@@ -270,4 +270,9 @@ public class ReservationRepository {
                 row.get("hold_id", String.class),
                 Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
     }
+
+    /** Reservations per state, every state present (for the operator's gauges). */
+    public Mono<Map<String, Long>> countByState() {
+        return StateCounts.of(db, "reservations", "state", ReservationState.values());
+    }
 }

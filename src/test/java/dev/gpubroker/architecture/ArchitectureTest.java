@@ -43,6 +43,15 @@ class ArchitectureTest {
             .that().resideInAnyPackage("dev.gpubroker.scheduler..", "dev.gpubroker.payments..", "dev.gpubroker.identity..")
             .should().dependOnClassesThat().resideInAPackage("dev.gpubroker.market.*..");
 
+    /** Every business package records into metrics, so metrics may know none of them (or the packages would cycle). */
+    @ArchTest
+    static final ArchRule metricsKnowNoBusinessPackage = noClasses()
+            .that().resideInAPackage("dev.gpubroker.metrics..")
+            .should().dependOnClassesThat().resideInAnyPackage("dev.gpubroker.market..", "dev.gpubroker.jobs..",
+                    "dev.gpubroker.payments..", "dev.gpubroker.scheduler..", "dev.gpubroker.policy..",
+                    "dev.gpubroker.identity..", "dev.gpubroker.ledger..", "dev.gpubroker.audit..",
+                    "dev.gpubroker.lifecycle..", "dev.gpubroker.mcp..", "dev.gpubroker.admin..");
+
     @ArchTest
     static final ArchRule moneyIsALeafPackage = classes()
             .that().resideInAPackage("dev.gpubroker.money..")

@@ -59,6 +59,6 @@ class OfferRankingTest {
                         new BrokerProperties.Local(BrokerProperties.Local.Switch.OFF, "2.00", "local", 0.99), null),
                 new BrokerProperties.Http(List.of(), List.of()),
                 new BrokerProperties.Database("", "", ""),
-                null, null, null, null);
+                null, null, null, null, null);
     }
 }

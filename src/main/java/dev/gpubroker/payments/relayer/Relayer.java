@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +17,7 @@ import org.web3j.crypto.RawTransaction;
 import org.web3j.crypto.TransactionEncoder;
 import org.web3j.utils.Numeric;
 
+import dev.gpubroker.metrics.RelayerMetrics;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
@@ -52,21 +54,29 @@ public class Relayer implements SmartLifecycle {
     private final RelayerNonces nonces;
     private final Clock clock;
     private final Object laneLock = new Object();
+    /** Submissions accepted into the lane and not yet taken up (about {@link #QUEUE_SIZE_MAX} at most): its depth. */
+    private final AtomicInteger waiting = new AtomicInteger();
     private Sinks.Many<Submission> lane;
     private volatile Disposable worker;
 
     @Autowired
     public Relayer(PaymentChain paymentChain, ChainTransactionRepository transactions, TransactionalOperator transaction,
-            Clock clock) {
-        this(paymentChain.context(), transactions, transaction, clock);
+            Clock clock, RelayerMetrics metrics) {
+        this(paymentChain.context(), transactions, transaction, clock, metrics);
     }
 
     /** Another instance of the relayer on the same account and database (as a second server would have). */
     Relayer(ChainContext chain, ChainTransactionRepository transactions, TransactionalOperator transaction, Clock clock) {
+        this(chain, transactions, transaction, clock, RelayerMetrics.unread());
+    }
+
+    private Relayer(ChainContext chain, ChainTransactionRepository transactions, TransactionalOperator transaction,
+            Clock clock, RelayerMetrics metrics) {
         this.chain = chain;
         this.transactions = transactions;
         this.nonces = new RelayerNonces(transactions, transaction, clock);
         this.clock = clock;
+        metrics.watchQueueDepth(waiting::get);
     }
 
     /**
@@ -79,8 +89,13 @@ public class Relayer implements SmartLifecycle {
             Sinks.One<ChainTransaction> result = Sinks.one();
             Sinks.EmitResult emitted;
             synchronized (laneLock) {
+                // Counted before it is in the lane: the worker may take it up (and count it out) before the emit returns.
+                waiting.incrementAndGet();
                 emitted = lane == null ? Sinks.EmitResult.FAIL_TERMINATED
                         : lane.tryEmitNext(new Submission(purpose, referenceId, to, callData, result));
+                if (emitted.isFailure()) {
+                    waiting.decrementAndGet();
+                }
             }
             if (emitted == Sinks.EmitResult.FAIL_OVERFLOW) {
                 return Mono.error(new RelayerRefusedException("the relayer queue is full (" + QUEUE_SIZE_MAX
@@ -99,6 +114,7 @@ public class Relayer implements SmartLifecycle {
     }
 
     private Mono<Void> process(Submission submission) {
+        waiting.decrementAndGet();
         return send(submission, true)
                 .doOnNext(transaction -> submission.result().tryEmitValue(transaction))
                 .doOnError(error -> submission.result().tryEmitError(error))

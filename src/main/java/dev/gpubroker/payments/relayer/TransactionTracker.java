@@ -19,6 +19,7 @@ import org.springframework.stereotype.Component;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.metrics.RelayerMetrics;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainHead;
 import dev.gpubroker.payments.chain.ChainRpcException;
@@ -61,19 +62,29 @@ public class TransactionTracker extends PeriodicSweep {
     private final Clock clock;
     private final Duration receiptTimeout;
     private final int feeBumpPercent;
+    private final RelayerMetrics metrics;
 
     @Autowired
     public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
-            List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties, ChainHead chainHead) {
+            List<TransactionOutcomeListener> listeners, Clock clock, BrokerProperties properties, ChainHead chainHead,
+            RelayerMetrics metrics) {
         this(paymentChain.context(), transactions, relayer, listeners, clock, properties.chain().receiptTimeout(),
-                properties.chain().feeBumpPercent(), chainHead);
+                properties.chain().feeBumpPercent(), chainHead, metrics);
     }
 
     /** The tracker of another instance on the same account and database (as a second server would have). */
     TransactionTracker(ChainContext chain, ChainTransactionRepository transactions, Relayer relayer,
             List<TransactionOutcomeListener> listeners, Clock clock, Duration receiptTimeout, int feeBumpPercent,
             ChainHead chainHead) {
+        this(chain, transactions, relayer, listeners, clock, receiptTimeout, feeBumpPercent, chainHead,
+                RelayerMetrics.unread());
+    }
+
+    private TransactionTracker(ChainContext chain, ChainTransactionRepository transactions, Relayer relayer,
+            List<TransactionOutcomeListener> listeners, Clock clock, Duration receiptTimeout, int feeBumpPercent,
+            ChainHead chainHead, RelayerMetrics metrics) {
         super("Transaction tracking", POLL_INTERVAL);
+        this.metrics = metrics;
         this.chainHead = chainHead;
         this.chain = chain;
         this.transactions = transactions;
@@ -142,6 +153,8 @@ public class TransactionTracker extends PeriodicSweep {
             return notify.timeout(LISTENER_TIME_MAX)
                     .then(transactions.close(transaction.hash(), Status.CONFIRMED, block, gasUsed, null, now))
                     .then(siblings)
+                    .doOnSuccess(ignored -> metrics.mined(transaction.purpose(), "confirmed",
+                            sinceBroadcast(transaction, clock.instant())))
                     .doOnSuccess(ignored -> log.info("Transaction {} ({} {}) confirmed in block {}, gas {}",
                             transaction.hash(), transaction.purpose(), transaction.referenceId(), block, gasUsed));
         }
@@ -151,8 +164,19 @@ public class TransactionTracker extends PeriodicSweep {
         return notify.timeout(LISTENER_TIME_MAX)
                 .then(transactions.close(transaction.hash(), Status.REVERTED, block, gasUsed, reason, now))
                 .then(siblings)
+                .doOnSuccess(ignored -> metrics.mined(transaction.purpose(), "reverted",
+                        sinceBroadcast(transaction, clock.instant())))
                 .doOnSuccess(ignored -> log.warn("Transaction {} ({} {}) {}", transaction.hash(), transaction.purpose(),
                         transaction.referenceId(), reason));
+    }
+
+    /**
+     * From its broadcast (as recorded: the first, or the one that sent the bytes the tracker had to send again) until
+     * {@code recordedAt}; from its signing when no broadcast was recorded (mined before the broadcast was marked).
+     */
+    private static Duration sinceBroadcast(ChainTransaction transaction, Instant recordedAt) {
+        Instant from = transaction.broadcastAt() != null ? transaction.broadcastAt() : transaction.createdAt();
+        return Duration.between(from, recordedAt);
     }
 
     private Mono<Void> onNotMined(ChainTransaction transaction) {

@@ -189,7 +189,7 @@ class ChainKeysTest {
         return new BrokerProperties(dataDir, true, null, null, null, null, null,
                 new BrokerProperties.Chain("embedded", "", "", 0, "", "", "", "USD Coin", "2", 1, Duration.ofSeconds(5),
                         Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0", Duration.ZERO, "", ""),
-                new BrokerProperties.Wallets(null, ""), null, null);
+                new BrokerProperties.Wallets(null, ""), null, null, null);
     }
 
     private static List<Path> filesIn(Path dir) throws Exception {

@@ -122,6 +122,6 @@ class PaymentChainStartupTest {
                 new BrokerProperties.Http(List.of(), List.of()),
                 new BrokerProperties.Database("", "", ""),
                 chain,
-                new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""), null, null);
+                new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""), null, null, null);
     }
 }
