@@ -80,8 +80,8 @@ public class JobEngine implements SmartLifecycle {
         take(new LeasedJob(job, JobRepository.JobStep.LAUNCH, leaseUntil, false));
     }
 
-    /** One pass: claims as many due jobs as there is room for, and starts their steps. Public for tests. */
-    public Mono<Integer> pass() {
+    /** One pass: claims as many due jobs as there is room for, and starts their steps. */
+    private Mono<Integer> pass() {
         int room = IN_FLIGHT_MAX - inFlight.size();
         if (room <= 0) {
             return Mono.just(0);

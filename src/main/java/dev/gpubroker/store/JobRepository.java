@@ -32,8 +32,9 @@ public class JobRepository {
     }
 
     /**
-     * A new job, its launch due now and leased to {@code leaseHolder} until {@code leaseUntil}: the instance that
-     * took the run call launches it (it alone holds the environment values), others only once that lease ran out.
+     * A new job, leased to {@code leaseHolder} until {@code leaseUntil}, its launch due only then: the instance that
+     * took the run call launches it at once, itself (it alone holds the environment values), and no claim, not even its
+     * own engine's, can take the launch first; another instance takes it only once that lease ran out.
      */
     public Mono<Void> insert(Job job, String leaseHolder, Instant leaseUntil) {
         var spec = db.sql("""
@@ -41,7 +42,7 @@ public class JobRepository {
                             max_duration_seconds, state, created_at, updated_at, heartbeat_seconds, last_heartbeat_at,
                             attempt, price_micros_per_gpu_hour, has_environment, step, step_due_at, lease_holder, lease_until)
                         VALUES (:id, :r, :a, :key, :provider, :command, :image, :max, :state, :at, :at, :heartbeat, :at,
-                            1, :price, :hasEnv, 'launch', :at, :holder, :until)""")
+                            1, :price, :hasEnv, 'launch', :until, :holder, :until)""")
                 .bind("holder", leaseHolder).bind("until", leaseUntil.atOffset(ZoneOffset.UTC))
                 .bind("id", job.jobId()).bind("r", job.reservationId()).bind("a", job.agentId())
                 .bind("key", job.idempotencyKey()).bind("provider", job.provider())
@@ -92,11 +93,6 @@ public class JobRepository {
                         + "LIMIT :limit")
                 .bind("limit", limit).map(JobRepository::toJob).all()
                 .filter(job -> job.lastHeartbeatAt().plusSeconds(job.heartbeatSeconds()).isBefore(now));
-    }
-
-    public Flux<Job> findOpen(int limit) {
-        return db.sql("SELECT * FROM jobs WHERE state IN ('LAUNCHING', 'RUNNING') ORDER BY created_at LIMIT :limit")
-                .bind("limit", limit).map(JobRepository::toJob).all();
     }
 
     /**
