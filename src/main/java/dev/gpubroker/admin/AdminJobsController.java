@@ -22,6 +22,10 @@ import reactor.core.publisher.Mono;
 @RestController
 class AdminJobsController {
 
+    /** The same cursor spelling and page size that the job_logs tool's schema allows. */
+    private static final java.util.regex.Pattern LOG_CURSOR = java.util.regex.Pattern.compile("([0-9]{1,3}\\.)?[0-9]{1,16}");
+    private static final int MAX_LOG_LINES = 1000;
+
     record JobView(String jobId, String agentId, String reservationId, String provider, String status, List<String> command,
             long gpuSeconds, String cost, String refund, String settlementTx, Integer exitCode, String createdAt,
             String startedAt, String endedAt, List<Job.Event> events) {
@@ -62,6 +66,26 @@ class AdminJobsController {
     @PostMapping(AdminRoutes.PREFIX + "/jobs/{jobId}/cancel")
     Mono<JobView> cancel(@PathVariable String jobId) {
         return existing(jobId).flatMap(jobs::cancel).then(get(jobId));
+    }
+
+    record LogPageView(String jobId, List<String> lines, String nextCursor) {
+    }
+
+    /**
+     * A page of the job's output, as the agent reads it with {@code job_logs} (same cursor and limits). The lines are
+     * what the job wrote: hostile text, which the console shows as text only.
+     */
+    @GetMapping(AdminRoutes.PREFIX + "/jobs/{jobId}/logs")
+    Mono<LogPageView> logs(@PathVariable String jobId, @RequestParam(required = false) String cursor,
+            @RequestParam(defaultValue = "200") int limit) {
+        if (cursor != null && !LOG_CURSOR.matcher(cursor).matches()) {
+            throw new AdminProblems.InvalidField("cursor", "cursor is the nextCursor of the previous page");
+        }
+        if (limit < 1 || limit > MAX_LOG_LINES) {
+            throw new AdminProblems.InvalidField("limit", "limit is between 1 and " + MAX_LOG_LINES);
+        }
+        return existing(jobId).flatMap(job -> jobs.logs(job, cursor, limit))
+                .map(page -> new LogPageView(jobId, page.lines(), page.nextCursor()));
     }
 
     private Mono<Job> existing(String jobId) {

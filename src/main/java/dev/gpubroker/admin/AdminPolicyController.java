@@ -60,6 +60,23 @@ class AdminPolicyController {
                 .flatMap(agent -> policies.policyOf(agentId)).map(PolicyView::of);
     }
 
+    /**
+     * What the agent has committed against its limits: held (reservations not yet settled, counted in full) plus
+     * settled spending, in total and over the rolling 24 hours, as the policy checks them.
+     */
+    record UsageView(String held, String spentTotal, String spentLast24Hours, String committedTotal,
+            String committedLast24Hours) {
+    }
+
+    @GetMapping(AdminRoutes.PREFIX + "/agents/{agentId}/usage")
+    Mono<UsageView> usage(@PathVariable String agentId) {
+        return agents.find(agentId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)))
+                .flatMap(agent -> policies.usage(agentId))
+                .map(usage -> new UsageView(usage.held().toDecimalString(), usage.spentTotal().toDecimalString(),
+                        usage.spentLast24Hours().toDecimalString(), usage.committedTotal().toDecimalString(),
+                        usage.committedLast24Hours().toDecimalString()));
+    }
+
     @PutMapping(AdminRoutes.PREFIX + "/agents/{agentId}/policy")
     Mono<PolicyView> put(@PathVariable String agentId, @RequestBody Map<String, Object> body) {
         return agents.find(agentId).switchIfEmpty(Mono.error(new AdminProblems.NotFound("no agent " + agentId)))

@@ -39,12 +39,13 @@ class AdminReservationsController {
     }
 
     record LedgerLineView(String entryId, String account, String direction, String amount, String reservationId,
-            String txHash, Integer logIndex, String reason) {
+            String txHash, Integer logIndex, String reason, String createdAt) {
 
         static LedgerLineView of(LedgerLine line) {
             return new LedgerLineView(line.entryId(), line.account(), line.direction(),
                     dev.gpubroker.money.Usdc.ofMicros(line.amountMicros()).toDecimalString(), line.reservationId(),
-                    line.txHash(), line.logIndex() < 0 ? null : line.logIndex(), line.reason());
+                    line.txHash(), line.logIndex() < 0 ? null : line.logIndex(), line.reason(),
+                    line.createdAt().toString());
         }
     }
 

@@ -24,7 +24,8 @@ import reactor.core.publisher.Mono;
 /**
  * Who may use the admin API: every request whose decoded path falls under {@value AdminRoutes#PREFIX} (the same
  * matching the router does, so no other spelling of a route gets past) carries the admin token as a bearer token, or
- * gets a 401 problem with a challenge. Only the API's description is readable without it.
+ * gets a 401 problem with a challenge. Only the API's description is readable without it. A request a browser marks as
+ * coming from another site is refused first ({@link AdminCrossSiteRefusal}).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.REACTIVE)
@@ -55,6 +56,7 @@ class AdminSecurity {
         });
         return EdgeSecurityConfiguration.stateless(http)
                 .securityMatcher(ServerWebExchangeMatchers.pathMatchers(AdminRoutes.ALL))
+                .addFilterBefore(new AdminCrossSiteRefusal(problems), SecurityWebFiltersOrder.AUTHENTICATION)
                 .addFilterAt(authentication, SecurityWebFiltersOrder.AUTHENTICATION)
                 .authorizeExchange(exchanges -> exchanges.anyExchange().hasAuthority(ROLE))
                 .exceptionHandling(handling -> handling

@@ -84,7 +84,7 @@ public class LedgerRepository {
                         row.get("direction", String.class), Columns.longValue(row, "amount_micros"),
                         row.get("reservation_id", String.class), row.get("tx_hash", String.class),
                         row.get("log_index", Integer.class) == null ? -1 : Columns.intValue(row, "log_index"),
-                        row.get("reason", String.class)))
+                        row.get("reason", String.class), Columns.instant(row, "created_at")))
                 .all();
     }
 
@@ -94,7 +94,7 @@ public class LedgerRepository {
                         row.get("direction", String.class), Columns.longValue(row, "amount_micros"),
                         row.get("reservation_id", String.class), row.get("tx_hash", String.class),
                         row.get("log_index", Integer.class) == null ? -1 : Columns.intValue(row, "log_index"),
-                        row.get("reason", String.class)))
+                        row.get("reason", String.class), Columns.instant(row, "created_at")))
                 .all();
     }
 

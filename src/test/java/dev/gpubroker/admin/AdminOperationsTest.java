@@ -93,6 +93,10 @@ class AdminOperationsTest extends BrokerIntegrationTest {
         assertThat(output(call(client, "pay", Map.of("reservationId", reservationId, "idempotencyKey", "refund-pay-1"))))
                 .containsEntry("status", "confirmed");
         assertThat(balance(wallet)).isEqualTo(BigInteger.valueOf(7_600_000));
+        String usagePath = "/admin/v1/agents/" + agent.agent().agentId() + "/usage";
+        assertThat(admin().get(usagePath).body()).as("the console's bars").contains("\"held\":\"2.40\"")
+                .contains("\"committedTotal\":\"2.40\"").contains("\"spentTotal\":\"0.00\"");
+        assertThat(admin().get("/admin/v1/agents/agt_nobody/usage").statusCode()).isEqualTo(404);
 
         var cancel = admin().post("/admin/v1/reservations/" + reservationId + "/cancel", null);
         assertThat(cancel.statusCode()).as(cancel.body()).isEqualTo(202);
@@ -109,7 +113,8 @@ class AdminOperationsTest extends BrokerIntegrationTest {
         assertThat(output(call(client, "account", Map.of()))).containsEntry("escrowed", "0.00");
         assertThat(budget(client)).containsEntry("held", "0.00");
         String ledger = admin().get("/admin/v1/agents/" + agent.agent().agentId() + "/ledger").body();
-        assertThat(ledger).contains("deposit into escrow").contains("refund from escrow");
+        assertThat(ledger).contains("deposit into escrow").contains("refund from escrow").contains("\"createdAt\":\"20");
+        assertThat(admin().get(usagePath).body()).contains("\"held\":\"0.00\"").contains("\"committedTotal\":\"0.00\"");
         assertThat(reconciliation.run().block(Duration.ofSeconds(20)).mismatches()).isEmpty();
     }
 
@@ -128,7 +133,8 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                 new String[] {"GET", "/admin/v1/reservations/res_x"}, new String[] {"POST", "/admin/v1/reservations/res_x/cancel"},
                 new String[] {"GET", "/admin/v1/kill-switch"}, new String[] {"PUT", "/admin/v1/kill-switch"},
                 new String[] {"GET", "/admin/v1/reconciliation"}, new String[] {"GET", "/admin/v1/jobs"},
-                new String[] {"GET", "/admin/v1/jobs/job_x"}, new String[] {"POST", "/admin/v1/jobs/job_x/cancel"});
+                new String[] {"GET", "/admin/v1/jobs/job_x"}, new String[] {"POST", "/admin/v1/jobs/job_x/cancel"},
+                new String[] {"GET", "/admin/v1/jobs/job_x/logs"}, new String[] {"GET", "/admin/v1/agents/" + id + "/usage"});
         for (String[] endpoint : endpoints) {
             for (String token : new String[] {null, "gpa_wrong", agent.apiKey()}) {
                 var response = admin().send(endpoint[0], endpoint[1], "{}", token);

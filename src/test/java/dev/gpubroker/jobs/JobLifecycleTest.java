@@ -260,7 +260,8 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
         McpSyncClient client = client(agent.apiKey());
         String reservationId = paidReservation(client, "H100", "demo-steady", 60, "overseen-1");
-        String jobId = startJob(client, reservationId, "run-overseen-1", List.of("sleep", "60"));
+        String jobId = startJob(client, reservationId, "run-overseen-1",
+                List.of("sh", "-c", "echo the operator reads this; sleep 60"));
         dev.gpubroker.support.AdminClient admin = new dev.gpubroker.support.AdminClient(baseUri(), java.nio.file.Path.of(dataDir));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!admin.get("/admin/v1/jobs/" + jobId).body().contains("\"status\":\"running\"")) {
@@ -280,6 +281,18 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(admin.get("/admin/v1/reservations?agentId=" + agent.agent().agentId() + "&status=paid").body())
                 .isEqualTo("[]");
         assertThat(admin.get("/admin/v1/reservations?status=running").body()).contains(reservationId);
+        // The job's output, as the agent reads it with job_logs; a cursor or limit it would refuse is refused.
+        deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!admin.get("/admin/v1/jobs/" + jobId + "/logs").body().contains("the operator reads this")) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(admin.get("/admin/v1/jobs/" + jobId + "/logs").body()).contains("\"nextCursor\":\"");
+        var badCursor = admin.get("/admin/v1/jobs/" + jobId + "/logs?cursor=..%2Fetc");
+        assertThat(badCursor.statusCode()).isEqualTo(400);
+        assertThat(badCursor.body()).contains("\"field\":\"cursor\"");
+        assertThat(admin.get("/admin/v1/jobs/" + jobId + "/logs?limit=0").statusCode()).isEqualTo(400);
+        assertThat(admin.get("/admin/v1/jobs/job_none/logs").statusCode()).isEqualTo(404);
 
         assertThat(admin.post("/admin/v1/jobs/" + jobId + "/cancel", null).statusCode()).isEqualTo(200);
         Map<String, Object> status = awaitSettled(client, jobId);

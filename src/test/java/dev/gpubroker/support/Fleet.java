@@ -55,22 +55,35 @@ public final class Fleet implements AutoCloseable {
 
     /** A chain node, a new database of this PostgreSQL server, and the first instance on them. */
     public static Fleet start(TestPostgres postgres, String... extraArgs) throws Exception {
-        String url = postgres.newDatabaseUrl();
+        return onDatabase(postgres.newDatabaseUrl(), extraArgs);
+    }
+
+    /**
+     * One instance on its embedded H2 database with a chain node of its own, for tests that need the node's RPC
+     * (to mint test USDC for new agents) but not several instances.
+     */
+    public static Fleet startOnEmbeddedDatabase(String... extraArgs) throws Exception {
+        return onDatabase(null, extraArgs);
+    }
+
+    private static Fleet onDatabase(String databaseUrl, String... extraArgs) throws Exception {
         Path sharedDir = Files.createTempDirectory("gpubroker-shared");
         Path deploymentFile = sharedDir.resolve("chain/deployment.json");
         AnvilNode chain = AnvilNode.start();
         // Named as docker/compose.yml names them, so that its settings are the ones this topology is tested with.
-        Map<String, String> shared = Map.of("GPUBROKER_DATABASE_URL", url,
-                "GPUBROKER_CHAIN_MODE", "dev",
+        Map<String, String> shared = new java.util.HashMap<>(Map.of("GPUBROKER_CHAIN_MODE", "dev",
                 "GPUBROKER_CHAIN_RPCURL", chain.rpcUrl(),
                 "GPUBROKER_CHAIN_DEPLOYMENTFILE", deploymentFile.toString(),
                 "GPUBROKER_WALLETS_DIR", sharedDir.resolve("wallets").toString(),
                 "GPUBROKER_WALLET_PASSWORD", "fleet-" + System.nanoTime(),
-                "GPUBROKER_MARKET_JOBRECORDSDIR", sharedDir.resolve("jobs").toString());
+                "GPUBROKER_MARKET_JOBRECORDSDIR", sharedDir.resolve("jobs").toString()));
+        if (databaseUrl != null) {
+            shared.put("GPUBROKER_DATABASE_URL", databaseUrl);
+        }
         List<String> args = new ArrayList<>(List.of("--gpubroker.market.demo-catalog=file:" + CATALOG));
         args.addAll(List.of(extraArgs));
         try {
-            return new Fleet(chain, url, shared, args, deploymentFile);
+            return new Fleet(chain, databaseUrl, Map.copyOf(shared), args, deploymentFile);
         } catch (Exception | AssertionError e) {
             chain.close();
             throw e;
@@ -150,6 +163,13 @@ public final class Fleet implements AutoCloseable {
             }
         }
         return agents;
+    }
+
+    /** Test USDC for a wallet, minted on the chain node. */
+    public void mint(String walletAddress, BigInteger micros) throws Exception {
+        try (DevChainAccount minter = new DevChainAccount(chain.rpcUrl(), AnvilNode.CHAIN_ID)) {
+            minter.call(usdc(), TokenContract.mint(walletAddress, micros));
+        }
     }
 
     /** A quote for one H100 for five minutes at demo-many (0.10 USDC). */

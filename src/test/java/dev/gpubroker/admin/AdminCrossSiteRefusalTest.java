@@ -1,0 +1,25 @@
+package dev.gpubroker.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Which browser origins count as the admin API's own (the scheme is not compared: a TLS proxy may sit in front). */
+class AdminCrossSiteRefusalTest {
+
+    @Test
+    void theOriginMustNameTheHostAndPortTheRequestWasSentTo() {
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://127.0.0.1:8080", "127.0.0.1:8080")).isTrue();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("https://broker.example.com", "broker.example.com")).isTrue();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("https://broker.example.com", "broker.example.com:443")).isTrue();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://BROKER.example.com:80", "broker.example.com")).isTrue();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://[::1]:8080", "[::1]:8080")).isTrue();
+
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://127.0.0.1:8081", "127.0.0.1:8080")).isFalse();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://evil.example", "broker.example.com")).isFalse();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://broker.example.com.evil.example", "broker.example.com")).isFalse();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("null", "127.0.0.1:8080")).as("sandboxed frames, file: pages").isFalse();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("not a url", "127.0.0.1:8080")).isFalse();
+        assertThat(AdminCrossSiteRefusal.sameOrigin("http://127.0.0.1:8080", null)).isFalse();
+    }
+}
