@@ -97,3 +97,22 @@ export function Status({ value }) {
 export function Link({ to, children }) {
   return html`<a href=${`#${to}`}>${children}</a>`;
 }
+
+/** Pages of {@code size} rows by offset: newer goes back, older goes on while the last page was full. */
+export const PAGE_SIZE = 50;
+
+export function Pager({ offset, shown, onOffset }) {
+  return html`
+    <div class="pager">
+      <button class="secondary" disabled=${offset === 0} onClick=${() => onOffset(Math.max(0, offset - PAGE_SIZE))}>Newer</button>
+      <button class="secondary" disabled=${shown < PAGE_SIZE} onClick=${() => onOffset(offset + PAGE_SIZE)}>Older</button>
+    </div>`;
+}
+
+/** A filter by state; '' stands for all. */
+export function StateFilter({ label, states, value, onChange }) {
+  return html`
+    <label>${label} <select value=${value} onChange=${(event) => onChange(event.target.value)}>
+      ${states.map((state) => html`<option value=${state}>${state || 'all'}</option>`)}
+    </select></label>`;
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, post, query, segment } from '../api.js';
-import { usePoll, useAction, Problem, Loading, Time, Link } from '../common.js';
+import { Pager, PAGE_SIZE, usePoll, useAction, Problem, Loading, Time, Link } from '../common.js';
 
 /**
  * A new API key, shown once: it lives in this component's state only, is never stored, and is gone once the
@@ -23,7 +23,7 @@ export function NewKey({ created, onDismiss }) {
 
 export function AgentsPage() {
   const [offset, setOffset] = useState(0);
-  const [agents, error, reload] = usePoll(() => get(`/agents${query({ limit: 50, offset })}`), [offset]);
+  const [agents, error, reload] = usePoll(() => get(`/agents${query({ limit: PAGE_SIZE, offset })}`), [offset]);
   const [created, setCreated] = useState(null);
   const [act, busy, refused] = useAction(reload);
 
@@ -74,8 +74,5 @@ export function AgentsPage() {
             </tr>`)}
         </tbody>
       </table>
-      <div class="pager">
-        <button class="secondary" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - 50))}>Newer</button>
-        <button class="secondary" disabled=${agents.length < 50} onClick=${() => setOffset(offset + 50)}>Older</button>
-      </div>`}`;
+      <${Pager} offset=${offset} shown=${agents.length} onOffset=${setOffset} />`}`;
 }

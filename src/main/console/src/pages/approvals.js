@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, post, query, segment } from '../api.js';
-import { usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
+import { StateFilter, usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
 
 function Decision({ approval, onDone }) {
   const [act, busy, refused] = useAction(onDone);
@@ -25,9 +25,7 @@ export function ApprovalsPage() {
     <h1>Approvals</h1>
     <p class="muted">A purchase above an agent's "ask me above" amount waits here; the agent's reserve call answers${' '}
       <code>approval_required</code> until you decide. Approved: the agent calls reserve again and goes on to pay.</p>
-    <label>Show <select value=${status} onChange=${(event) => setStatus(event.target.value)}>
-      ${['pending', 'approved', 'denied', 'expired', ''].map((value) => html`<option value=${value}>${value || 'all'}</option>`)}
-    </select></label>
+    <${StateFilter} label="Show" states=${['pending', 'approved', 'denied', 'expired', '']} value=${status} onChange=${setStatus} />
     <${Problem} error=${error} />
     <${Loading} data=${approvals} error=${error} />
     ${approvals && (approvals.length === 0

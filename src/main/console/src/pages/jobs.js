@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, post, query, segment } from '../api.js';
-import { usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
+import { Pager, PAGE_SIZE, StateFilter, usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
 
 const STATES = ['', 'launching', 'running', 'completed', 'failed', 'cancelled'];
 const MAX_SHOWN_LINES = 5000;
@@ -9,12 +9,10 @@ const MAX_SHOWN_LINES = 5000;
 export function JobsPage() {
   const [status, setStatus] = useState('');
   const [offset, setOffset] = useState(0);
-  const [jobs, error] = usePoll(() => get(`/jobs${query({ status, limit: 50, offset })}`), [status, offset]);
+  const [jobs, error] = usePoll(() => get(`/jobs${query({ status, limit: PAGE_SIZE, offset })}`), [status, offset]);
   return html`
     <h1>Jobs</h1>
-    <label>State <select value=${status} onChange=${(event) => { setStatus(event.target.value); setOffset(0); }}>
-      ${STATES.map((value) => html`<option value=${value}>${value || 'all'}</option>`)}
-    </select></label>
+    <${StateFilter} label="State" states=${STATES} value=${status} onChange=${(value) => { setStatus(value); setOffset(0); }} />
     <${Problem} error=${error} />
     <${Loading} data=${jobs} error=${error} />
     ${jobs && html`
@@ -34,10 +32,7 @@ export function JobsPage() {
             </tr>`)}
         </tbody>
       </table>
-      <div class="pager">
-        <button class="secondary" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - 50))}>Newer</button>
-        <button class="secondary" disabled=${jobs.length < 50} onClick=${() => setOffset(offset + 50)}>Older</button>
-      </div>`}`;
+      <${Pager} offset=${offset} shown=${jobs.length} onOffset=${setOffset} />`}`;
 }
 
 /**

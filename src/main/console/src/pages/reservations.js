@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { get, post, query, segment } from '../api.js';
-import { usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
+import { Pager, PAGE_SIZE, StateFilter, usePoll, useAction, Problem, Loading, Time, Status, Link } from '../common.js';
 
 const STATES = ['', 'held', 'approval_required', 'paid', 'refunding', 'running', 'settled', 'refunded', 'expired', 'cancelled'];
 
@@ -9,12 +9,10 @@ export function ReservationsPage({ agentId }) {
   const [status, setStatus] = useState('');
   const [offset, setOffset] = useState(0);
   const [reservations, error] = usePoll(
-    () => get(`/reservations${query({ agentId, status, limit: 50, offset })}`), [agentId, status, offset]);
+    () => get(`/reservations${query({ agentId, status, limit: PAGE_SIZE, offset })}`), [agentId, status, offset]);
   return html`
     <h1>Reservations${agentId ? html` of <code>${agentId}</code>` : ''}</h1>
-    <label>State <select value=${status} onChange=${(event) => { setStatus(event.target.value); setOffset(0); }}>
-      ${STATES.map((value) => html`<option value=${value}>${value || 'all'}</option>`)}
-    </select></label>
+    <${StateFilter} label="State" states=${STATES} value=${status} onChange=${(value) => { setStatus(value); setOffset(0); }} />
     <${Problem} error=${error} />
     <${Loading} data=${reservations} error=${error} />
     ${reservations && html`
@@ -33,10 +31,7 @@ export function ReservationsPage({ agentId }) {
             </tr>`)}
         </tbody>
       </table>
-      <div class="pager">
-        <button class="secondary" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - 50))}>Newer</button>
-        <button class="secondary" disabled=${reservations.length < 50} onClick=${() => setOffset(offset + 50)}>Older</button>
-      </div>`}`;
+      <${Pager} offset=${offset} shown=${reservations.length} onOffset=${setOffset} />`}`;
 }
 
 export function ReservationPage({ reservationId }) {

@@ -1,8 +1,6 @@
 package dev.gpubroker.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.gpubroker.support.AdminClient;
+import dev.gpubroker.support.Chromium;
 import dev.gpubroker.support.Fleet;
 import dev.gpubroker.support.JarClient;
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -41,21 +40,13 @@ import io.modelcontextprotocol.client.McpSyncClient;
  */
 class ConsoleIT {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path SCRIPT = Path.of("src/test/js/console-e2e.mjs");
     private static final Path SCREENSHOTS = Path.of("target/console-screenshots");
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(150);
 
     @BeforeAll
     static void chromiumIsInstalled() {
-        if (Files.isExecutable(CHROMIUM)) {
-            return;
-        }
-        String ci = System.getenv("CI");
-        if (ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false")) {
-            fail(CHROMIUM + " is missing on CI (.ci/run installs the chromium package)");
-        }
-        assumeTrue(false, "not run: " + CHROMIUM + " is missing (apt-get install chromium)");
+        Chromium.requireInstalled();
     }
 
     @Test

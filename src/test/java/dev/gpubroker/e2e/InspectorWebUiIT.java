@@ -1,8 +1,6 @@
 package dev.gpubroker.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -24,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.Chromium;
 
 /**
  * The MCP Inspector's web UI, in a headless Chromium, connects to the packaged jar with an agent key and lists the
@@ -32,22 +31,13 @@ import dev.gpubroker.support.BrokerJar;
  */
 class InspectorWebUiIT {
 
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path SCRIPT = Path.of("src/test/js/inspector-web-ui.mjs");
     private static final Duration INSPECTOR_START_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(60);
 
     @BeforeAll
     static void chromiumIsInstalled() {
-        if (Files.isExecutable(CHROMIUM)) {
-            return;
-        }
-        String ci = System.getenv("CI");
-        boolean mustRun = ci != null && !ci.isBlank() && !ci.equalsIgnoreCase("false");
-        if (mustRun) {
-            fail(CHROMIUM + " is missing on CI (.ci/run installs the chromium package)");
-        }
-        assumeTrue(false, "not run: " + CHROMIUM + " is missing (apt-get install chromium)");
+        Chromium.requireInstalled();
     }
 
     @Test
