@@ -6,6 +6,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.identity.Agent;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 

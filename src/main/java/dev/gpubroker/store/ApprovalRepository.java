@@ -7,6 +7,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.scheduler.Approval;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;

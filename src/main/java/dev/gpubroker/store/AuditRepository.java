@@ -8,6 +8,9 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.audit.AuditEntry;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.RowBatch;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -7,6 +7,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.policy.BudgetUsage;
 import reactor.core.publisher.Mono;
 

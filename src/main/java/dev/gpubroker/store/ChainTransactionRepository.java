@@ -10,6 +10,8 @@ import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

@@ -9,6 +9,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.gpubroker.platform.database.Columns;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -11,6 +11,10 @@ import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.NewestFirst;
+import dev.gpubroker.platform.database.StateCounts;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.ReservationState;

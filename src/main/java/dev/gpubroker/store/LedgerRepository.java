@@ -8,6 +8,8 @@ import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.ledger.LedgerEntry;
 import dev.gpubroker.ledger.LedgerLine;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -11,6 +11,9 @@ import org.springframework.stereotype.Repository;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.Payment;
 import dev.gpubroker.payments.Payment.Status;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.StateCounts;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 

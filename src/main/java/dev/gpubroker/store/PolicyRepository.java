@@ -12,6 +12,7 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.policy.BudgetUsage;
 import dev.gpubroker.policy.SpendPolicy;
 import io.r2dbc.spi.Readable;

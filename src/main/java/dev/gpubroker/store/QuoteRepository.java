@@ -10,6 +10,8 @@ import org.springframework.stereotype.Repository;
 import dev.gpubroker.market.Quote;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.RowBatch;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 

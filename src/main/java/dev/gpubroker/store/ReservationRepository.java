@@ -9,6 +9,10 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.NewestFirst;
+import dev.gpubroker.platform.database.StateCounts;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
 import io.r2dbc.spi.Readable;

@@ -9,6 +9,7 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
+import dev.gpubroker.platform.database.Columns;
 import reactor.core.publisher.Mono;
 
 /**

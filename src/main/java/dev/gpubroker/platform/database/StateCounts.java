@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -13,13 +13,13 @@ import reactor.core.publisher.Mono;
  * present (zero when no row is in it), so that a state that empties reads 0 rather than vanishing; keyed by the state's
  * lowercase name. A value in the table that the enum does not know (a newer version's) is counted under its own name.
  */
-final class StateCounts {
+public final class StateCounts {
 
     private StateCounts() {
     }
 
-    /** {@code table} and {@code column} are this package's constants, never input. */
-    static <E extends Enum<E>> Mono<Map<String, Long>> of(DatabaseClient db, String table, String column, E[] states) {
+    /** {@code table} and {@code column} are the calling repository's constants, never input. */
+    public static <E extends Enum<E>> Mono<Map<String, Long>> of(DatabaseClient db, String table, String column, E[] states) {
         return db.sql("SELECT " + column + " AS state, COUNT(*) AS n FROM " + table + " GROUP BY " + column)
                 .map(row -> Map.entry(row.get("state", String.class), Columns.longValue(row, "n")))
                 .all()

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;

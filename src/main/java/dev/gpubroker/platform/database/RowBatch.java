@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import java.util.List;
 
@@ -13,17 +13,17 @@ import reactor.core.publisher.Mono;
  * a chunk to the file, so ten rows in ten commits cost about ten times one commit of ten rows. The statement takes
  * positional parameters ({@code $1}, {@code $2}, ...), which both H2 and PostgreSQL read.
  */
-final class RowBatch {
+public final class RowBatch {
 
     /** 1,000 rows of up to 32 columns stay far below PostgreSQL's 65,535 parameters per statement. */
-    static final int ROWS_MAX = 1_000;
+    public static final int ROWS_MAX = 1_000;
     private static final int COLUMNS_MAX = 32;
 
     private RowBatch() {
     }
 
     /** The values of one row, by column position (0 for the first column named in the INSERT). */
-    interface Row {
+    public interface Row {
 
         Row set(int column, Object value);
 
@@ -32,7 +32,7 @@ final class RowBatch {
     }
 
     @FunctionalInterface
-    interface RowWriter<T> {
+    public interface RowWriter<T> {
         void write(Row row, T item);
     }
 
@@ -40,7 +40,7 @@ final class RowBatch {
      * Inserts {@code items} into {@code table}'s {@code columns}, one row each, in one statement; answers how many
      * rows were written.
      */
-    static <T> Mono<Long> insert(DatabaseClient db, String table, List<String> columns, List<T> items,
+    public static <T> Mono<Long> insert(DatabaseClient db, String table, List<String> columns, List<T> items,
             RowWriter<T> writer) {
         if (items.isEmpty()) {
             return Mono.just(0L);

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -6,17 +6,17 @@ import java.time.OffsetDateTime;
 import io.r2dbc.spi.Readable;
 
 /** Reading column values the same way for H2 and PostgreSQL. */
-final class Columns {
+public final class Columns {
 
     private Columns() {
     }
 
-    static Instant instant(Readable row, String column) {
+    public static Instant instant(Readable row, String column) {
         OffsetDateTime value = row.get(column, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
     }
 
-    static long longValue(Readable row, String column) {
+    public static long longValue(Readable row, String column) {
         Number value = row.get(column, Number.class);
         if (value == null) {
             throw new IllegalStateException("column " + column + " is null");
@@ -24,7 +24,7 @@ final class Columns {
         return value.longValue();
     }
 
-    static int intValue(Readable row, String column) {
+    public static int intValue(Readable row, String column) {
         return Math.toIntExact(longValue(row, column));
     }
 }

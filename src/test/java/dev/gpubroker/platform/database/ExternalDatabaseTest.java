@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,14 +1,14 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 
 /** R2DBC needs the type of a null parameter; this keeps that noise out of the repositories. */
-final class Binds {
+public final class Binds {
 
     private Binds() {
     }
 
-    static GenericExecuteSpec nullable(GenericExecuteSpec spec, String name, Object value, Class<?> type) {
+    public static GenericExecuteSpec nullable(GenericExecuteSpec spec, String name, Object value, Class<?> type) {
         return value == null ? spec.bindNull(name, type) : spec.bind(name, value);
     }
 }

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.platform.database;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,7 +10,7 @@ import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
  * An operator's listing: rows of one table matching the filters that are set (a null filter is left out), newest
  * first, one page. Column names come from the repositories, never from a caller.
  */
-final class NewestFirst {
+public final class NewestFirst {
 
     private NewestFirst() {
     }
@@ -19,7 +19,7 @@ final class NewestFirst {
      * @param condition always applied ({@code "1 = 1"} for none)
      * @param filters   column → wanted value; null values are not filtered on
      */
-    static GenericExecuteSpec page(DatabaseClient db, String table, String condition, Map<String, Object> filters,
+    public static GenericExecuteSpec page(DatabaseClient db, String table, String condition, Map<String, Object> filters,
             int limit, int offset) {
         StringBuilder sql = new StringBuilder("SELECT * FROM ").append(table).append(" WHERE ").append(condition);
         Map<String, Object> set = new LinkedHashMap<>();
