@@ -17,6 +17,7 @@ import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.Quote;
+import dev.gpubroker.market.QuoteRepository;
 import dev.gpubroker.market.QuoteRequest;
 import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.money.Usdc;
@@ -25,7 +26,6 @@ import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.QuoteRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

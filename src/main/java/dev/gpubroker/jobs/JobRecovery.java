@@ -9,15 +9,14 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.payments.Reclaims;
 import dev.gpubroker.payments.RefundService;
-import dev.gpubroker.payments.relayer.ChainTransaction;
-import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.payments.SettlementService;
+import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.ChainTransactionRepository;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -11,10 +11,11 @@ import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
-import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.market.QuoteRepository;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
@@ -23,11 +24,9 @@ import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -20,6 +20,7 @@ import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.ProviderFaults;
+import dev.gpubroker.market.QuoteRepository;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
@@ -28,9 +29,7 @@ import dev.gpubroker.payments.SettlementService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**

@@ -18,7 +18,6 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.QuoteBoard.UnavailableProvider;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.store.QuoteRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -10,10 +10,10 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.LedgerRepository;
-import dev.gpubroker.store.PaymentRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.jobs.JobRepository;
+import dev.gpubroker.ledger.LedgerRepository;
+import dev.gpubroker.payments.PaymentRepository;
+import dev.gpubroker.scheduler.ReservationRepository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Flux;

@@ -9,10 +9,10 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.lifecycle.PeriodicSweep;
 import dev.gpubroker.payments.chain.EscrowDeposit;
+import dev.gpubroker.payments.relayer.ChainTransactionRepository;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

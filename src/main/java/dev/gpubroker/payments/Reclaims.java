@@ -22,8 +22,8 @@ import dev.gpubroker.payments.chain.EscrowDeposit;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**

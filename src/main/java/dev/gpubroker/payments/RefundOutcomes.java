@@ -19,8 +19,8 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
 import dev.gpubroker.policy.PolicyService;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**

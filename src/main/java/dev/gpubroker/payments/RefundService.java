@@ -10,12 +10,12 @@ import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.ChainTransactionRepository;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**

@@ -23,9 +23,9 @@ import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
+import dev.gpubroker.policy.BudgetHoldRepository;
+import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.BudgetHoldRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Mono;
 
 /**

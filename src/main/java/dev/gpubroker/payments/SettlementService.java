@@ -9,9 +9,9 @@ import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.ChainTransactionRepository;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.publisher.Mono;
 
 /**

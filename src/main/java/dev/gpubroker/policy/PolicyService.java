@@ -11,8 +11,6 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.GpuModels;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.store.BudgetHoldRepository;
-import dev.gpubroker.store.PolicyRepository;
 import reactor.core.publisher.Mono;
 
 /**

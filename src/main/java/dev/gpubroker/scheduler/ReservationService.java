@@ -17,14 +17,13 @@ import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.Quote;
+import dev.gpubroker.market.QuoteRepository;
 import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.ReserveOutcome.Reason;
 import dev.gpubroker.scheduler.ReserveOutcome.Refused;
 import dev.gpubroker.scheduler.ReserveOutcome.Reserved;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -12,9 +12,8 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.market.QuoteRepository;
 import dev.gpubroker.policy.PolicyService;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

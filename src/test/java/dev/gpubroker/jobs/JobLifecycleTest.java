@@ -98,10 +98,10 @@ class JobLifecycleTest extends BrokerIntegrationTest {
     }
 
     @Autowired
-    dev.gpubroker.store.JobRepository jobRepository;
+    JobRepository jobRepository;
 
     @Autowired
-    dev.gpubroker.store.ReservationRepository reservationRepository;
+    dev.gpubroker.scheduler.ReservationRepository reservationRepository;
 
     @Test
     void aLaunchFailureIsNeverBilledAndTheDepositComesBackInFull() throws Exception {

@@ -21,7 +21,6 @@ import dev.gpubroker.metrics.RelayerMetrics;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;

@@ -38,7 +38,6 @@ import dev.gpubroker.payments.chain.ChainHead;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.TokenContract;
 import dev.gpubroker.platform.database.DatabaseConfiguration;
-import dev.gpubroker.store.ChainTransactionRepository;
 import dev.gpubroker.support.BrokerIntegrationTest;
 import io.r2dbc.pool.ConnectionPool;
 import reactor.core.publisher.Flux;

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.scheduler;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -13,8 +13,6 @@ import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.platform.database.NewestFirst;
 import dev.gpubroker.platform.database.StateCounts;
-import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationState;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

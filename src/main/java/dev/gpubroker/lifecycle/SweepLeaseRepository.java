@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.lifecycle;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.market;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -7,7 +7,6 @@ import java.util.List;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.market.Quote;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Columns;

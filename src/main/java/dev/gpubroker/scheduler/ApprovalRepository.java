@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.scheduler;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -9,7 +9,6 @@ import org.springframework.stereotype.Repository;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
-import dev.gpubroker.scheduler.Approval;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.policy;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -13,8 +13,6 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Binds;
-import dev.gpubroker.policy.BudgetUsage;
-import dev.gpubroker.policy.SpendPolicy;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 

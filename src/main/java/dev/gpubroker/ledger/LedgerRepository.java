@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.ledger;
 
 import java.time.Clock;
 import java.time.ZoneOffset;
@@ -6,8 +6,6 @@ import java.time.ZoneOffset;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.ledger.LedgerEntry;
-import dev.gpubroker.ledger.LedgerLine;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import reactor.core.publisher.Flux;

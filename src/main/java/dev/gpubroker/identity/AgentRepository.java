@@ -1,11 +1,10 @@
-package dev.gpubroker.store;
+package dev.gpubroker.identity;
 
 import java.time.ZoneOffset;
 
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.identity.Agent;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import io.r2dbc.spi.Readable;

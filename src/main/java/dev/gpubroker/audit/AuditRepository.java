@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.audit;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -7,7 +7,6 @@ import java.util.List;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.audit.AuditEntry;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.platform.database.RowBatch;

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.payments.relayer;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -8,7 +8,6 @@ import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;

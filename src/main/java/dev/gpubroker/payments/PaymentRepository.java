@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.payments;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -9,7 +9,6 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.payments.Payment;
 import dev.gpubroker.payments.Payment.Status;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;

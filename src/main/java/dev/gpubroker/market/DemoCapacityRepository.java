@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.market;
 
 import java.time.Clock;
 import java.time.ZoneOffset;

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.policy;
 
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -8,7 +8,6 @@ import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Columns;
-import dev.gpubroker.policy.BudgetUsage;
 import reactor.core.publisher.Mono;
 
 /** Budget holds: HELD counts in full, SPENT counts what was spent, RELEASED counts nothing. */

@@ -1,4 +1,4 @@
-package dev.gpubroker.store;
+package dev.gpubroker.lifecycle;
 
 import dev.gpubroker.support.PostgresDatabase;
 
