@@ -10,7 +10,7 @@ import org.springframework.stereotype.Service;
 
 import org.web3j.crypto.Keys;
 
-import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.wallet.WalletStore;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 

@@ -1,4 +1,4 @@
-package dev.gpubroker.payments.wallet;
+package dev.gpubroker.wallet;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

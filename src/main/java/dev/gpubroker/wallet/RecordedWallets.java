@@ -1,10 +1,12 @@
-package dev.gpubroker.payments.chain;
+package dev.gpubroker.wallet;
 
 import java.util.List;
 
 /**
  * What the database records that only its keys can spend: asked once at start, before the chain is touched, so that a
- * data directory whose keystores are missing stops the server instead of being given new keys ({@link ChainKeys}).
+ * data directory whose keystores are missing stops the server instead of being given new keys ({@code
+ * payments.chain.ChainKeys} asks, {@code identity.AgentWalletRecords} answers). It lives beside the keystores rather
+ * than in payments.chain so that identity can answer it without depending on payments, which depends on identity.
  */
 public interface RecordedWallets {
 
