@@ -15,7 +15,7 @@ import reactor.core.publisher.Mono;
 
 /** Audit lines: inserted, never updated or deleted. */
 @Repository
-public class AuditRepository {
+class AuditRepository {
 
     /** One audit line to write: secrets already redacted, lengths already bounded. */
     public record Line(Instant at, String actorType, String actorId, String action, String arguments, String outcome,
@@ -24,7 +24,7 @@ public class AuditRepository {
 
     private final DatabaseClient db;
 
-    public AuditRepository(DatabaseClient db) {
+    AuditRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -11,13 +11,13 @@ import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class AgentRepository {
+class AgentRepository {
 
     private static final String COLUMNS = "agent_id, name, wallet_address, wallet_custody, created_at";
 
     private final DatabaseClient db;
 
-    public AgentRepository(DatabaseClient db) {
+    AgentRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -25,13 +25,13 @@ import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.json.JsonMapper;
 
 @Repository
-public class JobRepository {
+class JobRepository {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final DatabaseClient db;
 
-    public JobRepository(DatabaseClient db) {
+    JobRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -13,12 +13,12 @@ import reactor.core.publisher.Mono;
 
 /** Ledger lines: inserted, never updated or deleted. */
 @Repository
-public class LedgerRepository {
+class LedgerRepository {
 
     private final DatabaseClient db;
     private final Clock clock;
 
-    public LedgerRepository(DatabaseClient db, Clock clock) {
+    LedgerRepository(DatabaseClient db, Clock clock) {
         this.db = db;
         this.clock = clock;
     }

@@ -19,14 +19,14 @@ import reactor.core.publisher.Mono;
  * failed transaction.
  */
 @Repository
-public class SweepLeaseRepository {
+class SweepLeaseRepository {
 
     /** Where a given-back lease ends: long past, so that any instance takes it on its next tick. */
     private static final OffsetDateTime GIVEN_BACK = Instant.EPOCH.atOffset(ZoneOffset.UTC);
 
     private final DatabaseClient db;
 
-    public SweepLeaseRepository(DatabaseClient db) {
+    SweepLeaseRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -17,11 +17,11 @@ import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class PaymentRepository {
+class PaymentRepository {
 
     private final DatabaseClient db;
 
-    public PaymentRepository(DatabaseClient db) {
+    PaymentRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -12,7 +12,7 @@ import reactor.core.publisher.Mono;
 
 /** Budget holds: HELD counts in full, SPENT counts what was spent, RELEASED counts nothing. */
 @Repository
-public class BudgetHoldRepository {
+class BudgetHoldRepository {
 
     /** An agent's usage (parameters {@code :a}, the agent, and {@code :since}, 24 hours ago), as one row. */
     static final String USAGE_OF_AGENT = """
@@ -24,7 +24,7 @@ public class BudgetHoldRepository {
 
     private final DatabaseClient db;
 
-    public BudgetHoldRepository(DatabaseClient db) {
+    BudgetHoldRepository(DatabaseClient db) {
         this.db = db;
     }
 

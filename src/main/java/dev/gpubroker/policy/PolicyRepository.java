@@ -17,7 +17,7 @@ import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class PolicyRepository {
+class PolicyRepository {
 
     /** A policy, its usage, and the stored value of a setting (the kill switch's), as read together. */
     public record PolicyWithUsage(SpendPolicy policy, BudgetUsage usage, String settingValue) {
@@ -26,7 +26,7 @@ public class PolicyRepository {
     private final DatabaseClient db;
     private final TransactionalOperator transaction;
 
-    public PolicyRepository(DatabaseClient db, TransactionalOperator transaction) {
+    PolicyRepository(DatabaseClient db, TransactionalOperator transaction) {
         this.db = db;
         this.transaction = transaction;
     }

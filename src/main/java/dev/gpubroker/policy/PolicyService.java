@@ -134,6 +134,11 @@ public class PolicyService {
         return holds.releaseForClosedReservations(clock.instant());
     }
 
+    /** Turns the reservation's hold into spending of {@code spent} (at most the hold); the rest is released with it. */
+    public Mono<Boolean> spendBudget(String reservationId, Usdc spent) {
+        return holds.spend(reservationId, spent, clock.instant());
+    }
+
     public Mono<Void> dropBudget(String reservationId) {
         return holds.delete(reservationId);
     }

@@ -9,11 +9,11 @@ import org.springframework.stereotype.Repository;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class SettingsRepository {
+class SettingsRepository {
 
     private final DatabaseClient db;
 
-    public SettingsRepository(DatabaseClient db) {
+    SettingsRepository(DatabaseClient db) {
         this.db = db;
     }
 

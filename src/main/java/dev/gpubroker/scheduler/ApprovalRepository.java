@@ -14,11 +14,11 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class ApprovalRepository {
+class ApprovalRepository {
 
     private final DatabaseClient db;
 
-    public ApprovalRepository(DatabaseClient db) {
+    ApprovalRepository(DatabaseClient db) {
         this.db = db;
     }
 
