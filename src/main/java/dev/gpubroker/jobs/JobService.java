@@ -15,7 +15,7 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
-import dev.gpubroker.market.QuoteRepository;
+import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
@@ -40,7 +40,7 @@ public class JobService {
     private final JobRepository jobs;
     private final ReservationService reservationService;
     private final ReservationRepository reservations;
-    private final QuoteRepository quotes;
+    private final QuoteService quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
     private final JobEngine engine;
@@ -53,7 +53,7 @@ public class JobService {
     private final Heartbeats heartbeats;
 
     public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
-            QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
+            QuoteService quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
             TransactionalOperator transaction,
             Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
         this.heartbeats = heartbeats;

@@ -20,7 +20,7 @@ import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.ProviderFaults;
-import dev.gpubroker.market.QuoteRepository;
+import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
@@ -49,7 +49,7 @@ public class JobSteps {
     private final ProviderCatalog providers;
     private final JobRepository jobs;
     private final ReservationRepository reservations;
-    private final QuoteRepository quotes;
+    private final QuoteService quotes;
     private final SettlementService settlements;
     private final RefundService refunds;
     private final FailoverPlanner failover;
@@ -67,7 +67,7 @@ public class JobSteps {
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
     public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
-            QuoteRepository quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
+            QuoteService quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance,
             ProviderMetrics metrics) {
         this.updates = updates;

@@ -15,13 +15,13 @@ import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Mono;
 
 @Repository
-public class QuoteRepository {
+class QuoteRepository {
 
     private static final int BASIS_POINTS = 10_000;
 
     private final DatabaseClient db;
 
-    public QuoteRepository(DatabaseClient db) {
+    QuoteRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -17,11 +17,11 @@ import reactor.core.publisher.Mono;
 
 /** Signed relayer transactions, the relayer's nonce counter and its free nonces. */
 @Repository
-public class ChainTransactionRepository {
+class ChainTransactionRepository {
 
     private final DatabaseClient db;
 
-    public ChainTransactionRepository(DatabaseClient db) {
+    ChainTransactionRepository(DatabaseClient db) {
         this.db = db;
     }
 

@@ -108,6 +108,14 @@ public class Relayer implements SmartLifecycle {
         });
     }
 
+    /**
+     * The transaction of this purpose for this reference that is on its way or done (signed, broadcast, confirmed or
+     * replaced), if any: what makes a settlement or a refund happen at most once per reservation.
+     */
+    public Mono<ChainTransaction> findLive(String referenceId, String purpose) {
+        return transactions.findLive(referenceId, purpose);
+    }
+
     public String address() {
         return chain.relayerAddress();
     }
