@@ -15,8 +15,8 @@ import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -35,7 +35,7 @@ public class JobRecovery extends PeriodicSweep {
     private static final int BATCH_SIZE_MAX = 100;
 
     private final JobRepository jobs;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final SettlementService settlements;
     private final RefundService refunds;
     private final Relayer relayer;
@@ -43,7 +43,7 @@ public class JobRecovery extends PeriodicSweep {
     private final JobService jobService;
     private final Reclaims reclaims;
 
-    public JobRecovery(JobRepository jobs, ReservationRepository reservations,
+    public JobRecovery(JobRepository jobs, Reservations reservations,
             SettlementService settlements, RefundService refunds, Relayer relayer,
             java.time.Clock clock, JobService jobService, Reclaims reclaims) {
         super("Job recovery", SWEEP_INTERVAL);

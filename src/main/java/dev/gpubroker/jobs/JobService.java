@@ -24,9 +24,9 @@ import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -39,7 +39,7 @@ public class JobService {
 
     private final JobRepository jobs;
     private final ReservationService reservationService;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final QuoteService quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
@@ -52,7 +52,7 @@ public class JobService {
     private final RunAdmission admission;
     private final Heartbeats heartbeats;
 
-    public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
+    public JobService(JobRepository jobs, ReservationService reservationService, Reservations reservations,
             QuoteService quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
             TransactionalOperator transaction,
             Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {

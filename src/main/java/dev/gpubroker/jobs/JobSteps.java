@@ -29,7 +29,7 @@ import dev.gpubroker.payments.SettlementService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -48,7 +48,7 @@ public class JobSteps {
 
     private final ProviderCatalog providers;
     private final JobRepository jobs;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final QuoteService quotes;
     private final SettlementService settlements;
     private final RefundService refunds;
@@ -66,7 +66,7 @@ public class JobSteps {
     // only this instance can launch the job (or relaunch it after a failover) with them.
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
-    public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
+    public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, Reservations reservations,
             QuoteService quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance,
             ProviderMetrics metrics) {

@@ -11,8 +11,8 @@ import dev.gpubroker.lifecycle.PeriodicSweep;
 import dev.gpubroker.payments.chain.EscrowDeposit;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -28,14 +28,14 @@ class EscrowRecovery extends PeriodicSweep {
     private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
     private static final int BATCH_SIZE_MAX = 100;
 
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final Relayer relayer;
     private final RefundService refunds;
     private final EscrowState escrow;
     private final Reclaims reclaims;
     private final Clock clock;
 
-    EscrowRecovery(ReservationRepository reservations, Relayer relayer, RefundService refunds,
+    EscrowRecovery(Reservations reservations, Relayer relayer, RefundService refunds,
             EscrowState escrow, Reclaims reclaims, Clock clock) {
         super("Escrow recovery", SWEEP_INTERVAL);
         this.reservations = reservations;

@@ -13,8 +13,8 @@ import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationRepository;
 import dev.gpubroker.scheduler.ReservationState;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -45,11 +45,11 @@ public class RefundService {
     }
 
     private final Relayer relayer;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final ChainContext chain;
     private final Clock clock;
 
-    public RefundService(Relayer relayer, ReservationRepository reservations,
+    public RefundService(Relayer relayer, Reservations reservations,
             PaymentChain paymentChain, Clock clock) {
         this.relayer = relayer;
         this.reservations = reservations;

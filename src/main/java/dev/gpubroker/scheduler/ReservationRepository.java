@@ -22,11 +22,11 @@ import reactor.core.publisher.Mono;
  * actors (a payment and the expiry timer, say) can never both win.
  */
 @Repository
-public class ReservationRepository {
+class ReservationRepository {
 
     private final DatabaseClient db;
 
-    public ReservationRepository(DatabaseClient db) {
+    ReservationRepository(DatabaseClient db) {
         this.db = db;
     }
 
@@ -79,7 +79,7 @@ public class ReservationRepository {
     public Mono<Boolean> transition(String reservationId, ReservationState from, ReservationState to, String reason,
             Instant at) {
         if (!from.canMoveTo(to)) {
-            return Mono.error(new dev.gpubroker.scheduler.IllegalTransitionException(reservationId, from, to));
+            return Mono.error(new IllegalTransitionException(reservationId, from, to));
         }
         return Binds.nullable(db.sql("UPDATE reservations SET state = :to, state_reason = :reason, updated_at = :at "
                                 + "WHERE reservation_id = :id AND state = :from")
@@ -106,7 +106,7 @@ public class ReservationRepository {
     public Mono<Boolean> closeUnpaid(String reservationId, ReservationState from, ReservationState to, String reason,
             Instant at) {
         if (from != ReservationState.HELD && from != ReservationState.APPROVAL_REQUIRED || !from.canMoveTo(to)) {
-            return Mono.error(new dev.gpubroker.scheduler.IllegalTransitionException(reservationId, from, to));
+            return Mono.error(new IllegalTransitionException(reservationId, from, to));
         }
         return db.sql("UPDATE reservations SET state = :to, state_reason = :reason, updated_at = :at "
                         + "WHERE reservation_id = :id AND state = :from AND payment_id IS NULL")
