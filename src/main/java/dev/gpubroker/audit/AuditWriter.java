@@ -13,7 +13,6 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
-import dev.gpubroker.store.AuditRepository;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 

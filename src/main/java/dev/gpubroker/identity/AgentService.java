@@ -10,10 +10,9 @@ import org.springframework.stereotype.Service;
 
 import org.web3j.crypto.Keys;
 
-import dev.gpubroker.payments.wallet.WalletStore;
-import dev.gpubroker.store.AgentRepository;
-import reactor.core.scheduler.Schedulers;
+import dev.gpubroker.wallet.WalletStore;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /** Creates agents and recognises them by their API key. */
 @Service

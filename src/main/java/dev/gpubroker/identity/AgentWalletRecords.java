@@ -6,8 +6,7 @@ import java.util.List;
 
 import org.springframework.stereotype.Component;
 
-import dev.gpubroker.payments.chain.RecordedWallets;
-import dev.gpubroker.store.AgentRepository;
+import dev.gpubroker.wallet.RecordedWallets;
 
 /**
  * The agents' wallets as the database records them, for the chain's start-up check ({@code ChainKeys}): it runs once,

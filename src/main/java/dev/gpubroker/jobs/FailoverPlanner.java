@@ -25,7 +25,6 @@ import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.QuoteRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -53,7 +52,6 @@ class FailoverPlanner {
     }
 
     private final QuoteService quoteService;
-    private final QuoteRepository quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
     private final PaymentTerms terms;
@@ -62,10 +60,9 @@ class FailoverPlanner {
     private final int maxFailovers;
     private final Duration deadlineMargin;
 
-    FailoverPlanner(QuoteService quoteService, QuoteRepository quotes, PolicyService policies, ProviderCatalog providers,
+    FailoverPlanner(QuoteService quoteService, PolicyService policies, ProviderCatalog providers,
             PaymentTerms terms, Clock clock, BrokerProperties properties) {
         this.quoteService = quoteService;
-        this.quotes = quotes;
         this.policies = policies;
         this.providers = providers;
         this.terms = terms;
@@ -96,7 +93,7 @@ class FailoverPlanner {
         }
         Set<String> excluded = new java.util.HashSet<>(job.faultedProviders());
         excluded.add(faultedProvider);
-        return quotes.findById(reservation.quoteId()).flatMap(original -> {
+        return quoteService.findById(reservation.quoteId()).flatMap(original -> {
             int minutes = (int) Math.ceilDiv(job.maxDurationSeconds(), 60L);
             OfferQuery query = new OfferQuery(original.gpu(), reservation.gpuCount(), minutes, Optional.empty(),
                     Optional.of(original.vramGb()), Optional.empty(), Optional.empty());

@@ -8,7 +8,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.store.JobRepository;
 import reactor.core.publisher.Mono;
 
 /**

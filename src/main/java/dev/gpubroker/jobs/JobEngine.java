@@ -16,10 +16,9 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.jobs.JobRepository.LeasedJob;
 import dev.gpubroker.lifecycle.BrokerInstance;
 import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.JobRepository.LeasedJob;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

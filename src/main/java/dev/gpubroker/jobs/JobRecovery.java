@@ -9,15 +9,14 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.payments.Reclaims;
 import dev.gpubroker.payments.RefundService;
-import dev.gpubroker.payments.relayer.ChainTransaction;
-import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.payments.SettlementService;
+import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -36,16 +35,16 @@ public class JobRecovery extends PeriodicSweep {
     private static final int BATCH_SIZE_MAX = 100;
 
     private final JobRepository jobs;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final SettlementService settlements;
     private final RefundService refunds;
-    private final ChainTransactionRepository transactions;
+    private final Relayer relayer;
     private final java.time.Clock clock;
     private final JobService jobService;
     private final Reclaims reclaims;
 
-    public JobRecovery(JobRepository jobs, ReservationRepository reservations,
-            SettlementService settlements, RefundService refunds, ChainTransactionRepository transactions,
+    public JobRecovery(JobRepository jobs, Reservations reservations,
+            SettlementService settlements, RefundService refunds, Relayer relayer,
             java.time.Clock clock, JobService jobService, Reclaims reclaims) {
         super("Job recovery", SWEEP_INTERVAL);
         this.reclaims = reclaims;
@@ -55,7 +54,7 @@ public class JobRecovery extends PeriodicSweep {
         this.reservations = reservations;
         this.settlements = settlements;
         this.refunds = refunds;
-        this.transactions = transactions;
+        this.relayer = relayer;
     }
 
     @Override
@@ -82,7 +81,7 @@ public class JobRecovery extends PeriodicSweep {
         boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
         String purpose = providerFault ? "refund" : "settle";
         return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
-                .switchIfEmpty(transactions.findLive(reservation.reservationId(), purpose))
+                .switchIfEmpty(relayer.findLive(reservation.reservationId(), purpose))
                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
                         .then(jobs.addEvent(job.jobId(), clock.instant(), purpose.equals("refund")
                                 ? "refund_submitted" : "settlement_submitted", sent.hash())))
@@ -93,8 +92,8 @@ public class JobRecovery extends PeriodicSweep {
     }
 
     private Mono<Void> recordClosing(Job job, Reservation reservation) {
-        Mono<Void> byUs = Flux.concat(transactions.findLive(reservation.reservationId(), "settle"),
-                        transactions.findLive(reservation.reservationId(), "refund"))
+        Mono<Void> byUs = Flux.concat(relayer.findLive(reservation.reservationId(), "settle"),
+                        relayer.findLive(reservation.reservationId(), "refund"))
                 .filter(sent -> sent.status() == ChainTransaction.Status.CONFIRMED && !sent.hash().equals(job.settlementTx()))
                 .next()
                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()));

@@ -11,10 +11,11 @@ import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
+import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.ProviderCatalog;
-import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
@@ -25,9 +26,7 @@ import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -40,8 +39,8 @@ public class JobService {
 
     private final JobRepository jobs;
     private final ReservationService reservationService;
-    private final ReservationRepository reservations;
-    private final QuoteRepository quotes;
+    private final Reservations reservations;
+    private final QuoteService quotes;
     private final PolicyService policies;
     private final ProviderCatalog providers;
     private final JobEngine engine;
@@ -53,8 +52,8 @@ public class JobService {
     private final RunAdmission admission;
     private final Heartbeats heartbeats;
 
-    public JobService(JobRepository jobs, ReservationService reservationService, ReservationRepository reservations,
-            QuoteRepository quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
+    public JobService(JobRepository jobs, ReservationService reservationService, Reservations reservations,
+            QuoteService quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
             TransactionalOperator transaction,
             Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
         this.heartbeats = heartbeats;

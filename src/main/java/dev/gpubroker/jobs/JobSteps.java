@@ -20,6 +20,7 @@ import dev.gpubroker.market.LaunchOutcome;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.ProviderFaults;
+import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
@@ -28,9 +29,7 @@ import dev.gpubroker.payments.SettlementService;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.JobRepository;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -49,8 +48,8 @@ public class JobSteps {
 
     private final ProviderCatalog providers;
     private final JobRepository jobs;
-    private final ReservationRepository reservations;
-    private final QuoteRepository quotes;
+    private final Reservations reservations;
+    private final QuoteService quotes;
     private final SettlementService settlements;
     private final RefundService refunds;
     private final FailoverPlanner failover;
@@ -67,8 +66,8 @@ public class JobSteps {
     // only this instance can launch the job (or relaunch it after a failover) with them.
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
-    public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, ReservationRepository reservations,
-            QuoteRepository quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
+    public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, Reservations reservations,
+            QuoteService quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance,
             ProviderMetrics metrics) {
         this.updates = updates;

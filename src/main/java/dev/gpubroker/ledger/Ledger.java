@@ -3,7 +3,6 @@ package dev.gpubroker.ledger;
 import org.springframework.stereotype.Service;
 
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.store.LedgerRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

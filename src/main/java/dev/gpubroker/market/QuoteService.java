@@ -18,7 +18,6 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.QuoteBoard.UnavailableProvider;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.store.QuoteRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -88,6 +87,29 @@ public class QuoteService {
     /** A quote the agent can still reserve, or empty when unknown or another agent's (the two look the same). */
     public Mono<Quote> findForAgent(String agentId, String quoteId) {
         return quotes.findById(quoteId).filter(quote -> quote.agentId().equals(agentId));
+    }
+
+    /** The quote a reservation was made from, whoever's it is: the offer and price the reservation is bound to. */
+    public Mono<Quote> findById(String quoteId) {
+        return quotes.findById(quoteId);
+    }
+
+    /**
+     * Marks a quote as taken by a reservation. Only one reservation can ever take a quote: the update matches only
+     * while it is untaken. Returns whether this call took it.
+     */
+    public Mono<Boolean> markReserved(String quoteId, String reservationId) {
+        return quotes.markReserved(quoteId, reservationId);
+    }
+
+    /** Gives a quote back after the reservation that took it was dropped without ever holding anything. */
+    public Mono<Void> clearReserved(String quoteId, String reservationId) {
+        return quotes.clearReserved(quoteId, reservationId);
+    }
+
+    /** Removes the quotes that expired before {@code cutoff} and were never reserved; answers how many. */
+    public Mono<Long> deleteUnreservedExpiredBefore(Instant cutoff) {
+        return quotes.deleteUnreservedExpiredBefore(cutoff);
     }
 
     private List<ComputeProvider> selectProviders(Set<String> wanted, List<UnavailableProvider> unavailable) {

@@ -20,8 +20,7 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.PaymentRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -36,7 +35,7 @@ class DepositOutcomes implements TransactionOutcomeListener {
     private static final Logger log = LoggerFactory.getLogger(DepositOutcomes.class);
 
     private final PaymentRepository payments;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final PaymentService paymentService;
     private final Ledger ledger;
     private final ChainContext chain;
@@ -44,7 +43,7 @@ class DepositOutcomes implements TransactionOutcomeListener {
     private final Clock clock;
     private final RefundService refunds;
 
-    DepositOutcomes(PaymentRepository payments, ReservationRepository reservations, PaymentService paymentService,
+    DepositOutcomes(PaymentRepository payments, Reservations reservations, PaymentService paymentService,
             Ledger ledger, PaymentChain paymentChain, TransactionalOperator transaction, Clock clock,
             RefundService refunds) {
         this.refunds = refunds;

@@ -9,7 +9,6 @@ import org.springframework.stereotype.Service;
 
 import dev.gpubroker.payments.chain.EscrowDeposit;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.PaymentRepository;
 import reactor.core.publisher.Mono;
 
 /**

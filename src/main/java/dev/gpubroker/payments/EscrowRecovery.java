@@ -9,10 +9,10 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.lifecycle.PeriodicSweep;
 import dev.gpubroker.payments.chain.EscrowDeposit;
+import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -28,18 +28,18 @@ class EscrowRecovery extends PeriodicSweep {
     private static final Duration SWEEP_INTERVAL = Duration.ofSeconds(2);
     private static final int BATCH_SIZE_MAX = 100;
 
-    private final ReservationRepository reservations;
-    private final ChainTransactionRepository transactions;
+    private final Reservations reservations;
+    private final Relayer relayer;
     private final RefundService refunds;
     private final EscrowState escrow;
     private final Reclaims reclaims;
     private final Clock clock;
 
-    EscrowRecovery(ReservationRepository reservations, ChainTransactionRepository transactions, RefundService refunds,
+    EscrowRecovery(Reservations reservations, Relayer relayer, RefundService refunds,
             EscrowState escrow, Reclaims reclaims, Clock clock) {
         super("Escrow recovery", SWEEP_INTERVAL);
         this.reservations = reservations;
-        this.transactions = transactions;
+        this.relayer = relayer;
         this.refunds = refunds;
         this.escrow = escrow;
         this.reclaims = reclaims;
@@ -49,7 +49,7 @@ class EscrowRecovery extends PeriodicSweep {
     @Override
     public Mono<Void> sweep() {
         return Flux.defer(() -> reservations.findInState(ReservationState.REFUNDING, BATCH_SIZE_MAX))
-                .concatMap(reservation -> transactions.findLive(reservation.reservationId(), RefundService.REFUND_PURPOSE)
+                .concatMap(reservation -> relayer.findLive(reservation.reservationId(), RefundService.REFUND_PURPOSE)
                         .hasElement()
                         .flatMap(inFlight -> inFlight ? Mono.<Void>empty() : submitDecidedRefund(reservation))
                         .onErrorResume(error -> skip(reservation, error)))

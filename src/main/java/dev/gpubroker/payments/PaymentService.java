@@ -27,13 +27,12 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.ReceiveAuthorization;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
-import dev.gpubroker.payments.wallet.WalletStore;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.PaymentRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
+import dev.gpubroker.wallet.WalletStore;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -56,7 +55,7 @@ public class PaymentService {
     private static final Duration CONFIRMATION_POLL = Duration.ofMillis(100);
 
     private final ReservationService reservationService;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final PaymentRepository payments;
     private final PaymentTerms terms;
     private final Relayer relayer;
@@ -67,7 +66,7 @@ public class PaymentService {
     private final Duration confirmationWait;
     private final PolicyService policies;
 
-    public PaymentService(PolicyService policies, ReservationService reservationService, ReservationRepository reservations,
+    public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
             PaymentRepository payments, PaymentTerms terms, Relayer relayer, WalletStore wallets, PaymentChain paymentChain,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
         this.policies = policies;

@@ -23,7 +23,7 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,13 +44,13 @@ public class Reclaims {
 
     private final EscrowState escrow;
     private final ChainContext chain;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final Ledger ledger;
     private final PolicyService policies;
     private final TransactionalOperator transaction;
     private final Clock clock;
 
-    public Reclaims(EscrowState escrow, PaymentChain paymentChain, ReservationRepository reservations, Ledger ledger,
+    public Reclaims(EscrowState escrow, PaymentChain paymentChain, Reservations reservations, Ledger ledger,
             PolicyService policies, TransactionalOperator transaction, Clock clock) {
         this.escrow = escrow;
         this.chain = paymentChain.context();

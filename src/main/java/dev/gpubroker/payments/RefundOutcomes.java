@@ -20,7 +20,7 @@ import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -32,14 +32,14 @@ class RefundOutcomes implements TransactionOutcomeListener {
 
     private static final Logger log = LoggerFactory.getLogger(RefundOutcomes.class);
 
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final PolicyService policies;
     private final Ledger ledger;
     private final ChainContext chain;
     private final TransactionalOperator transaction;
     private final Clock clock;
 
-    RefundOutcomes(ReservationRepository reservations, PolicyService policies, Ledger ledger, PaymentChain paymentChain,
+    RefundOutcomes(Reservations reservations, PolicyService policies, Ledger ledger, PaymentChain paymentChain,
             TransactionalOperator transaction, Clock clock) {
         this.reservations = reservations;
         this.policies = policies;

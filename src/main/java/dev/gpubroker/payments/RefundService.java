@@ -14,8 +14,7 @@ import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.ChainTransactionRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -46,15 +45,13 @@ public class RefundService {
     }
 
     private final Relayer relayer;
-    private final ChainTransactionRepository transactions;
-    private final ReservationRepository reservations;
+    private final Reservations reservations;
     private final ChainContext chain;
     private final Clock clock;
 
-    public RefundService(Relayer relayer, ChainTransactionRepository transactions, ReservationRepository reservations,
+    public RefundService(Relayer relayer, Reservations reservations,
             PaymentChain paymentChain, Clock clock) {
         this.relayer = relayer;
-        this.transactions = transactions;
         this.reservations = reservations;
         this.chain = paymentChain.context();
         this.clock = clock;
@@ -92,7 +89,7 @@ public class RefundService {
             return Mono.error(new IllegalStateException("only a refunding or running reservation is refunded, not a "
                     + reservation.state().wireName() + " one"));
         }
-        return transactions.findLive(reservation.reservationId(), REFUND_PURPOSE)
+        return relayer.findLive(reservation.reservationId(), REFUND_PURPOSE)
                 .hasElement()
                 .flatMap(inFlight -> inFlight ? Mono.<ChainTransaction>empty()
                         : relayer.submit(REFUND_PURPOSE, reservation.reservationId(), chain.escrowAddress(),

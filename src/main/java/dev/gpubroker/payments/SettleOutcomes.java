@@ -23,9 +23,9 @@ import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
+import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.ReservationState;
-import dev.gpubroker.store.BudgetHoldRepository;
-import dev.gpubroker.store.ReservationRepository;
+import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
@@ -38,17 +38,17 @@ class SettleOutcomes implements TransactionOutcomeListener {
 
     private static final Logger log = LoggerFactory.getLogger(SettleOutcomes.class);
 
-    private final ReservationRepository reservations;
-    private final BudgetHoldRepository budgets;
+    private final Reservations reservations;
+    private final PolicyService policies;
     private final Ledger ledger;
     private final ChainContext chain;
     private final TransactionalOperator transaction;
     private final Clock clock;
 
-    SettleOutcomes(ReservationRepository reservations, BudgetHoldRepository budgets, Ledger ledger,
+    SettleOutcomes(Reservations reservations, PolicyService policies, Ledger ledger,
             PaymentChain paymentChain, TransactionalOperator transaction, Clock clock) {
         this.reservations = reservations;
-        this.budgets = budgets;
+        this.policies = policies;
         this.ledger = ledger;
         this.chain = paymentChain.context();
         this.transaction = transaction;
@@ -88,7 +88,7 @@ class SettleOutcomes implements TransactionOutcomeListener {
             return transaction.transactional(reservations.transition(reservation.reservationId(), ReservationState.RUNNING,
                             ReservationState.SETTLED, "settled: " + paid + " used, " + refunded + " refunded", clock.instant())
                     .flatMap(moved -> !moved ? Mono.<Boolean>empty()
-                            : ledger.record(entry).then(budgets.spend(reservation.reservationId(), paid, clock.instant()))))
+                            : ledger.record(entry).then(policies.spendBudget(reservation.reservationId(), paid))))
                     .doOnSuccess(done -> log.info("Reservation {} settled: {} to {}, {} back to the agent ({})",
                             reservation.reservationId(), paid, reservation.provider(), refunded, sent.hash()));
         }).then();

@@ -11,7 +11,6 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.publisher.Mono;
 
 /**
@@ -25,12 +24,10 @@ public class SettlementService {
     private static final Logger log = LoggerFactory.getLogger(SettlementService.class);
 
     private final Relayer relayer;
-    private final ChainTransactionRepository transactions;
     private final ChainContext chain;
 
-    public SettlementService(Relayer relayer, ChainTransactionRepository transactions, PaymentChain paymentChain) {
+    public SettlementService(Relayer relayer, PaymentChain paymentChain) {
         this.relayer = relayer;
-        this.transactions = transactions;
         this.chain = paymentChain.context();
     }
 
@@ -39,7 +36,7 @@ public class SettlementService {
             return Mono.error(new IllegalStateException("settling " + used + " of reservation " + reservation.reservationId()
                     + " would take more than the " + reservation.amount() + " escrowed"));
         }
-        return transactions.findLive(reservation.reservationId(), SETTLE_PURPOSE)
+        return relayer.findLive(reservation.reservationId(), SETTLE_PURPOSE)
                 .switchIfEmpty(Mono.defer(() -> relayer.submit(SETTLE_PURPOSE, reservation.reservationId(),
                                 chain.escrowAddress(), EscrowContract.settle(EscrowContract.reservationKey(reservation.reservationId()),
                                         java.math.BigInteger.valueOf(used.micros())))

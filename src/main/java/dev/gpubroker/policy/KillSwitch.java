@@ -6,7 +6,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
-import dev.gpubroker.store.SettingsRepository;
 import reactor.core.publisher.Mono;
 
 /** The global kill switch: when on, no agent can reserve or pay; reading goes on. Persisted, so it survives restarts. */

@@ -11,8 +11,6 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.GpuModels;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.store.BudgetHoldRepository;
-import dev.gpubroker.store.PolicyRepository;
 import reactor.core.publisher.Mono;
 
 /**
@@ -134,6 +132,11 @@ public class PolicyService {
 
     public Mono<Long> releaseBudgetsOfClosedReservations() {
         return holds.releaseForClosedReservations(clock.instant());
+    }
+
+    /** Turns the reservation's hold into spending of {@code spent} (at most the hold); the rest is released with it. */
+    public Mono<Boolean> spendBudget(String reservationId, Usdc spent) {
+        return holds.spend(reservationId, spent, clock.instant());
     }
 
     public Mono<Void> dropBudget(String reservationId) {

@@ -6,8 +6,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * A job's states and, in one place, the moves allowed between them. The store derives its conditional updates from
- * {@link #sourcesOf}, so a move this enum refuses can never happen in the database either.
+ * A job's states and, in one place, the moves allowed between them. The job repository derives its conditional updates
+ * from {@link #sourcesOf}, so a move this enum refuses can never happen in the database either.
  */
 public enum JobState {
     LAUNCHING, RUNNING, COMPLETED, FAILED, CANCELLED;

@@ -23,8 +23,6 @@ import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.ReserveOutcome.Reason;
 import dev.gpubroker.scheduler.ReserveOutcome.Refused;
 import dev.gpubroker.scheduler.ReserveOutcome.Reserved;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -42,7 +40,6 @@ public class ReservationService {
     private static final Logger log = LoggerFactory.getLogger(ReservationService.class);
 
     private final QuoteService quotes;
-    private final QuoteRepository quoteRepository;
     private final ReservationRepository reservations;
     private final ProviderCatalog providers;
     private final TransactionalOperator transaction;
@@ -53,13 +50,12 @@ public class ReservationService {
     private final PolicyService policies;
     private final ApprovalService approvals;
 
-    public ReservationService(QuoteService quotes, QuoteRepository quoteRepository, ReservationRepository reservations,
+    public ReservationService(QuoteService quotes, ReservationRepository reservations,
             ProviderCatalog providers, TransactionalOperator transaction, Clock clock, BrokerProperties properties,
             PolicyService policies, ApprovalService approvals) {
         this.policies = policies;
         this.approvals = approvals;
         this.quotes = quotes;
-        this.quoteRepository = quoteRepository;
         this.reservations = reservations;
         this.providers = providers;
         this.transaction = transaction;
@@ -164,7 +160,7 @@ public class ReservationService {
         // One transaction: taking the quote (a retry with the same key stops here), the policy check and the budget
         // hold under the agent's lock, and the reservation row that claims the idempotency key. A refusal rolls all
         // of it back.
-        Mono<Claim> claimed = quoteRepository.markReserved(quote.quoteId(), pending.reservationId())
+        Mono<Claim> claimed = quotes.markReserved(quote.quoteId(), pending.reservationId())
                 .flatMap(took -> !took
                         ? Mono.error(new QuoteTaken())
                         : policies.holdBudget(agentId, pending.reservationId(), quote.provider(), quote.gpu(),
@@ -275,7 +271,7 @@ public class ReservationService {
     Mono<Void> drop(Reservation pending) {
         return transaction.transactional(reservations.deletePending(pending.reservationId())
                 .flatMap(deleted -> deleted
-                        ? quoteRepository.clearReserved(pending.quoteId(), pending.reservationId())
+                        ? quotes.clearReserved(pending.quoteId(), pending.reservationId())
                                 .then(policies.dropBudget(pending.reservationId()))
                         : Mono.empty()));
     }

@@ -12,9 +12,8 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.policy.PolicyService;
-import dev.gpubroker.store.QuoteRepository;
-import dev.gpubroker.store.ReservationRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -33,7 +32,7 @@ public class ReservationTimers extends PeriodicSweep {
     private static final Duration QUOTE_RETENTION = Duration.ofHours(1);
 
     private final ReservationRepository reservations;
-    private final QuoteRepository quotes;
+    private final QuoteService quotes;
     private final ReservationService reservationService;
     private final ProviderCatalog providers;
     private final Clock clock;
@@ -42,7 +41,7 @@ public class ReservationTimers extends PeriodicSweep {
     private final ApprovalService approvals;
     private final PolicyService policies;
 
-    public ReservationTimers(ReservationRepository reservations, QuoteRepository quotes,
+    public ReservationTimers(ReservationRepository reservations, QuoteService quotes,
             ReservationService reservationService, ProviderCatalog providers, Clock clock, BrokerProperties properties,
             ApprovalService approvals, PolicyService policies) {
         super("Reservation timers", properties.reservations().expirySweepInterval());

@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import dev.gpubroker.store.AuditRepository;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 

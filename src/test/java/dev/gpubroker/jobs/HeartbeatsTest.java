@@ -21,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
-import dev.gpubroker.store.JobRepository;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 

@@ -90,7 +90,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(jobRepository.markRunning(jobId, 1, now).block(Duration.ofSeconds(5))).isFalse();
         assertThat(jobRepository.failOver(jobId, 1, "demo-steady", "demo-backup",
                 dev.gpubroker.money.PricePerGpuHour.parse("0.01"), now).block(Duration.ofSeconds(5))).isFalse();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reservationRepository.transition(reservationId,
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> reservations.transition(reservationId,
                         ReservationState.SETTLED, ReservationState.RUNNING, "again", now).block(Duration.ofSeconds(5)))
                 .isInstanceOf(dev.gpubroker.scheduler.IllegalTransitionException.class);
         assertThat(output(call(client, "job_status", Map.of("jobId", jobId)))).containsEntry("status", "completed")
@@ -98,10 +98,10 @@ class JobLifecycleTest extends BrokerIntegrationTest {
     }
 
     @Autowired
-    dev.gpubroker.store.JobRepository jobRepository;
+    JobRepository jobRepository;
 
     @Autowired
-    dev.gpubroker.store.ReservationRepository reservationRepository;
+    dev.gpubroker.scheduler.Reservations reservations;
 
     @Test
     void aLaunchFailureIsNeverBilledAndTheDepositComesBackInFull() throws Exception {

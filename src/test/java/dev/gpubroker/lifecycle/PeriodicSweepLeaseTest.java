@@ -15,7 +15,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
-import dev.gpubroker.store.SweepLeaseRepository;
 import dev.gpubroker.support.BrokerIntegrationTest;
 
 /**

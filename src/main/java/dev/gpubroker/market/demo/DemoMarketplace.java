@@ -18,9 +18,9 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.DemoCapacityRepository;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.process.JobSandbox;
-import dev.gpubroker.store.DemoCapacityRepository;
 
 /**
  * The demo marketplace: a simulated market, clearly named as such (every provider is called {@code demo-*}), for

@@ -10,6 +10,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.DemoCapacityRepository;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
@@ -23,7 +24,6 @@ import dev.gpubroker.market.ProviderUnavailableException;
 import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.market.process.ProcessSpec;
-import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 

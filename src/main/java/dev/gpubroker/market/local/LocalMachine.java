@@ -13,9 +13,9 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.DemoCapacityRepository;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.process.JobSandbox;
-import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.DemoCapacityRepository;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
@@ -26,7 +27,6 @@ import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.market.process.ProcessSpec;
-import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.core.publisher.Mono;
 
 /**

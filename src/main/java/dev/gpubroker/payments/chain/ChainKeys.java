@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
 
 import dev.gpubroker.config.StartupRefusal;
-import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.wallet.RecordedWallets;
+import dev.gpubroker.wallet.WalletStore;
 
 /**
  * Which keys the chain starts with, and the rule that keeps recorded balances spendable (docs/payments.md, "Keys and

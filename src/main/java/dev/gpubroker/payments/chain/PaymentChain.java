@@ -20,7 +20,8 @@ import org.web3j.utils.Convert;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.config.StartupRefusal;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.wallet.RecordedWallets;
+import dev.gpubroker.wallet.WalletStore;
 
 /**
  * The chain payments settle on, checked at start. Embedded (default): anvil on loopback, the test USDC and the escrow

@@ -21,7 +21,6 @@ import dev.gpubroker.metrics.RelayerMetrics;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -107,6 +106,14 @@ public class Relayer implements SmartLifecycle {
             }
             return result.asMono();
         });
+    }
+
+    /**
+     * The transaction of this purpose for this reference that is on its way or done (signed, broadcast, confirmed or
+     * replaced), if any: what makes a settlement or a refund happen at most once per reservation.
+     */
+    public Mono<ChainTransaction> findLive(String referenceId, String purpose) {
+        return transactions.findLive(referenceId, purpose);
     }
 
     public String address() {

@@ -7,7 +7,6 @@ import java.util.function.LongFunction;
 
 import org.springframework.transaction.reactive.TransactionalOperator;
 
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -25,7 +25,6 @@ import dev.gpubroker.payments.chain.ChainHead;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
-import dev.gpubroker.store.ChainTransactionRepository;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

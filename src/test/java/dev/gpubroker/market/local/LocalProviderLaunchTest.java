@@ -17,6 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.gpubroker.market.DemoCapacityRepository;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
@@ -24,7 +25,6 @@ import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.money.PricePerGpuHour;
-import dev.gpubroker.store.DemoCapacityRepository;
 import reactor.test.StepVerifier;
 
 /** Jobs on this host run for real, through the process runner, on the GPUs the provider gave them. */

@@ -18,7 +18,8 @@ import org.web3j.crypto.Credentials;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.config.StartupRefusal;
-import dev.gpubroker.payments.wallet.WalletStore;
+import dev.gpubroker.wallet.RecordedWallets;
+import dev.gpubroker.wallet.WalletStore;
 
 /**
  * The rule that keeps recorded balances spendable: a data directory that records a deployment or agents starts only

@@ -12,8 +12,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
 
 import dev.gpubroker.config.BrokerProperties;
-import dev.gpubroker.payments.wallet.WalletStore;
 import dev.gpubroker.support.AnvilNode;
+import dev.gpubroker.wallet.RecordedWallets;
+import dev.gpubroker.wallet.WalletStore;
 
 /** A chain that is not the configured one stops the server at start, with a message that says what is wrong. */
 class PaymentChainStartupTest {

@@ -19,7 +19,6 @@ import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.TokenContract;
-import dev.gpubroker.store.ChainTransactionRepository;
 import dev.gpubroker.support.BrokerIntegrationTest;
 
 /** The relayer when the chain misbehaves: a transaction that is not mined, one that was never broadcast. */

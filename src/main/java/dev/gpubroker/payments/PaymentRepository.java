@@ -1,0 +1,97 @@
+package dev.gpubroker.payments;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Repository;
+
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.Payment.Status;
+import dev.gpubroker.platform.database.Binds;
+import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.StateCounts;
+import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Mono;
+
+@Repository
+class PaymentRepository {
+
+    private final DatabaseClient db;
+
+    PaymentRepository(DatabaseClient db) {
+        this.db = db;
+    }
+
+    public Mono<Void> insert(Payment payment) {
+        return db.sql("""
+                INSERT INTO payments (payment_id, reservation_id, agent_id, idempotency_key, method, amount_micros,
+                    payer_address, payee_address, escrow_deadline, authorization_nonce, status, created_at, updated_at)
+                VALUES (:id, :reservation, :agent, :key, :method, :amount, :payer, :payee, :deadline, :nonce, :status,
+                    :at, :at)""")
+                .bind("id", payment.paymentId())
+                .bind("reservation", payment.reservationId())
+                .bind("agent", payment.agentId())
+                .bind("key", payment.idempotencyKey())
+                .bind("method", payment.method().name())
+                .bind("amount", payment.amount().micros())
+                .bind("payer", payment.payer())
+                .bind("payee", payment.payee())
+                .bind("deadline", payment.escrowDeadline())
+                .bind("nonce", payment.authorizationNonce())
+                .bind("status", payment.status().name())
+                .bind("at", payment.createdAt().atOffset(ZoneOffset.UTC))
+                .fetch().rowsUpdated().then();
+    }
+
+    public Mono<Payment> findById(String paymentId) {
+        return db.sql("SELECT * FROM payments WHERE payment_id = :id").bind("id", paymentId)
+                .map(PaymentRepository::toPayment).one();
+    }
+
+    public Mono<Payment> findByIdempotencyKey(String agentId, String key) {
+        return db.sql("SELECT * FROM payments WHERE agent_id = :agent AND idempotency_key = :key")
+                .bind("agent", agentId).bind("key", key)
+                .map(PaymentRepository::toPayment).one();
+    }
+
+    /** Moves a payment from one of the given states to another; true when this call made the move. */
+    public Mono<Boolean> transition(String paymentId, List<Status> from, Status to, String txHash, String reason,
+            Instant at) {
+        var spec = db.sql("UPDATE payments SET status = :to, tx_hash = COALESCE(:tx, tx_hash), "
+                        + "failure_reason = :reason, updated_at = :at WHERE payment_id = :id AND status IN (:from)")
+                .bind("to", to.name())
+                .bind("at", at.atOffset(ZoneOffset.UTC))
+                .bind("id", paymentId)
+                .bind("from", from.stream().map(Enum::name).toList());
+        spec = Binds.nullable(spec, "tx", txHash, String.class);
+        spec = Binds.nullable(spec, "reason", reason, String.class);
+        return spec.fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    private static Payment toPayment(Readable row) {
+        return new Payment(
+                row.get("payment_id", String.class),
+                row.get("reservation_id", String.class),
+                row.get("agent_id", String.class),
+                row.get("idempotency_key", String.class),
+                Payment.Method.valueOf(row.get("method", String.class)),
+                Usdc.ofMicros(Columns.longValue(row, "amount_micros")),
+                row.get("payer_address", String.class),
+                row.get("payee_address", String.class),
+                Columns.longValue(row, "escrow_deadline"),
+                row.get("authorization_nonce", String.class),
+                Status.valueOf(row.get("status", String.class)),
+                row.get("tx_hash", String.class),
+                row.get("failure_reason", String.class),
+                Columns.instant(row, "created_at"),
+                Columns.instant(row, "updated_at"));
+    }
+
+    /** Payments per status, every status present (for the operator's gauges). */
+    public Mono<Map<String, Long>> countByStatus() {
+        return StateCounts.of(db, "payments", "status", Status.values());
+    }
+}
