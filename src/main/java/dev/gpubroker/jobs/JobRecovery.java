@@ -7,11 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
+import dev.gpubroker.payments.EscrowOperation;
+import dev.gpubroker.payments.EscrowSubmission;
+import dev.gpubroker.payments.EscrowSubmissions;
 import dev.gpubroker.payments.Reclaims;
-import dev.gpubroker.payments.RefundService;
-import dev.gpubroker.payments.SettlementService;
 import dev.gpubroker.payments.relayer.ChainTransaction;
-import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
@@ -36,15 +36,13 @@ public class JobRecovery extends PeriodicSweep {
 
     private final JobRepository jobs;
     private final Reservations reservations;
-    private final SettlementService settlements;
-    private final RefundService refunds;
-    private final Relayer relayer;
+    private final EscrowSubmissions escrow;
     private final java.time.Clock clock;
     private final JobService jobService;
     private final Reclaims reclaims;
 
     public JobRecovery(JobRepository jobs, Reservations reservations,
-            SettlementService settlements, RefundService refunds, Relayer relayer,
+            EscrowSubmissions escrow,
             java.time.Clock clock, JobService jobService, Reclaims reclaims) {
         super("Job recovery", SWEEP_INTERVAL);
         this.reclaims = reclaims;
@@ -52,9 +50,7 @@ public class JobRecovery extends PeriodicSweep {
         this.jobService = jobService;
         this.jobs = jobs;
         this.reservations = reservations;
-        this.settlements = settlements;
-        this.refunds = refunds;
-        this.relayer = relayer;
+        this.escrow = escrow;
     }
 
     @Override
@@ -79,21 +75,23 @@ public class JobRecovery extends PeriodicSweep {
 
     private Mono<Void> submitClosing(Job job, Reservation reservation) {
         boolean providerFault = job.state() == JobState.FAILED && job.cost().isZero();
-        String purpose = providerFault ? "refund" : "settle";
-        return (providerFault ? refunds.refund(reservation) : settlements.settle(reservation, job.cost()))
-                .switchIfEmpty(relayer.findLive(reservation.reservationId(), purpose))
+        EscrowOperation closing = providerFault ? new EscrowOperation.Refund(reservation)
+                : new EscrowOperation.Settle(reservation, job.cost());
+        // One already on its way (sent before a crash) is recorded on the job just the same.
+        return escrow.submit(closing)
+                .map(EscrowSubmission::transaction)
                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
-                        .then(jobs.addEvent(job.jobId(), clock.instant(), purpose.equals("refund")
+                        .then(jobs.addEvent(job.jobId(), clock.instant(), providerFault
                                 ? "refund_submitted" : "settlement_submitted", sent.hash())))
                 .doOnSuccess(done -> log.warn("Job {} had ended without its escrow closed: {} submitted",
-                        job.jobId(), purpose))
+                        job.jobId(), closing.purpose()))
                 // A settlement the escrow refuses: its payer may have reclaimed the deposit after the deadline.
                 .onErrorResume(error -> recordClosing(job, reservation).then(Mono.error(error)));
     }
 
     private Mono<Void> recordClosing(Job job, Reservation reservation) {
-        Mono<Void> byUs = Flux.concat(relayer.findLive(reservation.reservationId(), "settle"),
-                        relayer.findLive(reservation.reservationId(), "refund"))
+        Mono<Void> byUs = Flux.concat(escrow.findLive(reservation.reservationId(), EscrowOperation.SETTLE_PURPOSE),
+                        escrow.findLive(reservation.reservationId(), EscrowOperation.REFUND_PURPOSE))
                 .filter(sent -> sent.status() == ChainTransaction.Status.CONFIRMED && !sent.hash().equals(job.settlementTx()))
                 .next()
                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash()));

@@ -24,8 +24,9 @@ import dev.gpubroker.market.QuoteService;
 import dev.gpubroker.metrics.ProviderMetrics;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.payments.RefundService;
-import dev.gpubroker.payments.SettlementService;
+import dev.gpubroker.payments.EscrowOperation;
+import dev.gpubroker.payments.EscrowSubmission;
+import dev.gpubroker.payments.EscrowSubmissions;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
@@ -50,8 +51,7 @@ public class JobSteps {
     private final JobRepository jobs;
     private final Reservations reservations;
     private final QuoteService quotes;
-    private final SettlementService settlements;
-    private final RefundService refunds;
+    private final EscrowSubmissions escrow;
     private final FailoverPlanner failover;
     private final TransactionalOperator transaction;
     private final Clock clock;
@@ -67,7 +67,7 @@ public class JobSteps {
     private final Map<String, Map<String, String>> environments = new ConcurrentHashMap<>();
 
     public JobSteps(JobUpdates updates, ProviderCatalog providers, JobRepository jobs, Reservations reservations,
-            QuoteService quotes, SettlementService settlements, RefundService refunds, FailoverPlanner failover,
+            QuoteService quotes, EscrowSubmissions escrow, FailoverPlanner failover,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties, BrokerInstance instance,
             ProviderMetrics metrics) {
         this.updates = updates;
@@ -78,8 +78,7 @@ public class JobSteps {
         this.jobs = jobs;
         this.reservations = reservations;
         this.quotes = quotes;
-        this.settlements = settlements;
-        this.refunds = refunds;
+        this.escrow = escrow;
         this.failover = failover;
         this.transaction = transaction;
         this.clock = clock;
@@ -250,7 +249,8 @@ public class JobSteps {
                                 : event(job, state.wireName(), why + "; " + gpuSeconds + " GPU-seconds at "
                                                 + price.toDecimalString() + "/GPU-h, cost " + cost + ", refund " + refund)
                                         .then(reservations.findById(reservation.reservationId()))
-                                        .flatMap(latest -> settlements.settle(latest, cost))
+                                        .flatMap(latest -> escrow.submit(new EscrowOperation.Settle(latest, cost)))
+                                        .map(EscrowSubmission::transaction)
                                         .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
                                                 .then(event(job, "settlement_submitted", sent.hash()))));
             });
@@ -325,7 +325,10 @@ public class JobSteps {
                 .flatMap(ended -> !ended ? Mono.<Void>empty()
                         : event(job, "refund", "not billed: " + reason)
                                 .then(reservations.findById(reservation.reservationId()))
-                                .flatMap(refunds::refund)
+                                .flatMap(latest -> escrow.submit(new EscrowOperation.Refund(latest)))
+                                // As before: one already on its way is not recorded here; JobRecovery records what closed the escrow.
+                                .filter(EscrowSubmission.Submitted.class::isInstance)
+                                .map(EscrowSubmission::transaction)
                                 .flatMap(sent -> jobs.setSettlementTx(job.jobId(), sent.hash())
                                         .then(event(job, "refund_submitted", sent.hash())))));
     }

@@ -9,7 +9,6 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.lifecycle.PeriodicSweep;
 import dev.gpubroker.payments.chain.EscrowDeposit;
-import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
@@ -29,17 +28,17 @@ class EscrowRecovery extends PeriodicSweep {
     private static final int BATCH_SIZE_MAX = 100;
 
     private final Reservations reservations;
-    private final Relayer relayer;
+    private final EscrowSubmissions submissions;
     private final RefundService refunds;
     private final EscrowState escrow;
     private final Reclaims reclaims;
     private final Clock clock;
 
-    EscrowRecovery(Reservations reservations, Relayer relayer, RefundService refunds,
+    EscrowRecovery(Reservations reservations, EscrowSubmissions submissions, RefundService refunds,
             EscrowState escrow, Reclaims reclaims, Clock clock) {
         super("Escrow recovery", SWEEP_INTERVAL);
         this.reservations = reservations;
-        this.relayer = relayer;
+        this.submissions = submissions;
         this.refunds = refunds;
         this.escrow = escrow;
         this.reclaims = reclaims;
@@ -49,7 +48,7 @@ class EscrowRecovery extends PeriodicSweep {
     @Override
     public Mono<Void> sweep() {
         return Flux.defer(() -> reservations.findInState(ReservationState.REFUNDING, BATCH_SIZE_MAX))
-                .concatMap(reservation -> relayer.findLive(reservation.reservationId(), RefundService.REFUND_PURPOSE)
+                .concatMap(reservation -> submissions.findLive(reservation.reservationId(), EscrowOperation.REFUND_PURPOSE)
                         .hasElement()
                         .flatMap(inFlight -> inFlight ? Mono.<Void>empty() : submitDecidedRefund(reservation))
                         .onErrorResume(error -> skip(reservation, error)))
@@ -66,9 +65,10 @@ class EscrowRecovery extends PeriodicSweep {
     private Mono<Void> submitDecidedRefund(Reservation reservation) {
         return escrow.of(reservation.reservationId()).flatMap(deposit -> {
             if (deposit.isOpen()) {
-                return refunds.refund(reservation)
+                return submissions.submit(new EscrowOperation.Refund(reservation))
+                        .filter(EscrowSubmission.Submitted.class::isInstance)
                         .doOnNext(sent -> log.warn("Refund of reservation {} was decided but not on its way: submitted {}",
-                                reservation.reservationId(), sent.hash()))
+                                reservation.reservationId(), sent.transaction().hash()))
                         .then();
             }
             if (deposit.state() == EscrowDeposit.State.RECLAIMED) {

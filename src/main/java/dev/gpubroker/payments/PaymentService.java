@@ -25,7 +25,6 @@ import dev.gpubroker.payments.chain.Eip3009;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.ReceiveAuthorization;
-import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
@@ -49,7 +48,6 @@ import reactor.core.scheduler.Schedulers;
 @Service
 public class PaymentService {
 
-    static final String DEPOSIT_PURPOSE = "deposit";
     private static final Logger log = LoggerFactory.getLogger(PaymentService.class);
     private static final Duration HOLD_LEFT_MIN = Duration.ofSeconds(15);
     private static final Duration CONFIRMATION_POLL = Duration.ofMillis(100);
@@ -58,7 +56,7 @@ public class PaymentService {
     private final Reservations reservations;
     private final PaymentRepository payments;
     private final PaymentTerms terms;
-    private final Relayer relayer;
+    private final EscrowSubmissions submissions;
     private final WalletStore wallets;
     private final ChainContext chain;
     private final TransactionalOperator transaction;
@@ -67,14 +65,14 @@ public class PaymentService {
     private final PolicyService policies;
 
     public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
-            PaymentRepository payments, PaymentTerms terms, Relayer relayer, WalletStore wallets, PaymentChain paymentChain,
+            PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets, PaymentChain paymentChain,
             TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
         this.policies = policies;
         this.reservationService = reservationService;
         this.reservations = reservations;
         this.payments = payments;
         this.terms = terms;
-        this.relayer = relayer;
+        this.submissions = submissions;
         this.wallets = wallets;
         this.chain = paymentChain.context();
         this.transaction = transaction;
@@ -280,7 +278,8 @@ public class PaymentService {
             return fail(payment, e.getMessage()).thenReturn(new Refused(Reason.INVALID_AUTHORIZATION, e.getMessage(),
                     "signature", "sign again"));
         }
-        return relayer.submit(DEPOSIT_PURPOSE, payment.paymentId(), chain.escrowAddress(), callData)
+        return submissions.submit(new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(), callData))
+                .map(EscrowSubmission::transaction)
                 .flatMap(sent -> payments.transition(payment.paymentId(), List.of(Payment.Status.PENDING),
                                 Payment.Status.SUBMITTED, sent.hash(), null, clock.instant())
                         .doOnNext(moved -> log.info("Payment {} of reservation {} submitted: {} ({} USDC from {})",

@@ -6,11 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 
-import dev.gpubroker.payments.chain.ChainContext;
-import dev.gpubroker.payments.chain.EscrowContract;
-import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
-import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
@@ -18,14 +14,13 @@ import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
 
 /**
- * Returns a reservation's whole deposit to its payer through the escrow. The reservation becomes refunded, the ledger
- * records it and the budget is released once the refund is confirmed ({@link RefundOutcomes}).
- * At most one refund is in flight per reservation; the escrow refuses a second one anyway.
+ * Decides to return the whole deposit of a paid reservation that runs no job, and submits the refund
+ * ({@link EscrowSubmissions}). The reservation becomes refunded, the ledger records it and the budget is released once
+ * the refund is confirmed ({@link EscrowOutcomes}).
  */
 @Service
 public class RefundService {
 
-    static final String REFUND_PURPOSE = "refund";
     private static final Logger log = LoggerFactory.getLogger(RefundService.class);
 
     /** What became of a request to refund a paid reservation that runs no job. */
@@ -44,16 +39,13 @@ public class RefundService {
         }
     }
 
-    private final Relayer relayer;
+    private final EscrowSubmissions submissions;
     private final Reservations reservations;
-    private final ChainContext chain;
     private final Clock clock;
 
-    public RefundService(Relayer relayer, Reservations reservations,
-            PaymentChain paymentChain, Clock clock) {
-        this.relayer = relayer;
+    public RefundService(EscrowSubmissions submissions, Reservations reservations, Clock clock) {
+        this.submissions = submissions;
         this.reservations = reservations;
-        this.chain = paymentChain.context();
         this.clock = clock;
     }
 
@@ -70,31 +62,17 @@ public class RefundService {
                         ? reservations.findById(reservation.reservationId())
                                 .map(now -> (UnusedRefund) new UnusedRefund.NotRefundable(now.state()))
                         : reservations.findById(reservation.reservationId())
-                                .flatMap(this::refund)
-                                .map(sent -> (UnusedRefund) new UnusedRefund.Submitted(sent))
-                                .defaultIfEmpty(new UnusedRefund.Decided("a refund of this reservation is already on its way"))
+                                .flatMap(refunding -> submissions.submit(new EscrowOperation.Refund(refunding)))
+                                .map(submission -> switch (submission) {
+                                    case EscrowSubmission.Submitted sent -> (UnusedRefund) new UnusedRefund.Submitted(
+                                            sent.transaction());
+                                    case EscrowSubmission.AlreadyLive live -> new UnusedRefund.Decided(
+                                            "a refund of this reservation is already on its way");
+                                })
                                 .onErrorResume(RelayerRefusedException.class, refused -> {
                                     log.warn("Refund of reservation {} decided but not submitted now ({}); it is "
                                             + "submitted again shortly", reservation.reservationId(), refused.getMessage());
                                     return Mono.just(new UnusedRefund.Decided(refused.getMessage()));
                                 }));
-    }
-
-    /**
-     * Submits the refund of a reservation whose refund is decided (refunding) or whose job failed without anything to
-     * bill (running); empty when one is already in flight or done for this reservation.
-     */
-    public Mono<ChainTransaction> refund(Reservation reservation) {
-        if (reservation.state() != ReservationState.REFUNDING && reservation.state() != ReservationState.RUNNING) {
-            return Mono.error(new IllegalStateException("only a refunding or running reservation is refunded, not a "
-                    + reservation.state().wireName() + " one"));
-        }
-        return relayer.findLive(reservation.reservationId(), REFUND_PURPOSE)
-                .hasElement()
-                .flatMap(inFlight -> inFlight ? Mono.<ChainTransaction>empty()
-                        : relayer.submit(REFUND_PURPOSE, reservation.reservationId(), chain.escrowAddress(),
-                                        EscrowContract.refund(EscrowContract.reservationKey(reservation.reservationId())))
-                                .doOnNext(sent -> log.info("Refund of reservation {} submitted: {}",
-                                        reservation.reservationId(), sent.hash())));
     }
 }

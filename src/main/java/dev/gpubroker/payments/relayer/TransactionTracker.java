@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
@@ -88,8 +87,10 @@ public class TransactionTracker extends PeriodicSweep {
         this.chain = chain;
         this.transactions = transactions;
         this.relayer = relayer;
+        // Two listeners for one purpose would record one outcome twice: toUnmodifiableMap refuses the duplicate key.
         this.listeners = listeners.stream()
-                .collect(Collectors.toUnmodifiableMap(TransactionOutcomeListener::purpose, Function.identity()));
+                .flatMap(listener -> listener.purposes().stream().map(purpose -> Map.entry(purpose, listener)))
+                .collect(Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
         this.clock = clock;
         this.receiptTimeout = receiptTimeout;
         this.feeBumpPercent = Math.max(10, feeBumpPercent);

@@ -271,8 +271,8 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
         private final Set<String> failures = ConcurrentHashMap.newKeySet();
 
         @Override
-        public String purpose() {
-            return PURPOSE;
+        public Set<String> purposes() {
+            return Set.of(PURPOSE);
         }
 
         @Override
