@@ -27,6 +27,8 @@ import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowOperation;
 import dev.gpubroker.payments.EscrowSubmission;
 import dev.gpubroker.payments.EscrowSubmissions;
+import dev.gpubroker.platform.faults.Fault;
+import dev.gpubroker.platform.faults.Faults;
 import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
@@ -155,7 +157,7 @@ public class JobSteps {
                 .onErrorResume(error -> {
                     metrics.failed(job.provider(), ProviderMetrics.Operation.LAUNCH, ProviderFaults.kindOf(error));
                     log.warn("Job {}: launch at {} failed: {}", job.jobId(), job.provider(), error.toString());
-                    String why = error instanceof java.util.concurrent.TimeoutException
+                    String why = Faults.classify(error) == Fault.TIMEOUT
                             ? "no answer within " + launchTimeout.toSeconds() + " s" : error.getMessage();
                     return provider.terminate(job.providerJobId()).onErrorResume(ignored -> Mono.empty())
                             .thenReturn(new LaunchOutcome.LaunchFailed("the provider did not answer the launch: " + why));

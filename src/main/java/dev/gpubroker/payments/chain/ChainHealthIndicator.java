@@ -1,13 +1,14 @@
 package dev.gpubroker.payments.chain;
 
 import java.time.Duration;
-import java.util.concurrent.TimeoutException;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.ReactiveHealthIndicator;
 import org.springframework.stereotype.Component;
 
+import dev.gpubroker.platform.faults.Fault;
+import dev.gpubroker.platform.faults.Faults;
 import reactor.core.publisher.Mono;
 
 /**
@@ -46,7 +47,7 @@ public class ChainHealthIndicator implements ReactiveHealthIndicator {
 
     /** Why, without the node's own words: they can name its host. */
     private static String reason(Throwable error, Duration timeout) {
-        if (error instanceof TimeoutException) {
+        if (Faults.classify(error) == Fault.TIMEOUT) {
             return "no answer within " + timeout.toMillis() + " ms";
         }
         if (error instanceof ChainRpcException) {

@@ -21,6 +21,7 @@ import dev.gpubroker.metrics.RelayerMetrics;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.platform.faults.Faults;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -180,10 +181,11 @@ public class Relayer implements SmartLifecycle {
                             signed.hash(), error.toString());
                     return Mono.empty();
                 })
-                .flatMap(refusal -> refusal.isEmpty() ? sent : switch (BroadcastAnswer.of(refusal.get().getMessage())) {
+                .flatMap(refusal -> refusal.isEmpty() ? sent : switch (Faults.classify(refusal.get())) {
                     case ALREADY_KNOWN -> sent;
                     case NONCE_USED -> nonceUsed(signed, refusal.get().getMessage());
-                    case REFUSED -> nonces.release(signed, refusal.get().getMessage()).<FirstBroadcast>map(released -> {
+                    // Any other answer: the node did not take it, so it is never mined and its nonce is free again.
+                    case INSUFFICIENT_FUNDS, REVERTED, REFUSED, UNAVAILABLE, TIMEOUT, UNREACHABLE, UNEXPECTED -> nonces.release(signed, refusal.get().getMessage()).<FirstBroadcast>map(released -> {
                         if (!released) {
                             // Another instance's tracker sent these bytes first and the node took them: in flight.
                             return new FirstBroadcast.Sent(signed);

@@ -24,6 +24,8 @@ import dev.gpubroker.payments.chain.ChainHead;
 import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction.Status;
+import dev.gpubroker.platform.faults.Fault;
+import dev.gpubroker.platform.faults.Faults;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -189,7 +191,7 @@ public class TransactionTracker extends PeriodicSweep {
             // Whoever signed it (this instance, or one that died after signing): any tracker may send it.
             return chain.client().sendRawTransaction(transaction.signedRaw())
                     .onErrorResume(error -> error instanceof ChainRpcException
-                                    && BroadcastAnswer.of(error.getMessage()) == BroadcastAnswer.ALREADY_KNOWN,
+                                    && Faults.classify(error) == Fault.ALREADY_KNOWN,
                             known -> Mono.just(transaction.hash()))
                     .flatMap(hash -> transactions.markBroadcast(transaction.hash(), now))
                     .doOnNext(sent -> log.info("Re-broadcast signed transaction {} (nonce {})", transaction.hash(),
