@@ -65,8 +65,8 @@ public class PaymentService {
     private final PolicyService policies;
 
     public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
-            PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets, PaymentChain paymentChain,
-            TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+            PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets,
+            PaymentChain paymentChain, TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
         this.policies = policies;
         this.reservationService = reservationService;
         this.reservations = reservations;
