@@ -21,8 +21,6 @@ import dev.gpubroker.payments.EscrowGuard;
 import dev.gpubroker.payments.RunCover;
 import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;

@@ -26,8 +26,6 @@ import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.RefundService;
 import dev.gpubroker.payments.SettlementService;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;

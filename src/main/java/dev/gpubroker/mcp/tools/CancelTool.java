@@ -14,7 +14,7 @@ import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
-import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.jobs.Job;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import reactor.core.publisher.Mono;

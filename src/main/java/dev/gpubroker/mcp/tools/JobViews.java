@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.gpubroker.jobs.JobSnapshot;
-import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.jobs.Job;
 
 /** How a job looks to an agent, the same in job_status and cancel. */
 final class JobViews {
