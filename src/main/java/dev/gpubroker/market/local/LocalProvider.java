@@ -238,7 +238,11 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
     }
 
     private Mono<Void> freeGpus(String jobId) {
-        return records.delete(jobId).doFinally(signal -> assignments.free(jobId));
+        // Free before whoever waits on this hears of it (doFinally runs only after the signal has gone downstream: a
+        // launch's caller could see the failure while the GPUs still looked taken), whether the record went or not.
+        return records.delete(jobId)
+                .doOnTerminate(() -> assignments.free(jobId))
+                .doOnCancel(() -> assignments.free(jobId));
     }
 
     private Mono<Void> removeContainer(GpuAssignment assignment) {
