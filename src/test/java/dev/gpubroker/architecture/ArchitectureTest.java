@@ -43,14 +43,9 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule partsAreFreeOfCycles = slices().matching("dev.gpubroker.(*)..").should().beFreeOfCycles();
 
-    /**
-     * The same within a part: a subpackage and its parent (payments and payments.relayer) do not need each other. One
-     * known exception: mcp's server factories serve the job resources that mcp.tools defines, while the tools use
-     * mcp's tool types; it goes once JobResources moves up into mcp or the factories take it through an interface.
-     */
+    /** The same within a part: a subpackage and its parent (payments and payments.relayer) do not need each other. */
     @ArchTest
-    static final ArchRule packagesAreFreeOfCycles = slices().matching("dev.gpubroker.(**)").should().beFreeOfCycles()
-            .ignoreDependency(resideInAPackage("dev.gpubroker.mcp"), name("dev.gpubroker.mcp.tools.JobResources"));
+    static final ArchRule packagesAreFreeOfCycles = slices().matching("dev.gpubroker.(**)").should().beFreeOfCycles();
 
     /** The package that owns a table owns its repository: everyone else asks that package's services. */
     @ArchTest

@@ -10,6 +10,7 @@ import dev.gpubroker.identity.Agent;
 import dev.gpubroker.jobs.CancelOutcome;
 import dev.gpubroker.jobs.JobService;
 import dev.gpubroker.jobs.ReservationCancellation;
+import dev.gpubroker.mcp.JobViews;
 import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;
