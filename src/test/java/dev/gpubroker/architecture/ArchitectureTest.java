@@ -8,8 +8,6 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import java.util.Map;
-import java.util.Set;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.Dependency;
@@ -25,15 +23,6 @@ import com.tngtech.archunit.lang.SimpleConditionEvent;
 /** The package rules of docs/architecture.md, enforced. */
 @AnalyzeClasses(packages = "dev.gpubroker", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
-
-    /**
-     * The repositories still used from outside their owner, and by which packages: each entry is a lifecycle whose rows
-     * another part still writes (issue 11 item 1). The list may only shrink; a new entry needs the same argument.
-     */
-    private static final Map<String, Set<String>> REPOSITORIES_NOT_YET_OWNED = Map.of(
-            // Capacity of the providers that the broker itself simulates or runs: market keeps the table, and the two
-            // providers that use it (one package each, so they cannot share a package-private class) write it.
-            "dev.gpubroker.market.DemoCapacityRepository", Set.of("dev.gpubroker.market.demo", "dev.gpubroker.market.local"));
 
     /**
      * Top-level packages (a package with its subpackages) never depend on each other in a circle, so that the layers of
@@ -110,10 +99,9 @@ class ArchitectureTest {
         return new ArchCondition<>("be used only from their own package") {
             @Override
             public void check(JavaClass repository, ConditionEvents events) {
-                Set<String> tolerated = REPOSITORIES_NOT_YET_OWNED.getOrDefault(repository.getName(), Set.of());
                 for (Dependency dependency : repository.getDirectDependenciesToSelf()) {
                     String user = dependency.getOriginClass().getPackageName();
-                    if (!user.equals(repository.getPackageName()) && !tolerated.contains(user)) {
+                    if (!user.equals(repository.getPackageName())) {
                         events.add(SimpleConditionEvent.violated(dependency, dependency.getDescription()));
                     }
                 }
