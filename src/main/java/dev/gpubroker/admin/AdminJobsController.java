@@ -10,8 +10,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import dev.gpubroker.jobs.JobService;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
+import dev.gpubroker.jobs.Job;
+import dev.gpubroker.jobs.JobState;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

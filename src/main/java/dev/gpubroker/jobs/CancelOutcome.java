@@ -1,6 +1,5 @@
 package dev.gpubroker.jobs;
 
-import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.Reservation;
 
 /** What a cancel of a reservation did. Every outcome names the reservation as it stands after the cancel. */

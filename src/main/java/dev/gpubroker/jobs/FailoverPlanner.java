@@ -23,7 +23,6 @@ import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.PaymentTerms;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.policy.PolicyViolation;
-import dev.gpubroker.scheduler.Job;
 import dev.gpubroker.scheduler.Reservation;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
 
-import dev.gpubroker.scheduler.Job;
 import reactor.core.publisher.Mono;
 
 /**

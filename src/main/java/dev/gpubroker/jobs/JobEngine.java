@@ -18,7 +18,6 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.jobs.JobRepository.LeasedJob;
 import dev.gpubroker.lifecycle.BrokerInstance;
-import dev.gpubroker.scheduler.Job;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

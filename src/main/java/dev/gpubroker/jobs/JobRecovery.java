@@ -12,8 +12,6 @@ import dev.gpubroker.payments.EscrowSubmission;
 import dev.gpubroker.payments.EscrowSubmissions;
 import dev.gpubroker.payments.Reclaims;
 import dev.gpubroker.payments.relayer.ChainTransaction;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;

@@ -15,8 +15,6 @@ import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.platform.database.NewestFirst;
 import dev.gpubroker.platform.database.StateCounts;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.ReservationState;
 import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
@@ -20,9 +19,8 @@ import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
 import dev.gpubroker.payments.RunCover;
+import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
@@ -74,13 +72,13 @@ public class JobService {
 
     public Mono<RunOutcome> run(String agentId, String reservationId, List<String> command, String image,
             Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey) {
-        return jobs.findByIdempotencyKey(agentId, idempotencyKey)
-                .map(existing -> replay(existing, reservationId))
-                .switchIfEmpty(Mono.defer(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
-                        ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
-                        : admission.refusal(agentId, reservationId, command, image, environment)
-                                .switchIfEmpty(Mono.defer(() -> start(agentId, reservationId, command, image, environment,
-                                        maxDurationMinutes, heartbeatSeconds, idempotencyKey))))));
+        IdempotentCommand<Job, RunOutcome> run = IdempotentCommand.keyedBy(
+                () -> jobs.findByIdempotencyKey(agentId, idempotencyKey), existing -> replay(existing, reservationId));
+        return run.run(() -> policies.spendingBlocked(agentId).flatMap(blocked -> blocked.isPresent()
+                ? Mono.just(refused(blocked.get().wireCode(), blocked.get().message(), null, "ask the operator"))
+                : admission.refusal(agentId, reservationId, command, image, environment)
+                        .switchIfEmpty(Mono.defer(() -> start(agentId, reservationId, command, image, environment,
+                                maxDurationMinutes, heartbeatSeconds, idempotencyKey, run)))));
     }
 
     private RunOutcome replay(Job existing, String reservationId) {
@@ -92,7 +90,8 @@ public class JobService {
     }
 
     private Mono<RunOutcome> start(String agentId, String reservationId, List<String> command, String image,
-            Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey) {
+            Map<String, String> environment, Integer maxDurationMinutes, Integer heartbeatSeconds, String idempotencyKey,
+            IdempotentCommand<Job, RunOutcome> run) {
         return reservationService.findForAgent(agentId, reservationId)
                 .flatMap(reservation -> {
                     if (reservation.state() == ReservationState.REFUNDING || reservation.cancelRequested()
@@ -131,7 +130,7 @@ public class JobService {
                                 + "be billed against it", "reservationId", "call account to see where the money is; "
                                 + "quote, reserve and pay again to run"));
                         case RunCover.Covered covered -> startCovered(agentId, reservation, command, image, environment,
-                                maxDuration, heartbeatSeconds, idempotencyKey);
+                                maxDuration, heartbeatSeconds, idempotencyKey, run);
                     });
                 })
                 .switchIfEmpty(Mono.fromSupplier(() -> refused("reservation_not_found", "no reservation " + reservationId
@@ -139,18 +138,20 @@ public class JobService {
     }
 
     private Mono<RunOutcome> startCovered(String agentId, Reservation reservation, List<String> command, String image,
-            Map<String, String> environment, Duration maxDuration, Integer heartbeatSeconds, String idempotencyKey) {
+            Map<String, String> environment, Duration maxDuration, Integer heartbeatSeconds, String idempotencyKey,
+            IdempotentCommand<Job, RunOutcome> run) {
         String reservationId = reservation.reservationId();
         return quotes.findById(reservation.quoteId()).flatMap(quote -> launch(new Job(
                 "job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
                 idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
                 JobState.LAUNCHING, null, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, clock.instant(),
                 heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false),
-                reservation, environment));
+                reservation, environment, run));
     }
 
     /** Claims the paid reservation for the job (one job per reservation, per key) and hands it to the job engine. */
-    private Mono<RunOutcome> launch(Job job, Reservation reservation, Map<String, String> environment) {
+    private Mono<RunOutcome> launch(Job job, Reservation reservation, Map<String, String> environment,
+            IdempotentCommand<Job, RunOutcome> run) {
         String reservationId = reservation.reservationId();
         // Conditional on nobody having asked to cancel the reservation: a cancel marks it before it refunds, so a
         // reservation whose refund is decided can never start a job, and one whose job started is never refunded whole.
@@ -161,8 +162,7 @@ public class JobService {
         return transaction.transactional(claimed)
                 .flatMap(started -> {
                     if (!started) {
-                        return jobs.findByIdempotencyKey(job.agentId(), job.idempotencyKey())
-                                .map(existing -> replay(existing, reservationId))
+                        return run.replayed()
                                 .switchIfEmpty(Mono.defer(() -> reservations.findById(reservationId)
                                         .map(now -> now.state() == ReservationState.RUNNING
                                                 ? refused("job_exists", "reservation " + reservationId
@@ -174,11 +174,7 @@ public class JobService {
                     }
                     engine.launchNew(job, environment, leaseUntil);
                     return Mono.just((RunOutcome) new RunOutcome.Started(job, false));
-                })
-                .onErrorResume(DataIntegrityViolationException.class, raced -> jobs
-                        .findByIdempotencyKey(job.agentId(), job.idempotencyKey())
-                        .map(existing -> replay(existing, reservationId))
-                        .switchIfEmpty(Mono.error(raced)));
+                });
     }
 
     public Mono<Job> findByReservation(String reservationId) {

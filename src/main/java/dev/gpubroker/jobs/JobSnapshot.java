@@ -3,7 +3,6 @@ package dev.gpubroker.jobs;
 import java.util.List;
 
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.scheduler.Job;
 
 /**
  * A job as its agent sees it now: while it runs, GPU-seconds and cost are counted up to this moment and the refund is

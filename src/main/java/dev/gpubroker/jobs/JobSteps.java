@@ -29,8 +29,6 @@ import dev.gpubroker.payments.EscrowSubmission;
 import dev.gpubroker.payments.EscrowSubmissions;
 import dev.gpubroker.platform.faults.Fault;
 import dev.gpubroker.platform.faults.Faults;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;

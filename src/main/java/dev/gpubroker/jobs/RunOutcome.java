@@ -1,6 +1,5 @@
 package dev.gpubroker.jobs;
 
-import dev.gpubroker.scheduler.Job;
 
 /** What a run call ends in: a job (new or replayed), or a refusal that changed nothing. */
 public sealed interface RunOutcome {

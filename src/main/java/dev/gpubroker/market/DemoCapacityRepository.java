@@ -6,7 +6,6 @@ import java.util.Map;
 
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
-import org.springframework.stereotype.Repository;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.platform.database.Columns;
@@ -18,21 +17,20 @@ import reactor.core.publisher.Mono;
  * one transaction: the increment matches only while enough units are free, so no interleaving of concurrent holds
  * can oversell an offer. Releasing flips the hold's released flag first, so a release runs at most once.
  */
-@Repository
-public class DemoCapacityRepository {
+class DemoCapacityRepository {
 
     private final DatabaseClient db;
     private final TransactionalOperator transaction;
     private final Clock clock;
 
-    public DemoCapacityRepository(DatabaseClient db, TransactionalOperator transaction, Clock clock) {
+    DemoCapacityRepository(DatabaseClient db, TransactionalOperator transaction, Clock clock) {
         this.db = db;
         this.transaction = transaction;
         this.clock = clock;
     }
 
     /** Sets each offer's total capacity from the catalog, keeping the units already held. */
-    public Mono<Void> seed(String provider, Map<String, Integer> totalUnitsByOffer) {
+    Mono<Void> seed(String provider, Map<String, Integer> totalUnitsByOffer) {
         return Flux.fromIterable(totalUnitsByOffer.entrySet())
                 .concatMap(entry -> db.sql("UPDATE demo_capacity SET total_units = :total WHERE provider = :p AND offer_id = :o")
                         .bind("total", entry.getValue()).bind("p", provider).bind("o", entry.getKey())
@@ -46,7 +44,7 @@ public class DemoCapacityRepository {
                 .then();
     }
 
-    public Mono<Map<String, Integer>> freeUnits(String provider) {
+    Mono<Map<String, Integer>> freeUnits(String provider) {
         return db.sql("SELECT offer_id, total_units - held_units AS free_units FROM demo_capacity WHERE provider = :p")
                 .bind("p", provider)
                 .map(row -> Map.entry(row.get("offer_id", String.class), Math.max(0, Columns.intValue(row, "free_units"))))
@@ -55,7 +53,7 @@ public class DemoCapacityRepository {
     }
 
     /** Holds units under holdId; true when held (now or by an earlier call with the same id), false when full. */
-    public Mono<Boolean> hold(String holdId, String provider, String offerId, int units) {
+    Mono<Boolean> hold(String holdId, String provider, String offerId, int units) {
         Mono<Boolean> attempt = existingHold(holdId).switchIfEmpty(Mono.defer(() -> db.sql("""
                         UPDATE demo_capacity SET held_units = held_units + :units
                         WHERE provider = :p AND offer_id = :o AND total_units - held_units >= :units""")
@@ -72,7 +70,7 @@ public class DemoCapacityRepository {
                 .onErrorResume(DataIntegrityViolationException.class, e -> existingHold(holdId).defaultIfEmpty(false));
     }
 
-    public Mono<Void> release(String holdId) {
+    Mono<Void> release(String holdId) {
         Mono<Void> release = db.sql("UPDATE demo_holds SET released = TRUE WHERE hold_id = :h AND released = FALSE")
                 .bind("h", holdId)
                 .fetch().rowsUpdated()

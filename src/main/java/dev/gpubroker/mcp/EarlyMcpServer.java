@@ -22,7 +22,7 @@ import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 
 import dev.gpubroker.config.StartupRefusal;
-import dev.gpubroker.mcp.tools.JobResources;
+import dev.gpubroker.mcp.JobResources;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import tools.jackson.databind.json.JsonMapper;

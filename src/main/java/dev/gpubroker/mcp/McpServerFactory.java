@@ -18,7 +18,7 @@ import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.McpServerTransportProviderBase;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 
-import dev.gpubroker.mcp.tools.JobResources;
+import dev.gpubroker.mcp.JobResources;
 import reactor.core.publisher.Mono;
 
 import tools.jackson.databind.json.JsonMapper;

@@ -11,7 +11,6 @@ import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
@@ -26,6 +25,7 @@ import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.ReceiveAuthorization;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
+import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationService;
@@ -83,9 +83,10 @@ public class PaymentService {
 
     public Mono<PayOutcome> pay(Agent agent, String reservationId, String idempotencyKey,
             Optional<SignedAuthorization> signed) {
-        return payments.findByIdempotencyKey(agent.agentId(), idempotencyKey)
-                .map(existing -> replay(existing, reservationId))
-                .switchIfEmpty(Mono.defer(() -> payNew(agent, reservationId, idempotencyKey, signed)));
+        IdempotentCommand<Payment, PayOutcome> command = IdempotentCommand.keyedBy(
+                () -> payments.findByIdempotencyKey(agent.agentId(), idempotencyKey),
+                existing -> replay(existing, reservationId));
+        return command.run(() -> payNew(agent, reservationId, idempotencyKey, signed));
     }
 
     public Mono<Payment> find(String paymentId) {
@@ -262,11 +263,7 @@ public class PaymentService {
                                 .map(current -> checkPayable(current).orElse(new Refused(Reason.PAYMENT_IN_PROGRESS,
                                         "another payment of this reservation is in progress", "reservationId",
                                         "retry in a few seconds")))
-                        : deposit(payment, escrow, authorized))
-                .onErrorResume(DataIntegrityViolationException.class, raced -> payments
-                        .findByIdempotencyKey(agent.agentId(), idempotencyKey)
-                        .map(existing -> replay(existing, reservation.reservationId()))
-                        .switchIfEmpty(Mono.error(raced)));
+                        : deposit(payment, escrow, authorized));
     }
 
     private Mono<PayOutcome> deposit(Payment payment, EscrowTerms escrow, Authorized authorized) {

@@ -7,7 +7,6 @@ import java.util.UUID;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
@@ -18,6 +17,7 @@ import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.ProviderCatalog;
 import dev.gpubroker.market.Quote;
 import dev.gpubroker.market.QuoteService;
+import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.policy.PolicyViolation;
 import dev.gpubroker.scheduler.ReserveOutcome.Reason;
@@ -66,9 +66,14 @@ public class ReservationService {
     }
 
     public Mono<ReserveOutcome> reserve(String agentId, String quoteId, String idempotencyKey) {
-        return reservations.findByIdempotencyKey(agentId, idempotencyKey)
-                .map(existing -> replay(existing, quoteId))
-                .switchIfEmpty(Mono.defer(() -> reserveNew(agentId, quoteId, idempotencyKey)));
+        IdempotentCommand<Reservation, ReserveOutcome> command = reserveCommand(agentId, quoteId, idempotencyKey);
+        return command.run(() -> reserveNew(agentId, quoteId, idempotencyKey, command));
+    }
+
+    private IdempotentCommand<Reservation, ReserveOutcome> reserveCommand(String agentId, String quoteId,
+            String idempotencyKey) {
+        return IdempotentCommand.keyedBy(() -> reservations.findByIdempotencyKey(agentId, idempotencyKey),
+                existing -> replay(existing, quoteId));
     }
 
     /** A reservation of this agent, or empty when unknown or another agent's (the two look the same). */
@@ -128,7 +133,8 @@ public class ReservationService {
         return new Reserved(existing, true);
     }
 
-    private Mono<ReserveOutcome> reserveNew(String agentId, String quoteId, String idempotencyKey) {
+    private Mono<ReserveOutcome> reserveNew(String agentId, String quoteId, String idempotencyKey,
+            IdempotentCommand<Reservation, ReserveOutcome> command) {
         Instant now = clock.instant();
         return quotes.findForAgent(agentId, quoteId)
                 .flatMap(quote -> {
@@ -145,14 +151,14 @@ public class ReservationService {
                             ? Mono.just(refused(Reason.TOO_MANY_OPEN_RESERVATIONS, "this agent already has " + open
                                     + " open reservations (at most " + maxOpenPerAgent + ")",
                                     "cancel or let unused reservations expire, then retry"))
-                            : claim(agentId, quote, idempotencyKey, now, provider));
+                            : claim(agentId, quote, idempotencyKey, now, provider, command));
                 })
                 .switchIfEmpty(Mono.fromSupplier(() -> refused(Reason.QUOTE_NOT_FOUND, "no quote " + quoteId
                         + " exists for this agent", "call quote and use a quoteId from its answer")));
     }
 
     private Mono<ReserveOutcome> claim(String agentId, Quote quote, String idempotencyKey, Instant now,
-            ComputeProvider provider) {
+            ComputeProvider provider, IdempotentCommand<Reservation, ReserveOutcome> command) {
         Reservation pending = new Reservation("res_" + UUID.randomUUID().toString().replace("-", ""), agentId,
                 idempotencyKey, quote.quoteId(), ReservationState.PENDING_HOLD, quote.provider(), quote.offerId(),
                 quote.gpuCount(), quote.total(), now, now, now.plus(holdTtl), false, null, quote.durationMinutes(), null, null,
@@ -173,18 +179,11 @@ public class ReservationService {
                 .flatMap(claim -> claim.took()
                         ? holdAtProvider(pending, provider, claim.approvalRequired())
                         // Taken: by a concurrent call with this very key (then answer as a retry), or by another.
-                        : reservations.findByIdempotencyKey(agentId, idempotencyKey)
-                                .map(existing -> replay(existing, quote.quoteId()))
-                                .defaultIfEmpty(refused(Reason.QUOTE_ALREADY_RESERVED, "quote " + quote.quoteId()
-                                        + " is already reserved", "call quote again for a fresh quote")))
+                        : command.replayed().defaultIfEmpty(refused(Reason.QUOTE_ALREADY_RESERVED, "quote "
+                                + quote.quoteId() + " is already reserved", "call quote again for a fresh quote")))
                 .onErrorResume(PolicyRefusal.class, refusal -> Mono.just(refused(
                         Reason.valueOf(refusal.violation().code().name()), refusal.violation().message(),
-                        nextStepFor(refusal.violation()))))
-                // The same key raced with itself: the other call claimed it first; answer what it answers.
-                .onErrorResume(DataIntegrityViolationException.class, e -> reservations
-                        .findByIdempotencyKey(agentId, idempotencyKey)
-                        .map(existing -> replay(existing, quote.quoteId()))
-                        .switchIfEmpty(Mono.error(e)));
+                        nextStepFor(refusal.violation()))));
     }
 
     private record Claim(boolean took, boolean approvalRequired) {

@@ -8,8 +8,6 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
-import java.util.Map;
-import java.util.Set;
 
 import com.tngtech.archunit.base.DescribedPredicate;
 import com.tngtech.archunit.core.domain.Dependency;
@@ -27,15 +25,6 @@ import com.tngtech.archunit.lang.SimpleConditionEvent;
 class ArchitectureTest {
 
     /**
-     * The repositories still used from outside their owner, and by which packages: each entry is a lifecycle whose rows
-     * another part still writes (issue 11 item 1). The list may only shrink; a new entry needs the same argument.
-     */
-    private static final Map<String, Set<String>> REPOSITORIES_NOT_YET_OWNED = Map.of(
-            // Capacity of the providers that the broker itself simulates or runs: market keeps the table, and the two
-            // providers that use it (one package each, so they cannot share a package-private class) write it.
-            "dev.gpubroker.market.DemoCapacityRepository", Set.of("dev.gpubroker.market.demo", "dev.gpubroker.market.local"));
-
-    /**
      * Top-level packages (a package with its subpackages) never depend on each other in a circle, so that the layers of
      * docs/architecture.md stay layers. {@code GpuBrokerApplication}, the wiring that sees everything, sits in
      * {@code dev.gpubroker} itself and so in no slice.
@@ -43,14 +32,9 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule partsAreFreeOfCycles = slices().matching("dev.gpubroker.(*)..").should().beFreeOfCycles();
 
-    /**
-     * The same within a part: a subpackage and its parent (payments and payments.relayer) do not need each other. One
-     * known exception: mcp's server factories serve the job resources that mcp.tools defines, while the tools use
-     * mcp's tool types; it goes once JobResources moves up into mcp or the factories take it through an interface.
-     */
+    /** The same within a part: a subpackage and its parent (payments and payments.relayer) do not need each other. */
     @ArchTest
-    static final ArchRule packagesAreFreeOfCycles = slices().matching("dev.gpubroker.(**)").should().beFreeOfCycles()
-            .ignoreDependency(resideInAPackage("dev.gpubroker.mcp"), name("dev.gpubroker.mcp.tools.JobResources"));
+    static final ArchRule packagesAreFreeOfCycles = slices().matching("dev.gpubroker.(**)").should().beFreeOfCycles();
 
     /** The package that owns a table owns its repository: everyone else asks that package's services. */
     @ArchTest
@@ -115,10 +99,9 @@ class ArchitectureTest {
         return new ArchCondition<>("be used only from their own package") {
             @Override
             public void check(JavaClass repository, ConditionEvents events) {
-                Set<String> tolerated = REPOSITORIES_NOT_YET_OWNED.getOrDefault(repository.getName(), Set.of());
                 for (Dependency dependency : repository.getDirectDependenciesToSelf()) {
                     String user = dependency.getOriginClass().getPackageName();
-                    if (!user.equals(repository.getPackageName()) && !tolerated.contains(user)) {
+                    if (!user.equals(repository.getPackageName())) {
                         events.add(SimpleConditionEvent.violated(dependency, dependency.getDescription()));
                     }
                 }

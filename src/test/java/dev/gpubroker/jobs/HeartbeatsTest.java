@@ -19,8 +19,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 import dev.gpubroker.money.Usdc;
-import dev.gpubroker.scheduler.Job;
-import dev.gpubroker.scheduler.JobState;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 

@@ -16,7 +16,6 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
-import dev.gpubroker.scheduler.JobState;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.support.BrokerIntegrationTest;
 

@@ -18,7 +18,7 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.process.JobSandbox;
 
@@ -35,7 +35,7 @@ public class DemoMarketplace implements ProviderSource {
 
     private final List<ComputeProvider> providers;
 
-    public DemoMarketplace(BrokerProperties properties, ResourceLoader resources, DemoCapacityRepository capacity,
+    public DemoMarketplace(BrokerProperties properties, ResourceLoader resources, HostedCapacity capacity,
             JobSandbox sandbox, java.time.Clock clock) throws IOException {
         DemoCatalog catalog = load(resources.getResource(properties.market().demoCatalog()));
         List<ComputeProvider> built = new ArrayList<>();

@@ -10,7 +10,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import dev.gpubroker.market.ComputeProvider;
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
@@ -39,14 +39,14 @@ final class DemoProvider implements ComputeProvider, JobAdmission {
     private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES");
 
     private final DemoProviderSettings settings;
-    private final DemoCapacityRepository capacity;
+    private final HostedCapacity capacity;
     private final Map<String, DemoProviderSettings.DemoOffer> offersById;
     private final Mono<Void> capacitySeeded;
 
     private final ProcessJobRunner jobs;
     private final JobSandbox sandbox;
 
-    DemoProvider(DemoProviderSettings settings, DemoCapacityRepository capacity, java.nio.file.Path jobsDir,
+    DemoProvider(DemoProviderSettings settings, HostedCapacity capacity, java.nio.file.Path jobsDir,
             JobSandbox sandbox, java.time.Clock clock) {
         this.settings = settings;
         this.capacity = capacity;

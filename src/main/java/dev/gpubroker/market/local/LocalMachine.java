@@ -13,7 +13,7 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.process.JobSandbox;
 import reactor.core.publisher.Flux;
@@ -34,14 +34,14 @@ public class LocalMachine implements ProviderSource {
     private final List<ComputeProvider> providers;
 
     @Autowired
-    public LocalMachine(BrokerProperties properties, DemoCapacityRepository capacity, JobSandbox sandbox, Clock clock) {
+    public LocalMachine(BrokerProperties properties, HostedCapacity capacity, JobSandbox sandbox, Clock clock) {
         this(properties.market().local(), new NvidiaSmi(NvidiaSmi.DEFAULT_EXECUTABLE, NvidiaSmi.DEFAULT_TIMEOUT),
                 ContainerRuntime.onPath(System.getenv("PATH")), capacity,
                 properties.dataDir().toAbsolutePath().normalize(), sandbox, clock);
     }
 
     LocalMachine(BrokerProperties.Local local, NvidiaSmi nvidiaSmi, List<ContainerRuntime> runtimesOnPath,
-            DemoCapacityRepository capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
+            HostedCapacity capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
         LocalSettings settings = LocalSettings.from(local);
         if (local.enabled() == BrokerProperties.Local.Switch.OFF) {
             log.info("Provider local is off (gpubroker.market.local.enabled=false): this host's GPUs are not sold");

@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.gpubroker.market.ComputeProvider;
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.JobAdmission;
@@ -44,7 +44,7 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
 
     private final LocalSettings settings;
     private final Mono<LocalHost> host;
-    private final DemoCapacityRepository capacity;
+    private final HostedCapacity capacity;
     private final ProcessJobRunner jobs;
     private final JobSandbox sandbox;
     private final GpuAssignments assignments = new GpuAssignments();
@@ -58,13 +58,13 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
      *                live in {@code <dataDir>/local-gpus}
      */
     LocalProvider(LocalSettings settings, List<DetectedGpu> gpus, Optional<ContainerRuntime> containerRuntime,
-            DemoCapacityRepository capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
+            HostedCapacity capacity, Path dataDir, JobSandbox sandbox, Clock clock) {
         this(settings, Mono.just(new LocalHost(LocalInventory.from(gpus), containerRuntime)), capacity, dataDir, sandbox,
                 clock);
     }
 
     /** @param host what this host has, found once on first use (nvidia-smi, a working container runtime), then kept */
-    LocalProvider(LocalSettings settings, Mono<LocalHost> host, DemoCapacityRepository capacity, Path dataDir,
+    LocalProvider(LocalSettings settings, Mono<LocalHost> host, HostedCapacity capacity, Path dataDir,
             JobSandbox sandbox, Clock clock) {
         this.settings = settings;
         this.sandbox = sandbox;
@@ -238,7 +238,11 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
     }
 
     private Mono<Void> freeGpus(String jobId) {
-        return records.delete(jobId).doFinally(signal -> assignments.free(jobId));
+        // Free before whoever waits on this hears of it (doFinally runs only after the signal has gone downstream: a
+        // launch's caller could see the failure while the GPUs still looked taken), whether the record went or not.
+        return records.delete(jobId)
+                .doOnTerminate(() -> assignments.free(jobId))
+                .doOnCancel(() -> assignments.free(jobId));
     }
 
     private Mono<Void> removeContainer(GpuAssignment assignment) {

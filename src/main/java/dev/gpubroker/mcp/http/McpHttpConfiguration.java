@@ -21,7 +21,7 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.identity.AgentService;
 import dev.gpubroker.mcp.McpServerFactory;
 import dev.gpubroker.mcp.ToolRegistry;
-import dev.gpubroker.mcp.tools.JobResources;
+import dev.gpubroker.mcp.JobResources;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

@@ -23,7 +23,7 @@ import dev.gpubroker.mcp.http.JsonRpcMessage.Notification;
 import dev.gpubroker.mcp.http.JsonRpcMessage.Refused;
 import dev.gpubroker.mcp.http.JsonRpcMessage.Request;
 import dev.gpubroker.mcp.http.JsonRpcMessage.Response;
-import dev.gpubroker.mcp.tools.JobResources;
+import dev.gpubroker.mcp.JobResources;
 import dev.gpubroker.web.BoundedBody;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;

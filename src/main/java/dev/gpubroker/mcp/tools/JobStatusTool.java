@@ -4,6 +4,7 @@ import org.springframework.stereotype.Component;
 
 import dev.gpubroker.identity.Agent;
 import dev.gpubroker.jobs.JobService;
+import dev.gpubroker.mcp.JobViews;
 import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolError;
 import dev.gpubroker.mcp.ToolHandler;

@@ -11,7 +11,7 @@ import org.springframework.stereotype.Component;
 import dev.gpubroker.jobs.JobService;
 import dev.gpubroker.jobs.JobUpdates;
 import dev.gpubroker.mcp.ProgressChannel;
-import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.jobs.Job;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
@@ -42,7 +42,7 @@ class LocalProviderLaunchTest {
     @TempDir
     Path dir;
 
-    private DemoCapacityRepository capacity;
+    private HostedCapacity capacity;
     private final List<LocalProvider> providers = new ArrayList<>();
     private final List<String> launched = new ArrayList<>();
 

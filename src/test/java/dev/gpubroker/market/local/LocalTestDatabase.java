@@ -8,7 +8,7 @@ import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 
-import dev.gpubroker.market.DemoCapacityRepository;
+import dev.gpubroker.market.HostedCapacity;
 import io.r2dbc.h2.H2ConnectionConfiguration;
 import io.r2dbc.h2.H2ConnectionFactory;
 
@@ -18,12 +18,12 @@ final class LocalTestDatabase {
     private LocalTestDatabase() {
     }
 
-    static DemoCapacityRepository capacity(Path dir) {
+    static HostedCapacity capacity(Path dir) {
         String file = dir.resolve("gpubroker").toAbsolutePath().toString();
         Flyway.configure().dataSource("jdbc:h2:file:" + file, "sa", "").locations("classpath:db/migration").load().migrate();
         H2ConnectionFactory connections = new H2ConnectionFactory(H2ConnectionConfiguration.builder().file(file)
                 .username("sa").option("LOCK_TIMEOUT=10000").build());
-        return new DemoCapacityRepository(DatabaseClient.create(connections),
+        return new HostedCapacity(DatabaseClient.create(connections),
                 TransactionalOperator.create(new R2dbcTransactionManager(connections)), Clock.systemUTC());
     }
 }

@@ -1,4 +1,4 @@
-package dev.gpubroker.mcp.tools;
+package dev.gpubroker.mcp;
 
 import java.util.List;
 import java.util.regex.Matcher;
@@ -12,7 +12,6 @@ import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.jobs.JobService;
 import dev.gpubroker.jobs.JobUpdates;
-import dev.gpubroker.mcp.CallerResolver;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;

@@ -1,19 +1,19 @@
-package dev.gpubroker.mcp.tools;
+package dev.gpubroker.mcp;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import dev.gpubroker.jobs.JobSnapshot;
-import dev.gpubroker.scheduler.Job;
+import dev.gpubroker.jobs.Job;
 
 /** How a job looks to an agent, the same in job_status and cancel. */
-final class JobViews {
+public final class JobViews {
 
     private JobViews() {
     }
 
-    static Map<String, Object> status(JobSnapshot snapshot) {
+    public static Map<String, Object> status(JobSnapshot snapshot) {
         Job job = snapshot.job();
         List<Job.Event> events = snapshot.events();
         Map<String, Object> output = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package dev.gpubroker.scheduler;
+package dev.gpubroker.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.gpubroker.scheduler;
+package dev.gpubroker.jobs;
 
 import java.time.Instant;
 import java.util.List;
