@@ -22,6 +22,7 @@ import dev.gpubroker.payments.RunCover;
 import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationMove;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
@@ -157,6 +158,7 @@ public class JobService {
         // reservation whose refund is decided can never start a job, and one whose job started is never refunded whole.
         Instant leaseUntil = engine.newJobLeaseUntil();
         Mono<Boolean> claimed = reservations.startRunning(reservationId, "job " + job.jobId(), clock.instant())
+                .map(ReservationMove::moved)
                 .flatMap(moved -> moved ? jobs.insert(job, engine.holder(), leaseUntil).then(jobs.addEvent(job.jobId(), clock.instant(), "launching",
                         "asking " + job.provider() + " to start it")).thenReturn(true) : Mono.just(false));
         return transaction.transactional(claimed)

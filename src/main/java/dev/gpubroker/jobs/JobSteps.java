@@ -284,7 +284,7 @@ public class JobSteps {
                 .flatMap(jobMoved -> !jobMoved ? Mono.just(false)
                         : reservations.moveToOffer(reservation.reservationId(), reservation.holdId(), move.offer().provider(),
                                         move.offer().offerId(), move.holdId(), now)
-                                .flatMap(reservationMoved -> reservationMoved ? Mono.just(true)
+                                .flatMap(reservationMoved -> reservationMoved.moved() ? Mono.just(true)
                                         : Mono.error(new MovedMeanwhile())));
         ComputeProvider target = providers.find(move.offer().provider()).orElseThrow();
         return transaction.transactional(moved)

@@ -22,6 +22,7 @@ import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.TransactionOutcomeListener;
 import dev.gpubroker.policy.PolicyService;
+import dev.gpubroker.scheduler.ReservationMove;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
@@ -117,6 +118,7 @@ class EscrowOutcomes implements TransactionOutcomeListener {
                                     sent.hash(), null, clock.instant())
                             .flatMap(confirmed -> !confirmed ? Mono.empty()
                                     : reservations.markPaid(payment.reservationId(), payment.paymentId(), clock.instant())
+                                            .map(ReservationMove::moved)
                                             .flatMap(paid -> {
                                                 if (!paid) {
                                                     // The claim makes this impossible; if it ever happens, say so
@@ -166,8 +168,8 @@ class EscrowOutcomes implements TransactionOutcomeListener {
             }
             LedgerEntry entry = new LedgerEntry(LedgerEntry.newId(), reservation.reservationId(), sent.hash(),
                     settled.logIndex(), "settlement: used to the seller, the rest back", lines);
-            return transaction.transactional(reservations.transition(reservation.reservationId(), ReservationState.RUNNING,
-                            ReservationState.SETTLED, "settled: " + paid + " used, " + refunded + " refunded", clock.instant())
+            return transaction.transactional(reservations.settle(reservation.reservationId(), "settled: " + paid + " used, "
+                            + refunded + " refunded", clock.instant()).map(ReservationMove::moved)
                     .flatMap(moved -> !moved ? Mono.<Boolean>empty()
                             : ledger.record(entry).then(policies.spendBudget(reservation.reservationId(), paid))))
                     .doOnSuccess(done -> log.info("Reservation {} settled: {} to {}, {} back to the agent ({})",
@@ -187,9 +189,8 @@ class EscrowOutcomes implements TransactionOutcomeListener {
                         ? Mono.<Boolean>error(new IllegalStateException("refund " + sent.hash() + " returned "
                                 + refunded.refundedToPayer() + ", not the " + reservation.amount() + " escrowed for "
                                 + reservation.reservationId()))
-                        : transaction.transactional(reservations.transition(reservation.reservationId(),
-                                        reservation.state(), ReservationState.REFUNDED, "refunded in full: " + sent.hash(),
-                                        clock.instant())
+                        : transaction.transactional(reservations.markRefunded(reservation,
+                                        "refunded in full: " + sent.hash(), clock.instant()).map(ReservationMove::moved)
                                 .flatMap(moved -> !moved ? Mono.<Boolean>empty()
                                         : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(),
                                                         reservation.reservationId(), sent.hash(), refunded.logIndex(),

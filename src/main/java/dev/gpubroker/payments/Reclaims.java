@@ -22,6 +22,7 @@ import dev.gpubroker.payments.chain.EscrowDeposit;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationMove;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
@@ -98,9 +99,9 @@ public class Reclaims {
     private Mono<Void> record(Reservation stale, Reclaim reclaim) {
         return reservations.findById(stale.reservationId())
                 .filter(reservation -> reservation.state().canMoveTo(ReservationState.REFUNDED))
-                .flatMap(reservation -> transaction.transactional(reservations.transition(reservation.reservationId(),
-                                reservation.state(), ReservationState.REFUNDED, "the payer reclaimed the whole deposit on "
-                                        + "chain after the escrow deadline: " + reclaim.txHash(), clock.instant())
+                .flatMap(reservation -> transaction.transactional(reservations.markRefunded(reservation,
+                                "the payer reclaimed the whole deposit on chain after the escrow deadline: "
+                                        + reclaim.txHash(), clock.instant()).map(ReservationMove::moved)
                         .flatMap(moved -> !moved ? Mono.<Void>empty()
                                 : ledger.record(LedgerEntry.transfer(LedgerEntry.newId(), reservation.reservationId(),
                                                 reclaim.txHash(), reclaim.logIndex(),

@@ -9,6 +9,7 @@ import org.springframework.stereotype.Service;
 import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationMove;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
 import reactor.core.publisher.Mono;
@@ -56,8 +57,7 @@ public class RefundService {
      * crash) is submitted again by {@link EscrowRecovery}.
      */
     public Mono<UnusedRefund> refundUnused(Reservation reservation, String why) {
-        return reservations.transition(reservation.reservationId(), ReservationState.PAID, ReservationState.REFUNDING,
-                        "refund of the whole deposit decided: " + why, clock.instant())
+        return reservations.decideRefund(reservation.reservationId(), why, clock.instant()).map(ReservationMove::moved)
                 .flatMap(decided -> !decided
                         ? reservations.findById(reservation.reservationId())
                                 .map(now -> (UnusedRefund) new UnusedRefund.NotRefundable(now.state()))

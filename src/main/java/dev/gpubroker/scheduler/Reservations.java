@@ -8,10 +8,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The reservation as payments and jobs see it: they read it here and move it here, one conditional update of this
- * package's repository at a time (the state machine is {@link ReservationState}), so that the reservations table has
- * one owner. The decisions of when to move (a payment confirmed, a job started or failed over, an escrow reclaimed)
- * are still theirs; the step itself, and what it may change, is this package's.
+ * The reservation as payments and jobs see it: they read it here and move it here, by named steps (mark it paid, start
+ * a job on it, decide its refund, settle it, mark it refunded, move it to another offer), each one conditional update
+ * of this package's repository answering a {@link ReservationMove}, so that the reservations table and its state
+ * machine ({@link ReservationState}) have one owner. When to take a step (a payment confirmed, a job started or failed
+ * over, an escrow reclaimed) is decided by the part that saw it happen; which steps exist, from where, and what each may
+ * change, is this package's.
  */
 @Component
 public class Reservations {
@@ -26,10 +28,29 @@ public class Reservations {
         return reservations.findById(reservationId);
     }
 
-    /** Moves a reservation from one state to another; true when this call made the move. */
-    public Mono<Boolean> transition(String reservationId, ReservationState from, ReservationState to, String reason,
-            Instant at) {
-        return reservations.transition(reservationId, from, to, reason, at);
+    /** PAID → REFUNDING: the refund of the whole deposit is decided, and from now on no job can start on it. */
+    public Mono<ReservationMove> decideRefund(String reservationId, String why, Instant at) {
+        return step(reservationId, "decide its refund", ReservationState.REFUNDING,
+                reservations.transition(reservationId, ReservationState.PAID, ReservationState.REFUNDING,
+                        "refund of the whole deposit decided: " + why, at));
+    }
+
+    /** RUNNING → SETTLED once the settlement is confirmed on chain. */
+    public Mono<ReservationMove> settle(String reservationId, String how, Instant at) {
+        return step(reservationId, "settle it", ReservationState.SETTLED,
+                reservations.transition(reservationId, ReservationState.RUNNING, ReservationState.SETTLED, how, at));
+    }
+
+    /**
+     * To REFUNDED, from the state it was read in (refunding, running, or paid when the payer reclaimed the deposit on
+     * chain), once the money is back with the payer.
+     */
+    public Mono<ReservationMove> markRefunded(Reservation read, String how, Instant at) {
+        if (!read.state().canMoveTo(ReservationState.REFUNDED)) {
+            return Mono.just(new ReservationMove.Unchanged(read.reservationId(), "mark it refunded"));
+        }
+        return step(read.reservationId(), "mark it refunded", ReservationState.REFUNDED,
+                reservations.transition(read.reservationId(), read.state(), ReservationState.REFUNDED, how, at));
     }
 
     /**
@@ -40,9 +61,9 @@ public class Reservations {
         return reservations.claimForPayment(reservationId, paymentId);
     }
 
-    /** HELD → PAID for the payment that claimed it; true when this call made the move. */
-    public Mono<Boolean> markPaid(String reservationId, String paymentId, Instant at) {
-        return reservations.markPaid(reservationId, paymentId, at);
+    /** HELD → PAID for the payment that claimed it. */
+    public Mono<ReservationMove> markPaid(String reservationId, String paymentId, Instant at) {
+        return step(reservationId, "mark it paid", ReservationState.PAID, reservations.markPaid(reservationId, paymentId, at));
     }
 
     /** Gives the reservation back after a payment that moved nothing, so it can be paid again or expire. */
@@ -52,19 +73,26 @@ public class Reservations {
 
     /**
      * PAID → RUNNING for a job, unless someone asked to cancel the reservation first (then its refund wins and no job
-     * starts). True when this call made the move.
+     * starts).
      */
-    public Mono<Boolean> startRunning(String reservationId, String reason, Instant at) {
-        return reservations.startRunning(reservationId, reason, at);
+    public Mono<ReservationMove> startRunning(String reservationId, String reason, Instant at) {
+        return step(reservationId, "start a job on it", ReservationState.RUNNING,
+                reservations.startRunning(reservationId, reason, at));
     }
 
     /**
      * Moves a running reservation to another offer (a failover), from the hold it has now to a new one. False when the
      * reservation is no longer running on that hold (it was cancelled or moved meanwhile).
      */
-    public Mono<Boolean> moveToOffer(String reservationId, String fromHoldId, String provider, String offerId,
+    public Mono<ReservationMove> moveToOffer(String reservationId, String fromHoldId, String provider, String offerId,
             String holdId, Instant at) {
-        return reservations.moveToOffer(reservationId, fromHoldId, provider, offerId, holdId, at);
+        return step(reservationId, "move it to offer " + offerId, ReservationState.RUNNING,
+                reservations.moveToOffer(reservationId, fromHoldId, provider, offerId, holdId, at));
+    }
+
+    private static Mono<ReservationMove> step(String reservationId, String step, ReservationState to, Mono<Boolean> made) {
+        return made.map(moved -> moved ? new ReservationMove.Moved(reservationId, to)
+                : new ReservationMove.Unchanged(reservationId, step));
     }
 
     /** Open reservations in one state, oldest change first: for the sweeps that finish what a crash interrupted. */

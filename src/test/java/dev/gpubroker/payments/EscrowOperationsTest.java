@@ -170,8 +170,8 @@ class EscrowOperationsTest extends PaymentTestSupport {
 
     /** As a job's start does: the reservation is running, and only a settlement or a refund closes it. */
     private Reservation run(String reservationId) {
-        assertThat(reservations.transition(reservationId, ReservationState.PAID, ReservationState.RUNNING,
-                "a job started", Instant.now()).block(WAIT_MAX)).isTrue();
+        assertThat(reservations.startRunning(reservationId, "a job started", Instant.now()).block(WAIT_MAX).moved())
+                .isTrue();
         return reservations.findById(reservationId).block(WAIT_MAX);
     }
 
