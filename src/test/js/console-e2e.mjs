@@ -89,6 +89,22 @@ try {
   await page.getByRole('textbox', { name: 'Ask me above' }).fill('0.05');
   await page.getByRole('button', { name: 'Save policy' }).click();
   await page.getByText("Saved; it applies to the agent's next call.").waitFor();
+
+  // Someone else freezes the agent meanwhile: saving the page's older copy is refused, not a silent unfreeze.
+  const asOperator = { headers: { Authorization: `Bearer ${token}` } };
+  const froze = await context.request.post(`${base}/admin/v1/agents/${agentId}/freeze`, asOperator);
+  if (!froze.ok()) {
+    throw new Error(`freezing through the API answered ${froze.status()}`);
+  }
+  await page.getByRole('textbox', { name: 'Daily limit (rolling 24 h)' }).fill('21.00');
+  await page.getByRole('button', { name: 'Save policy' }).click();
+  await page.getByText('The policy changed since this page read it').waitFor();
+  await page.getByRole('checkbox', { name: 'Frozen (no new spending)' }).and(page.locator(':checked')).waitFor();
+  const unfroze = await context.request.post(`${base}/admin/v1/agents/${agentId}/unfreeze`, asOperator);
+  const stored = await (await context.request.get(`${base}/admin/v1/agents/${agentId}/policy`, asOperator)).json();
+  if (!unfroze.ok() || stored.dailyLimit !== '20.00' || stored.frozen) {
+    throw new Error(`the refused save changed the policy: ${JSON.stringify(stored)}`);
+  }
   say(`AGENT ${agentId} ${wallet} ${apiKey}`);
 
   // The agent reserves above the threshold: the approval appears; approve it in the page.
@@ -123,6 +139,8 @@ try {
   await nav('Reservations');
   await page.locator(`tr[data-reservation="${reservationId}"]`, { hasText: 'settled' }).waitFor({ timeout: 60_000 });
   await shot('reservations');
+  await page.locator(`tr[data-reservation="${reservationId}"]`).getByRole('link', { name: reservationId }).click();
+  await page.getByRole('link', { name: jobId }).waitFor();
   await nav('Audit log');
   await page.locator('tr[data-action]').first().waitFor();
   await shot('audit');

@@ -4,6 +4,9 @@ import { html } from '../html.js';
 import { get, put, segment, query } from '../api.js';
 import { usePoll, useAction, Problem, Loading, Time, UsageBar, Link } from '../common.js';
 
+/** The most the admin API gives in one page: the ledger and chart show the newest this many lines. */
+const LEDGER_LINES = 500;
+
 const AMOUNTS = [
   ['maxPerReservation', 'Most per reservation'],
   ['dailyLimit', 'Daily limit (rolling 24 h)'],
@@ -38,6 +41,14 @@ function PolicyForm({ agentId, policy, onSaved }) {
     event.preventDefault();
     const next = toPolicy(new FormData(event.target));
     act(async () => {
+      // A PUT replaces the whole policy, frozen included: if someone changed it since this page read it (froze the
+      // agent, set a limit), saving would silently undo that. Refuse, and show the policy as it is now.
+      const now = await get(`/agents/${segment(agentId)}/policy`);
+      if (JSON.stringify(now) !== JSON.stringify(policy)) {
+        onSaved?.();
+        throw new Error('The policy changed since this page read it (frozen, or a limit): it is shown as it is now; '
+          + 'check your changes and save again.');
+      }
       const stored = await put(`/agents/${segment(agentId)}/policy`, next);
       setSaved(true);
       return stored;
@@ -92,7 +103,7 @@ export function spendSeries(lines, now = Date.now() / 1000) {
 /** USDC with as many decimals as it needs (at most 6): 0.000334, 1.5, 12. */
 const usdc = (value) => (value == null ? '—' : String(Number(value.toFixed(6))));
 
-function SpendChart({ lines }) {
+function SpendChart({ lines, complete }) {
   const target = useRef(null);
   const [times, totals] = spendSeries(lines);
   const points = Math.max(0, times.length - 2);
@@ -113,8 +124,11 @@ function SpendChart({ lines }) {
   if (times.length === 0) {
     return html`<p class="muted" data-testid="spend-chart-empty">Nothing spent yet.</p>`;
   }
-  return html`<div class="chart" ref=${target} data-testid="spend-chart" data-settlements=${points}
-    aria-label=${`Spent over time: ${totals[totals.length - 1]} USDC in all`}></div>`;
+  return html`
+    <div class="chart" ref=${target} data-testid="spend-chart" data-settlements=${points}
+      aria-label=${`Spent over time: ${totals[totals.length - 1]} USDC settled in the lines shown`}></div>
+    ${!complete && html`<p class="muted">Drawn from the newest ${lines.length} ledger lines, so it starts later than the
+      agent's first payment; the settled total is under "Limits used".</p>`}`;
 }
 
 function Ledger({ lines }) {
@@ -144,7 +158,7 @@ export function AgentPage({ agentId }) {
   const [agent, agentError] = usePoll(() => get(base), [agentId], 0);
   const [policy, policyError, reloadPolicy] = usePoll(() => get(`${base}/policy`), [agentId], 0);
   const [usage, usageError] = usePoll(() => get(`${base}/usage`), [agentId]);
-  const [lines, ledgerError] = usePoll(() => get(`${base}/ledger${query({ limit: 500 })}`), [agentId], 3000);
+  const [lines, ledgerError] = usePoll(() => get(`${base}/ledger${query({ limit: LEDGER_LINES })}`), [agentId], 3000);
   const error = agentError ?? policyError ?? usageError ?? ledgerError;
   return html`
     <p><${Link} to="/agents">← Agents<//></p>
@@ -164,7 +178,7 @@ export function AgentPage({ agentId }) {
     <h2>Spend policy</h2>
     ${policy && html`<${PolicyForm} agentId=${agentId} policy=${policy} onSaved=${reloadPolicy} />`}
     <h2>Spent over time</h2>
-    ${lines && html`<${SpendChart} lines=${lines} />`}
+    ${lines && html`<${SpendChart} lines=${lines} complete=${lines.length < LEDGER_LINES} />`}
     <h2>Ledger</h2>
     ${lines && html`<${Ledger} lines=${lines} />`}`;
 }

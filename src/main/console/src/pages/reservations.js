@@ -37,8 +37,7 @@ export function ReservationsPage({ agentId }) {
 export function ReservationPage({ reservationId }) {
   const path = `/reservations/${segment(reservationId)}`;
   const [reservation, error, reload] = usePoll(() => get(path), [reservationId]);
-  const [jobs] = usePoll(() => reservation ? get(`/jobs${query({ agentId: reservation.agentId, limit: 500 })}`) : Promise.resolve([]),
-    [reservationId, reservation?.agentId], 3000);
+  const [jobs] = usePoll(() => get(`/jobs${query({ reservationId })}`), [reservationId], 3000);
   const [act, busy, refused] = useAction(reload);
   const [answer, setAnswer] = useState(null);
   const cancel = () => {
@@ -46,7 +45,7 @@ export function ReservationPage({ reservationId }) {
       act(async () => setAnswer(await post(`${path}/cancel`)));
     }
   };
-  const job = (jobs ?? []).find((candidate) => candidate.reservationId === reservationId);
+  const job = (jobs ?? [])[0];
   return html`
     <p><${Link} to="/reservations">← Reservations<//></p>
     <h1>Reservation <code>${reservationId}</code></h1>

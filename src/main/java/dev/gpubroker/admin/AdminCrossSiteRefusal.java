@@ -31,16 +31,27 @@ final class AdminCrossSiteRefusal implements WebFilter {
     @Override
     public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
         ServerHttpRequest request = exchange.getRequest();
-        String fetchSite = request.getHeaders().getFirst("Sec-Fetch-Site");
-        String origin = request.getHeaders().getOrigin();
-        boolean crossSite = fetchSite != null && !fetchSite.equalsIgnoreCase("same-origin")
-                && !fetchSite.equalsIgnoreCase("none");
-        if (crossSite || (origin != null && !sameOrigin(origin, request.getHeaders().getFirst(HttpHeaders.HOST)))) {
+        if (crossSite(request)) {
             return problems.write(exchange, ProblemWriter.problem(HttpStatus.FORBIDDEN, "cross-site-request",
                     "Cross-site request", "the admin API answers only its own origin (the console at /console) and "
                             + "clients that are not browsers", "headers"));
         }
         return chain.filter(exchange);
+    }
+
+    /**
+     * A browser that sends {@code Sec-Fetch-Site} says itself where the request comes from, and that is decided on
+     * alone: behind a proxy that rewrites {@code Host} (nginx's default), the console's own writes carry an
+     * {@code Origin} that names the public host, not the one the broker sees. Only an older browser, which sends no
+     * {@code Sec-Fetch-Site}, is judged by its {@code Origin} against {@code Host}.
+     */
+    static boolean crossSite(ServerHttpRequest request) {
+        String fetchSite = request.getHeaders().getFirst("Sec-Fetch-Site");
+        if (fetchSite != null) {
+            return !fetchSite.equalsIgnoreCase("same-origin") && !fetchSite.equalsIgnoreCase("none");
+        }
+        String origin = request.getHeaders().getOrigin();
+        return origin != null && !sameOrigin(origin, request.getHeaders().getFirst(HttpHeaders.HOST));
     }
 
     /**

@@ -45,8 +45,10 @@ class AdminJobsController {
         this.jobs = jobs;
     }
 
+    /** Every agent's jobs, newest first, narrowed by agent, state, or the reservation they run on (one job at most). */
     @GetMapping(AdminRoutes.PREFIX + "/jobs")
     Flux<JobView> list(@RequestParam(required = false) String agentId, @RequestParam(required = false) String status,
+            @RequestParam(required = false) String reservationId,
             @RequestParam(defaultValue = "50") int limit, @RequestParam(defaultValue = "0") int offset) {
         Paging.check(limit, offset);
         JobState state;
@@ -55,7 +57,12 @@ class AdminJobsController {
         } catch (IllegalArgumentException e) {
             throw new AdminProblems.InvalidField("status", "status is launching, running, completed, failed or cancelled");
         }
-        return jobs.list(agentId, state, limit, offset).map(job -> JobView.of(job, List.of()));
+        Flux<Job> found = reservationId == null ? jobs.list(agentId, state, limit, offset)
+                : jobs.findByReservation(reservationId).flux()
+                        .filter(job -> (agentId == null || job.agentId().equals(agentId))
+                                && (state == null || job.state() == state))
+                        .skip(offset).take(limit);
+        return found.map(job -> JobView.of(job, List.of()));
     }
 
     @GetMapping(AdminRoutes.PREFIX + "/jobs/{jobId}")

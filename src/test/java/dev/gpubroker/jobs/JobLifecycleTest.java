@@ -276,6 +276,10 @@ class JobLifecycleTest extends BrokerIntegrationTest {
                 .doesNotContain(jobId);
         assertThat(admin.get("/admin/v1/jobs?agentId=agt_someone_else").body()).isEqualTo("[]");
         assertThat(admin.get("/admin/v1/jobs?status=running").body()).contains(jobId);
+        assertThat(admin.get("/admin/v1/jobs?reservationId=" + reservationId).body()).contains(jobId);
+        assertThat(admin.get("/admin/v1/jobs?reservationId=res_none").body()).isEqualTo("[]");
+        assertThat(admin.get("/admin/v1/jobs?reservationId=" + reservationId + "&status=completed").body())
+                .isEqualTo("[]");
         assertThat(admin.get("/admin/v1/reservations?agentId=" + agent.agent().agentId() + "&status=running").body())
                 .contains(reservationId);
         assertThat(admin.get("/admin/v1/reservations?agentId=" + agent.agent().agentId() + "&status=paid").body())
