@@ -52,7 +52,7 @@ public class ReservationCancellation {
                 .flatMap(current -> switch (current.state()) {
                     case HELD, APPROVAL_REQUIRED -> current.paymentId() != null
                             ? Mono.just((CancelOutcome) new CancelOutcome.RefundAfterPayment(current))
-                            : reservations.cancelUnpaid(current, by).flatMap(cancelled -> cancelled
+                            : reservations.cancelUnpaid(current, by).flatMap(cancelled -> cancelled.moved()
                                     ? reread(reservationId).map(CancelOutcome.Released::new)
                                     : act(reservationId, by, round + 1));
                     case PAID -> refunds.refundUnused(current, "cancelled by " + by).flatMap(refund -> switch (refund) {

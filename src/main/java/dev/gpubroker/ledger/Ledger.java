@@ -19,14 +19,15 @@ public class Ledger {
         this.lines = lines;
     }
 
-    /** Records an entry once: an entry for a chain log already recorded is not written again (answers false). */
-    public Mono<Boolean> record(LedgerEntry entry) {
+    /** Records an entry once: an entry for a chain log already recorded is not written again. */
+    public Mono<LedgerWrite> record(LedgerEntry entry) {
         Mono<Boolean> alreadyRecorded = entry.txHash() == null ? Mono.just(false)
                 : lines.existsForLog(entry.txHash(), entry.logIndex());
-        return alreadyRecorded.flatMap(exists -> exists ? Mono.just(false)
+        return alreadyRecorded.flatMap(exists -> exists
+                ? Mono.just((LedgerWrite) new LedgerWrite.AlreadyRecorded(entry.txHash(), entry.logIndex()))
                 : lines.insert(entry)
                         .then(lines.imbalance(entry.entryId()))
-                        .flatMap(imbalance -> imbalance == 0 ? Mono.just(true)
+                        .flatMap(imbalance -> imbalance == 0 ? Mono.just((LedgerWrite) new LedgerWrite.Written(entry.entryId()))
                                 : Mono.error(new IllegalStateException("ledger entry " + entry.entryId()
                                         + " does not balance after writing: " + imbalance))));
     }

@@ -96,10 +96,11 @@ public class QuoteService {
 
     /**
      * Marks a quote as taken by a reservation. Only one reservation can ever take a quote: the update matches only
-     * while it is untaken. Returns whether this call took it.
+     * while it is untaken.
      */
-    public Mono<Boolean> markReserved(String quoteId, String reservationId) {
-        return quotes.markReserved(quoteId, reservationId);
+    public Mono<QuoteClaim> markReserved(String quoteId, String reservationId) {
+        return quotes.markReserved(quoteId, reservationId).map(took -> took
+                ? new QuoteClaim.Taken(quoteId, reservationId) : new QuoteClaim.AlreadyTaken(quoteId));
     }
 
     /** Gives a quote back after the reservation that took it was dropped without ever holding anything. */

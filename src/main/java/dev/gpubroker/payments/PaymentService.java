@@ -28,6 +28,7 @@ import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
+import dev.gpubroker.scheduler.ReservationMark;
 import dev.gpubroker.scheduler.ReservationService;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
@@ -256,6 +257,7 @@ public class PaymentService {
                 escrow.payee(), escrow.deadline().longValueExact(), escrow.nonce(), Payment.Status.PENDING, null, null,
                 now, now);
         Mono<Boolean> claim = reservations.claimForPayment(reservation.reservationId(), payment.paymentId())
+                .map(ReservationMark::marked)
                 .flatMap(claimed -> claimed ? payments.insert(payment).thenReturn(true) : Mono.just(false));
         return transaction.transactional(claim)
                 .flatMap(claimed -> !claimed

@@ -126,8 +126,9 @@ public class PolicyService {
         });
     }
 
-    public Mono<Boolean> releaseBudget(String reservationId) {
-        return holds.release(reservationId, clock.instant());
+    /** Releases the reservation's hold (once: a second release finds nothing held). */
+    public Mono<BudgetChange> releaseBudget(String reservationId) {
+        return holds.release(reservationId, clock.instant()).map(released -> BudgetChange.of(reservationId, released));
     }
 
     public Mono<Long> releaseBudgetsOfClosedReservations() {
@@ -135,8 +136,8 @@ public class PolicyService {
     }
 
     /** Turns the reservation's hold into spending of {@code spent} (at most the hold); the rest is released with it. */
-    public Mono<Boolean> spendBudget(String reservationId, Usdc spent) {
-        return holds.spend(reservationId, spent, clock.instant());
+    public Mono<BudgetChange> spendBudget(String reservationId, Usdc spent) {
+        return holds.spend(reservationId, spent, clock.instant()).map(made -> BudgetChange.of(reservationId, made));
     }
 
     public Mono<Void> dropBudget(String reservationId) {

@@ -94,25 +94,29 @@ public class ReservationService {
 
     /**
      * Cancels a reservation nobody is paying: held or awaiting approval, with no payment under way. Its capacity and
-     * budget are released (the capacity by the timers, within a sweep). Answers whether this call cancelled it.
+     * budget are released (the capacity by the timers, within a sweep).
      */
-    public Mono<Boolean> cancelUnpaid(Reservation reservation, String by) {
+    public Mono<ReservationMove> cancelUnpaid(Reservation reservation, String by) {
+        ReservationMove unchanged = new ReservationMove.Unchanged(reservation.reservationId(), "cancel it unpaid");
         if (reservation.state() != ReservationState.HELD && reservation.state() != ReservationState.APPROVAL_REQUIRED) {
-            return Mono.just(false);
+            return Mono.just(unchanged);
         }
         return transaction.transactional(reservations.closeUnpaid(reservation.reservationId(), reservation.state(),
                         ReservationState.CANCELLED, "cancelled by " + by, clock.instant())
                 .flatMap(cancelled -> cancelled
-                        ? policies.releaseBudget(reservation.reservationId()).thenReturn(true)
-                        : Mono.just(false)));
+                        ? policies.releaseBudget(reservation.reservationId())
+                                .thenReturn((ReservationMove) new ReservationMove.Moved(reservation.reservationId(),
+                                        ReservationState.CANCELLED))
+                        : Mono.just(unchanged)));
     }
 
     /**
      * Marks the reservation as asked to be cancelled, before the cancel acts: from then on it takes no payment and
-     * starts no job. False when it is no longer open.
+     * starts no job. Not marked when it is no longer open.
      */
-    public Mono<Boolean> requestCancel(String reservationId) {
-        return reservations.requestCancel(reservationId, clock.instant());
+    public Mono<ReservationMark> requestCancel(String reservationId) {
+        return reservations.requestCancel(reservationId, clock.instant())
+                .map(marked -> ReservationMark.of(reservationId, marked));
     }
 
     public Flux<Reservation> recentForAgent(String agentId, int limit) {
@@ -167,7 +171,7 @@ public class ReservationService {
         // hold under the agent's lock, and the reservation row that claims the idempotency key. A refusal rolls all
         // of it back.
         Mono<Claim> claimed = quotes.markReserved(quote.quoteId(), pending.reservationId())
-                .flatMap(took -> !took
+                .flatMap(took -> !took.taken()
                         ? Mono.error(new QuoteTaken())
                         : policies.holdBudget(agentId, pending.reservationId(), quote.provider(), quote.gpu(),
                                         quote.price(), quote.total())

@@ -57,8 +57,8 @@ public class Reservations {
      * Claims a held reservation for one payment; false when it is not held, another payment has it, or it is being
      * cancelled.
      */
-    public Mono<Boolean> claimForPayment(String reservationId, String paymentId) {
-        return reservations.claimForPayment(reservationId, paymentId);
+    public Mono<ReservationMark> claimForPayment(String reservationId, String paymentId) {
+        return reservations.claimForPayment(reservationId, paymentId).map(claimed -> ReservationMark.of(reservationId, claimed));
     }
 
     /** HELD → PAID for the payment that claimed it. */

@@ -66,6 +66,41 @@ class EscrowOperationsTest extends PaymentTestSupport {
         assertThat(ledgerImbalance()).isZero();
     }
 
+    @Autowired
+    dev.gpubroker.ledger.Ledger ledger;
+
+    @Autowired
+    dev.gpubroker.policy.PolicyService policies;
+
+    @Test
+    void theOwnersAnswerWhatTheirStepDidAndASecondStepChangesNothing() throws Exception {
+        Paid paid = paidReservation("owner-steps");
+        ChainTransaction deposit = submissions.findLive(paid.paymentId(), EscrowOperation.DEPOSIT_PURPOSE)
+                .block(WAIT_MAX);
+        // The ledger: the deposit's entry is there already (keyed to its chain log); writing it again writes nothing.
+        var again = dev.gpubroker.ledger.LedgerEntry.transfer(dev.gpubroker.ledger.LedgerEntry.newId(),
+                paid.reservationId(), deposit.hash(), depositLogIndex(deposit), "deposit into escrow",
+                dev.gpubroker.ledger.LedgerAccounts.agentWallet("agt_x"),
+                dev.gpubroker.ledger.LedgerAccounts.escrow(paid.reservationId()),
+                reservations.findById(paid.reservationId()).block(WAIT_MAX).amount());
+        assertThat(ledger.record(again).block(WAIT_MAX)).isInstanceOf(dev.gpubroker.ledger.LedgerWrite.AlreadyRecorded.class);
+        // The reservation: paid, so it cannot be marked paid again, nor claimed by another payment.
+        assertThat(reservations.markPaid(paid.reservationId(), paid.paymentId(), Instant.now()).block(WAIT_MAX))
+                .isInstanceOf(dev.gpubroker.scheduler.ReservationMove.Unchanged.class);
+        assertThat(reservations.claimForPayment(paid.reservationId(), "pay_other").block(WAIT_MAX).marked()).isFalse();
+        // The budget: released once; a second release finds nothing held.
+        assertThat(policies.releaseBudget(paid.reservationId()).block(WAIT_MAX))
+                .isInstanceOf(dev.gpubroker.policy.BudgetChange.Changed.class);
+        assertThat(policies.releaseBudget(paid.reservationId()).block(WAIT_MAX))
+                .isInstanceOf(dev.gpubroker.policy.BudgetChange.NothingHeld.class);
+        assertThat(ledgerLinesOf(paid.reservationId())).isEqualTo(2);
+        assertThat(ledgerImbalance()).isZero();
+    }
+
+    private int depositLogIndex(ChainTransaction deposit) throws Exception {
+        return dev.gpubroker.payments.chain.EscrowLogs.deposited(receiptOf(deposit), chain().escrowAddress()).logIndex();
+    }
+
     @Test
     void settlingMoreThanWasEscrowedIsRefusedBeforeAnythingIsSent() throws Exception {
         Paid paid = paidReservation("settle-too-much");
