@@ -148,9 +148,10 @@ class FailoverPlanner {
 
     private Mono<HoldOutcome> hold(Quote candidate, String holdId, int gpuCount, Instant until) {
         ComputeProvider provider = providers.find(candidate.provider()).orElseThrow();
-        return Mono.defer(() -> provider.hold(new HoldRequest(holdId, candidate.offerId(), gpuCount, until)))
+        return Mono.defer(() -> provider.holds().hold(new HoldRequest(holdId, candidate.offerId(), gpuCount, until,
+                        candidate.price())))
                 .timeout(providerTimeout)
-                .onErrorResume(error -> provider.release(holdId).onErrorResume(ignored -> Mono.empty())
+                .onErrorResume(error -> provider.holds().release(holdId).onErrorResume(ignored -> Mono.empty())
                         .thenReturn(new HoldOutcome.Unholdable("no answer in time (" + error.getClass().getSimpleName() + ")")));
     }
 

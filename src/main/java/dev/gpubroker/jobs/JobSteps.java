@@ -293,7 +293,7 @@ public class JobSteps {
                     if (!done) {
                         // Cancelled, ended or moved meanwhile: give the new hold back, and refund only if the job is
                         // still open on the attempt that failed (never one a concurrent move has launched elsewhere).
-                        return target.release(move.holdId()).onErrorResume(ignored -> Mono.empty())
+                        return target.holds().release(move.holdId()).onErrorResume(ignored -> Mono.empty())
                                 .then(jobs.findById(job.jobId()))
                                 .filter(current -> current.attempt() == job.attempt())
                                 .flatMap(current -> refundAll(current, reason));
@@ -308,7 +308,7 @@ public class JobSteps {
     }
 
     private Mono<Void> releaseQuietly(String providerName, String holdId) {
-        return providers.find(providerName).map(provider -> provider.release(holdId)
+        return providers.find(providerName).map(provider -> provider.holds().release(holdId)
                         .onErrorResume(error -> {
                             // The reservation timers release capacity of closed reservations again; nothing is lost.
                             log.warn("Releasing hold {} at {} failed: {}", holdId, providerName, error.toString());

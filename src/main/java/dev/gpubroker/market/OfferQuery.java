@@ -26,6 +26,12 @@ public record OfferQuery(
         }
     }
 
+    /** Any GPU model, {@code gpuCount} of them, for an hour, with no other filter (re-checking a listed offer). */
+    public static OfferQuery any(int gpuCount) {
+        return new OfferQuery(GpuModels.ANY, gpuCount, 60, Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty());
+    }
+
     /** Whether an offer meets every filter of this query. Providers may pre-filter; the aggregator always checks. */
     public boolean accepts(Offer offer) {
         return (GpuModels.ANY.equals(gpu) || gpu.equals(offer.gpu()))

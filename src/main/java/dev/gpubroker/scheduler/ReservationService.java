@@ -12,6 +12,7 @@ import org.springframework.transaction.reactive.TransactionalOperator;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.market.HoldOutcome;
 import dev.gpubroker.market.HoldRequest;
 import dev.gpubroker.market.ProviderCatalog;
@@ -181,7 +182,7 @@ public class ReservationService {
         return transaction.transactional(claimed)
                 .onErrorResume(QuoteTaken.class, taken -> Mono.just(new Claim(false, false)))
                 .flatMap(claim -> claim.took()
-                        ? holdAtProvider(pending, provider, claim.approvalRequired())
+                        ? holdAtProvider(pending, quote.price(), provider, claim.approvalRequired())
                         // Taken: by a concurrent call with this very key (then answer as a retry), or by another.
                         : command.replayed().defaultIfEmpty(refused(Reason.QUOTE_ALREADY_RESERVED, "quote "
                                 + quote.quoteId() + " is already reserved", "call quote again for a fresh quote")))
@@ -225,10 +226,11 @@ public class ReservationService {
         };
     }
 
-    private Mono<ReserveOutcome> holdAtProvider(Reservation pending, ComputeProvider provider, boolean approvalRequired) {
+    private Mono<ReserveOutcome> holdAtProvider(Reservation pending, PricePerGpuHour quotedPrice, ComputeProvider provider,
+            boolean approvalRequired) {
         HoldRequest request = new HoldRequest(pending.holdId(), pending.offerId(), pending.gpuCount(),
-                pending.holdExpiresAt());
-        return Mono.defer(() -> provider.hold(request))
+                pending.holdExpiresAt(), quotedPrice);
+        return Mono.defer(() -> provider.holds().hold(request))
                 .timeout(providerTimeout)
                 .flatMap(outcome -> switch (outcome) {
                     case HoldOutcome.Held held -> confirm(pending, provider, approvalRequired);
@@ -242,7 +244,7 @@ public class ReservationService {
                             error.toString());
                     // The hold may have happened before the failure: release it (idempotent), then drop the claim.
                     // If that fails too, the pending row stays and ReservationTimers cleans it up later.
-                    return provider.release(pending.holdId()).timeout(providerTimeout)
+                    return provider.holds().release(pending.holdId()).timeout(providerTimeout)
                             .then(drop(pending))
                             .onErrorResume(cleanupError -> Mono.empty())
                             .thenReturn(refused(Reason.PROVIDER_UNAVAILABLE, "provider " + provider.name()
@@ -260,7 +262,7 @@ public class ReservationService {
                 .flatMap(moved -> {
                     if (!moved) {
                         // The abandoned-claim cleanup took it first (this call was very slow): nothing is held.
-                        return provider.release(pending.holdId()).thenReturn(refused(Reason.PROVIDER_UNAVAILABLE,
+                        return provider.holds().release(pending.holdId()).thenReturn(refused(Reason.PROVIDER_UNAVAILABLE,
                                 "the hold took too long and was abandoned", "retry with a new idempotencyKey"));
                     }
                     log.info("Reservation {} {} {} x {} at {} for {} until {}", pending.reservationId(),

@@ -107,7 +107,7 @@ public class ReservationTimers extends PeriodicSweep {
                     reservation.reservationId(), reservation.provider());
             return Mono.empty();
         }
-        return Mono.defer(() -> provider.release(reservation.holdId())).timeout(providerTimeout);
+        return Mono.defer(() -> provider.holds().release(reservation.holdId())).timeout(providerTimeout);
     }
 
     private Mono<Void> logAndSkip(Reservation reservation, Throwable error) {

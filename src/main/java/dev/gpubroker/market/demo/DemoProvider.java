@@ -9,6 +9,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
+import dev.gpubroker.market.CapacityHolds;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.HoldOutcome;
@@ -33,7 +34,7 @@ import reactor.core.scheduler.Schedulers;
  * launch that fails or a node lost mid-run. Its jobs run for real, as local processes in the job sandbox
  * ({@link ProcessJobRunner}, {@link JobSandbox}).
  */
-final class DemoProvider implements ComputeProvider, JobAdmission {
+final class DemoProvider implements ComputeProvider, CapacityHolds, JobAdmission {
 
     /** The variables a demo node sets in every job, besides the sandbox's own. */
     private static final Set<String> GPU_VARIABLES = Set.of("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES");
@@ -87,6 +88,12 @@ final class DemoProvider implements ComputeProvider, JobAdmission {
                             .subscribeOn(Schedulers.parallel()), (answerTime, free) -> free)
                     .map(this::toOffers);
         });
+    }
+
+    /** This market really holds capacity (rows in the database), so a reservation's GPUs cannot be sold twice. */
+    @Override
+    public CapacityHolds holds() {
+        return this;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gpubroker.market.GpuModelNames;
 import dev.gpubroker.market.GpuModels;
 
 /**

@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gpubroker.market.CapacityHolds;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.HostedCapacity;
 import dev.gpubroker.market.HoldOutcome;
@@ -24,6 +25,7 @@ import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.LogPage;
 import dev.gpubroker.market.Offer;
 import dev.gpubroker.market.OfferQuery;
+import dev.gpubroker.market.ProviderFault;
 import dev.gpubroker.market.process.JobSandbox;
 import dev.gpubroker.market.process.ProcessJobRunner;
 import dev.gpubroker.market.process.ProcessSpec;
@@ -36,7 +38,7 @@ import reactor.core.publisher.Mono;
  * Jobs run through {@link ProcessJobRunner}: the image in docker or podman with only those GPUs, or the command itself
  * in the job sandbox with {@code CUDA_VISIBLE_DEVICES} naming them ({@link JobProcessSpecs}, {@link JobSandbox}).
  */
-final class LocalProvider implements ComputeProvider, JobAdmission {
+final class LocalProvider implements ComputeProvider, CapacityHolds, JobAdmission {
 
     static final String NAME = "local";
     private static final Logger log = LoggerFactory.getLogger(LocalProvider.class);
@@ -121,6 +123,12 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
                         .map(free -> toOffers(found.inventory(), free)));
     }
 
+    /** This market really holds capacity (rows in the database), so a reservation's GPUs cannot be sold twice. */
+    @Override
+    public CapacityHolds holds() {
+        return this;
+    }
+
     @Override
     public Mono<HoldOutcome> hold(HoldRequest request) {
         return host.flatMap(found -> {
@@ -171,8 +179,9 @@ final class LocalProvider implements ComputeProvider, JobAdmission {
             Optional<GpuAssignment> assigned = assignments.assign(request.jobId(), offer.get(), request.gpuCount(),
                     container);
             if (assigned.isEmpty()) {
-                return Mono.just(failed("fewer than " + request.gpuCount() + " of this host's " + offer.get().capacity()
-                        + " " + offer.get().gpu() + " GPUs are free: the others run jobs"));
+                return Mono.just(new LaunchOutcome.LaunchFailed(new ProviderFault.NoCapacity("fewer than "
+                        + request.gpuCount() + " of this host's " + offer.get().capacity() + " " + offer.get().gpu()
+                        + " GPUs are free: the others run jobs")));
             }
             GpuAssignment assignment = assigned.get();
             return records.write(assignment)

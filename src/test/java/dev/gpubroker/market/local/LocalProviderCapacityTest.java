@@ -41,7 +41,7 @@ class LocalProviderCapacityTest {
                 new DetectedGpu(1, "NVIDIA H100 80GB HBM3", 81559),
                 new DetectedGpu(2, "NVIDIA L40S", 46068),
                 new DetectedGpu(3, "Tesla T4", 15360)),
-                Optional.empty(), LocalTestDatabase.capacity(dir), dir, null, Clock.systemUTC());
+                Optional.empty(), dev.gpubroker.market.ProviderTestDatabase.capacity(dir), dir, null, Clock.systemUTC());
     }
 
     @Test
@@ -89,7 +89,8 @@ class LocalProviderCapacityTest {
     }
 
     private static HoldRequest hold(String holdId, String offerId, int gpuCount) {
-        return new HoldRequest(holdId, offerId, gpuCount, Instant.now().plusSeconds(600));
+        return new HoldRequest(holdId, offerId, gpuCount, Instant.now().plusSeconds(600),
+                dev.gpubroker.money.PricePerGpuHour.parse("100"));
     }
 
     private int freeGpus(String offerId) {

@@ -48,7 +48,7 @@ class LocalProviderLaunchTest {
 
     @BeforeEach
     void database() {
-        capacity = LocalTestDatabase.capacity(dir);
+        capacity = dev.gpubroker.market.ProviderTestDatabase.capacity(dir);
     }
 
     @AfterEach

@@ -1,18 +1,17 @@
-package dev.gpubroker.market.local;
+package dev.gpubroker.market;
 
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-import dev.gpubroker.market.GpuModels;
 
 /**
- * Maps the product names nvidia-smi prints ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB") to the models of
+ * Maps the product names nvidia-smi prints (on this host, or in a job's readiness probe at a provider) ("NVIDIA H100 80GB HBM3", "NVIDIA A100-SXM4-80GB") to the models of
  * {@link GpuModels}. Each pattern matches a whole product name, so that a neighbour never passes for a model it is
  * not: a GH200 is not an H200, an L40 not an L40S, a laptop RTX 4090 (16 GB) not the desktop card.
  */
-final class GpuModelNames {
+public final class GpuModelNames {
 
     private static final int A100_80GB_MEMORY_MIB_MIN = 60 * 1024;
 
@@ -32,7 +31,7 @@ final class GpuModelNames {
     }
 
     /** The model of a GPU with this nvidia-smi name and memory, or empty when it is not one GPU Broker sells. */
-    static Optional<String> modelOf(String nvidiaSmiName, int memoryMib) {
+    public static Optional<String> modelOf(String nvidiaSmiName, int memoryMib) {
         String name = nvidiaSmiName.strip().toUpperCase(Locale.ROOT)
                 .replaceFirst("^NVIDIA ", "")
                 .replaceFirst("^(GEFORCE|TESLA|QUADRO) ", "");

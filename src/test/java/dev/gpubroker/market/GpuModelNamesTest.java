@@ -1,4 +1,4 @@
-package dev.gpubroker.market.local;
+package dev.gpubroker.market;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,7 +8,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** nvidia-smi's product names, mapped to the models GPU Broker sells, and the neighbours that must not pass for them. */
-class LocalGpuModelNamesTest {
+class GpuModelNamesTest {
 
     @ParameterizedTest(name = "{0} with {1} MiB is {2}")
     @CsvSource(delimiter = '|', textBlock = """
