@@ -15,4 +15,13 @@ public interface ComputeProvider extends OfferSource, JobExecution {
      * provider that has none (the offer's price and availability are checked again at reserve; nothing is held).
      */
     CapacityHolds holds();
+
+    /**
+     * How long this provider's offers may be served from the broker's {@link OfferCache}: zero (the default) asks
+     * it on every quote, as a market whose capacity changes with each hold must be; a real provider's catalog is
+     * cached for a few seconds so that many agents cost one upstream call.
+     */
+    default java.time.Duration offerTtl() {
+        return java.time.Duration.ZERO;
+    }
 }

@@ -38,10 +38,12 @@ public class QuoteService {
     private final Duration providerTimeout;
     private final Duration quoteTtl;
     private final ProviderMetrics metrics;
+    private final OfferCache offerCache;
 
     public QuoteService(ProviderCatalog catalog, OfferRanking ranking, QuoteRepository quotes, Clock clock,
-            BrokerProperties properties, ProviderMetrics metrics) {
+            BrokerProperties properties, ProviderMetrics metrics, OfferCache offerCache) {
         this.catalog = catalog;
+        this.offerCache = offerCache;
         this.metrics = metrics;
         this.ranking = ranking;
         this.quotes = quotes;
@@ -127,7 +129,7 @@ public class QuoteService {
 
     private Mono<ProviderAnswer> ask(ComputeProvider provider, OfferQuery query) {
         long startNanos = System.nanoTime();
-        return Mono.defer(() -> provider.offers(query))
+        return offerCache.offers(provider, query)
                 .timeout(providerTimeout)
                 .map(offers -> {
                     metrics.quoteAnswered(provider.name(), Duration.ofNanos(System.nanoTime() - startNanos));
