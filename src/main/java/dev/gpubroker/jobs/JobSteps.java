@@ -191,22 +191,23 @@ public class JobSteps {
                         ProviderFaults.kindOf(error))))
                 .flatMap(status -> switch (status) {
                     case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollInterval));
-                    case JobStatus.Running running -> markRunning(job, running.startedAt())
+                    case JobStatus.Running running -> markRunning(job, running.startedAt(), running.readiness())
                             .then(Mono.fromSupplier(() -> clock.instant().plus(pollInterval)));
                     case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
-                                    : markRunning(job, ended.startedAt()))
+                                    : markRunning(job, ended.startedAt(), null))
                             .then(ended(job, ended.how()))
                             .then(Mono.fromSupplier(clock::instant));
                 });
     }
 
-    private Mono<Void> markRunning(Job job, Instant startedAt) {
+    private Mono<Void> markRunning(Job job, Instant startedAt, String readiness) {
         if (job.state() != JobState.LAUNCHING) {
             return Mono.empty();
         }
         return jobs.markRunning(job.jobId(), job.attempt(), startedAt)
                 .filter(Boolean::booleanValue)
-                .flatMap(moved -> event(job, "running", "GPU time is metered from " + startedAt));
+                .flatMap(moved -> (readiness == null ? Mono.<Void>empty() : event(job, "ready", readiness))
+                        .then(event(job, "running", "GPU time is metered from " + startedAt)));
     }
 
     private Mono<Void> ended(Job job, JobSignal how) {

@@ -13,11 +13,19 @@ public sealed interface JobStatus {
     record Starting() implements JobStatus {
     }
 
-    /** Runs on the GPUs since {@code startedAt}: billing starts there. */
-    record Running(Instant startedAt) implements JobStatus {
+    /**
+     * Runs on the GPUs since {@code startedAt}: billing starts there. {@code readiness} is what the job's readiness
+     * probe found (e.g. "2 x H100 found by nvidia-smi"), or null where the provider runs no probe (the demo
+     * marketplace, this host, whose GPUs the broker reads itself).
+     */
+    record Running(Instant startedAt, String readiness) implements JobStatus {
 
         public Running {
             Objects.requireNonNull(startedAt, "startedAt");
+        }
+
+        public Running(Instant startedAt) {
+            this(startedAt, null);
         }
     }
 

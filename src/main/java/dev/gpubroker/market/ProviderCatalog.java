@@ -16,6 +16,7 @@ public class ProviderCatalog {
     private static final Logger log = LoggerFactory.getLogger(ProviderCatalog.class);
 
     private final Map<String, ComputeProvider> providersByName = new LinkedHashMap<>();
+    private final List<ProviderConfiguration> configuration;
 
     public ProviderCatalog(List<ProviderSource> sources) {
         for (ProviderSource source : sources) {
@@ -25,7 +26,13 @@ public class ProviderCatalog {
                 }
             }
         }
+        this.configuration = sources.stream().flatMap(source -> source.configuration().stream()).toList();
         log.info("Providers enabled: {}", providersByName.keySet());
+    }
+
+    /** Every provider this server could offer, enabled or not (and how to enable it). */
+    public List<ProviderConfiguration> configuration() {
+        return configuration;
     }
 
     public List<ComputeProvider> all() {

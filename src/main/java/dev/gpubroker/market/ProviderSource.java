@@ -6,4 +6,12 @@ import java.util.List;
 public interface ProviderSource {
 
     List<ComputeProvider> providers();
+
+    /**
+     * What this source offers and, for a provider it could offer but does not (no key, not enabled), how to enable
+     * it. By default each of its providers, enabled.
+     */
+    default List<ProviderConfiguration> configuration() {
+        return providers().stream().map(provider -> new ProviderConfiguration(provider.name(), true, "")).toList();
+    }
 }

@@ -29,6 +29,11 @@ public final class JobViews {
         output.put("exitCode", job.exitCode());
         output.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());
         output.put("endedAt", job.endedAt() == null ? null : job.endedAt().toString());
+        // Billing starts where the job started running: for a provider that runs a readiness probe, only once the
+        // probe found the promised GPUs (its finding is the "ready" event).
+        output.put("billingStartedAt", job.startedAt() == null ? null : job.startedAt().toString());
+        output.put("readiness", events.stream().filter(event -> "ready".equals(event.kind()))
+                .reduce((first, second) -> second).map(Job.Event::detail).orElse(null));
         output.put("events", events.stream().map(event -> Map.of("at", event.at().toString(), "kind", event.kind(),
                 "detail", event.detail())).toList());
         return output;

@@ -119,6 +119,14 @@ class AdminOperationsTest extends BrokerIntegrationTest {
     }
 
     @Test
+    void theProvidersPageSaysWhatIsOfferedAndHowToEnableTheRestWithoutAKey() throws Exception {
+        var response = admin().get("/admin/v1/providers");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("{\"name\":\"demo-steady\",\"enabled\":true");
+    }
+
+    @Test
     void everyAdminEndpointRefusesAMissingOrWrongToken() throws Exception {
         NewAgent agent = newAgent("bystander");
         String id = agent.agent().agentId();
@@ -134,7 +142,8 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                 new String[] {"GET", "/admin/v1/kill-switch"}, new String[] {"PUT", "/admin/v1/kill-switch"},
                 new String[] {"GET", "/admin/v1/reconciliation"}, new String[] {"GET", "/admin/v1/jobs"},
                 new String[] {"GET", "/admin/v1/jobs/job_x"}, new String[] {"POST", "/admin/v1/jobs/job_x/cancel"},
-                new String[] {"GET", "/admin/v1/jobs/job_x/logs"}, new String[] {"GET", "/admin/v1/agents/" + id + "/usage"});
+                new String[] {"GET", "/admin/v1/jobs/job_x/logs"}, new String[] {"GET", "/admin/v1/agents/" + id + "/usage"},
+                new String[] {"GET", "/admin/v1/providers"});
         for (String[] endpoint : endpoints) {
             for (String token : new String[] {null, "gpa_wrong", agent.apiKey()}) {
                 var response = admin().send(endpoint[0], endpoint[1], "{}", token);

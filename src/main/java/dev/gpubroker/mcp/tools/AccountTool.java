@@ -7,6 +7,8 @@ import java.util.Map;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.identity.Agent;
+import dev.gpubroker.market.ProviderCatalog;
+import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.mcp.ToolArguments;
 import dev.gpubroker.mcp.ToolHandler;
 import dev.gpubroker.mcp.ToolResult;
@@ -20,10 +22,12 @@ class AccountTool implements ToolHandler {
 
     private final AccountService accounts;
     private final BudgetView budgets;
+    private final ProviderCatalog providers;
 
-    AccountTool(AccountService accounts, BudgetView budgets) {
+    AccountTool(AccountService accounts, BudgetView budgets, ProviderCatalog providers) {
         this.accounts = accounts;
         this.budgets = budgets;
+        this.providers = providers;
     }
 
     @Override
@@ -45,6 +49,8 @@ class AccountTool implements ToolHandler {
             output.put("escrowed", snapshot.escrowed().toDecimalString());
             output.put("budget", parts.getT2());
             output.put("reservations", snapshot.reservations().stream().map(AccountTool::reservation).toList());
+            output.put("providers", providers.configuration().stream().filter(ProviderConfiguration::enabled)
+                    .map(ProviderConfiguration::name).toList());
             return ToolResult.success(output);
         });
     }
