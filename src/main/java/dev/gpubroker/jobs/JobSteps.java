@@ -195,7 +195,7 @@ public class JobSteps {
                             .then(Mono.fromSupplier(() -> clock.instant().plus(pollInterval)));
                     case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
                                     : markRunning(job, ended.startedAt(), null))
-                            .then(ended(job, ended.how()))
+                            .then(ended(job, provider, ended.how()))
                             .then(Mono.fromSupplier(clock::instant));
                 });
     }
@@ -210,7 +210,7 @@ public class JobSteps {
                         .then(event(job, "running", "GPU time is metered from " + startedAt)));
     }
 
-    private Mono<Void> ended(Job job, JobSignal how) {
+    private Mono<Void> ended(Job job, ComputeProvider provider, JobSignal how) {
         return switch (how) {
             case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
                             ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),
@@ -219,7 +219,16 @@ public class JobSteps {
                     "stopped on request");
             case JobSignal.Lost lost -> {
                 metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS, ProviderMetrics.Kind.LOST);
-                yield event(job, "node_lost", lost.reason()).then(providerFault(job, lost.reason()));
+                // Lost to the broker need not mean gone at the provider (a GPU that failed the readiness probe, an
+                // instance that stopped answering): stop it there before failing over, so that nothing left behind
+                // runs on the operator's account. Terminating is idempotent; a failure here does not hold up the job.
+                Mono<Void> stopped = Mono.defer(() -> provider.terminate(job.providerJobId())).timeout(launchTimeout)
+                        .onErrorResume(error -> {
+                            log.warn("Job {}: stopping the lost job at {} failed: {}", job.jobId(), job.provider(),
+                                    error.toString());
+                            return Mono.empty();
+                        });
+                yield stopped.then(event(job, "node_lost", lost.reason())).then(providerFault(job, lost.reason()));
             }
             case JobSignal.Running running -> Mono.error(new IllegalStateException("an end that is a start"));
         };

@@ -19,8 +19,8 @@ import reactor.core.publisher.Mono;
  * Offers of providers that allow it ({@link ComputeProvider#offerTtl()} above zero: the real ones) served from a
  * short-lived cache, with single-flight refresh: however many agents ask the same provider the same question at
  * once, one upstream call answers them all, and one per TTL after that, which keeps the broker inside the
- * provider's rate limits. A provider that said when to come back ({@code Retry-After}) is not asked before then:
- * the same failure is answered meanwhile. Providers with a zero TTL (the demo marketplace, this host, whose
+ * provider's rate limits. A provider that said when to come back ({@code Retry-After}) is not asked before then,
+ * nor for a minute one that refused the operator's key or account: the same failure is answered meanwhile. Providers with a zero TTL (the demo marketplace, this host, whose
  * capacity changes with every hold) are asked every time.
  */
 @Component
@@ -28,6 +28,8 @@ public class OfferCache {
 
     /** Bounds the cache: a key is a provider and a query, and agents choose the queries. */
     static final int ENTRIES_MAX = 10_000;
+    /** How long a provider that refused the operator's key or account is not asked again. */
+    static final Duration ACCOUNT_REFUSED_QUIET = Duration.ofMinutes(1);
 
     private final AsyncCache<Key, List<Offer>> offers;
     private final Map<String, Backoff> quietUntil = new ConcurrentHashMap<>();
@@ -76,9 +78,16 @@ public class OfferCache {
     }
 
     private void rememberRetryAfter(ComputeProvider provider, ProviderUnavailableException failure) {
-        if (failure.providerFault() instanceof ProviderFault.Transient transientFault
-                && transientFault.retryAfter().isPresent()) {
-            quietUntil.put(provider.name(), new Backoff(clock.instant().plus(transientFault.retryAfter().get()), failure));
+        switch (failure.providerFault()) {
+            case ProviderFault.Transient transientFault when transientFault.retryAfter().isPresent() ->
+                    quietUntil.put(provider.name(), new Backoff(clock.instant().plus(transientFault.retryAfter().get()),
+                            failure));
+            // The operator's key or account refused: asking again at once cannot help, and hammering a provider
+            // with a bad key can get the account locked. The reason stays in unavailableProviders meanwhile.
+            case ProviderFault.QuotaOrAuth refused ->
+                    quietUntil.put(provider.name(), new Backoff(clock.instant().plus(ACCOUNT_REFUSED_QUIET), failure));
+            default -> {
+            }
         }
     }
 }

@@ -77,6 +77,19 @@ class OfferCacheTest {
         assertThat(provider.calls.get()).as("not asked again before its Retry-After").isEqualTo(3);
     }
 
+    @Test
+    void aRefusedAccountIsNotAskedAgainForAWhile() {
+        CountingProvider provider = new CountingProvider("remote-d", Duration.ofSeconds(30), Duration.ZERO);
+        provider.failure = new ProviderUnavailableException(new ProviderFault.QuotaOrAuth("HTTP 401: bad key"));
+
+        for (int i = 0; i < 3; i++) {
+            StepVerifier.create(cache.offers(provider, ONE_H100))
+                    .expectErrorSatisfies(error -> assertThat(error).hasMessage("HTTP 401: bad key")).verify();
+        }
+
+        assertThat(provider.calls.get()).isEqualTo(1);
+    }
+
     /** A provider that counts the upstream calls it answers. */
     private static final class CountingProvider implements ComputeProvider {
 
