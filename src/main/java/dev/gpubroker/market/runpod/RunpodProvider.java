@@ -86,6 +86,11 @@ final class RunpodProvider implements ComputeProvider {
     }
 
     @Override
+    public java.time.Duration offerTtl() {
+        return settings.offerTtl();
+    }
+
+    @Override
     public CapacityHolds holds() {
         return holds;
     }

@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.remote.ApiKey;
 import dev.gpubroker.market.remote.ApiKeys;
@@ -28,6 +29,7 @@ public class RunpodProviders implements ProviderSource {
     private static final Logger log = LoggerFactory.getLogger(RunpodProviders.class);
 
     private final List<ComputeProvider> providers;
+    private final ProviderConfiguration configuration;
 
     public RunpodProviders(ApiKeys keys, RunpodSettings settings, RemoteHttp http, ProviderPricing pricing, Clock clock) {
         Optional<ApiKey> key = keys.find(RunpodProvider.NAME, KEY_VARIABLE);
@@ -35,9 +37,13 @@ public class RunpodProviders implements ProviderSource {
             log.info("Provider runpod is off: no API key (set {} or write it to {})", KEY_VARIABLE,
                     keys.fileFor(RunpodProvider.NAME));
             this.providers = List.of();
+            this.configuration = new ProviderConfiguration(RunpodProvider.NAME, false, "no API key: set " + KEY_VARIABLE
+                    + " or write the key to " + keys.fileFor(RunpodProvider.NAME) + " (mode 600)");
             return;
         }
         this.providers = List.of(create(settings, key.get(), http, pricing, clock));
+        this.configuration = new ProviderConfiguration(RunpodProvider.NAME, true, "API key from " + key.get().source()
+                + "; API " + settings.baseUrl());
         log.info("Provider runpod is on (key from {}), API {}", key.get().source(), settings.baseUrl());
     }
 
@@ -55,5 +61,10 @@ public class RunpodProviders implements ProviderSource {
     @Override
     public List<ComputeProvider> providers() {
         return providers;
+    }
+
+    @Override
+    public List<ProviderConfiguration> configuration() {
+        return List.of(configuration);
     }
 }

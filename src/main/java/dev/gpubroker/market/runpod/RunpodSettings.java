@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code containerDiskGb}: the pod's container disk ({@code disk}), wiped with the pod.</li>
  * <li>{@code secureReliability}, {@code communityReliability}: the reliability quoted for each cloud's offers.</li>
  * <li>{@code callTimeout}: one API call; {@code logWindow}: how long one read of the log stream waits for lines.</li>
+ * <li>{@code offerTtl}: how long its catalog is served from the broker's offer cache (one upstream call per TTL
+ *     however many agents ask; availability is re-checked at reserve).</li>
  * <li>{@code readyTimeout}: from the pod's creation until the readiness probe must have passed; a pod not ready by
  *     then is terminated and the job is lost (never billed), so it fails over.</li>
  * </ul>
@@ -27,7 +29,8 @@ public record RunpodSettings(
         @DefaultValue("0.95") double communityReliability,
         @DefaultValue("10s") Duration callTimeout,
         @DefaultValue("2s") Duration logWindow,
-        @DefaultValue("15m") Duration readyTimeout) {
+        @DefaultValue("15m") Duration readyTimeout,
+        @DefaultValue("15s") Duration offerTtl) {
 
     public RunpodSettings {
         if (baseUrl == null || !(baseUrl.startsWith("https://") || baseUrl.startsWith("http://"))) {
@@ -55,6 +58,6 @@ public record RunpodSettings(
     /** The defaults, for tests that change one setting. */
     static RunpodSettings defaults(String baseUrl) {
         return new RunpodSettings(baseUrl, "nvidia/cuda:12.4.1-base-ubuntu22.04", 20, 0.99, 0.95,
-                Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(15));
+                Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(15), Duration.ofSeconds(15));
     }
 }
