@@ -1,0 +1,100 @@
+package dev.gpubroker.market.kubernetes;
+
+import java.io.File;
+import java.time.Clock;
+import java.util.List;
+import java.util.function.Function;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.stereotype.Component;
+
+import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.ProviderSource;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.VersionInfo;
+
+/**
+ * A Kubernetes cluster as provider {@code kubernetes} (docs/providers/kubernetes.md), offered only when
+ * {@code gpubroker.providers.kubernetes.enabled=true}, some GPU model has a price, and the cluster's API server answers
+ * at start; otherwise one log line says why it is off.
+ */
+@Component
+public class KubernetesCluster implements ProviderSource, DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(KubernetesCluster.class);
+
+    private final List<ComputeProvider> providers;
+    private final KubernetesClient client;
+
+    @Autowired
+    public KubernetesCluster(KubernetesProperties properties, Clock clock) {
+        this(properties, clock, KubernetesCluster::connect);
+    }
+
+    KubernetesCluster(KubernetesProperties properties, Clock clock,
+            Function<KubernetesProperties, KubernetesClient> connect) {
+        if (!properties.enabled()) {
+            log.info("Provider kubernetes is off: set gpubroker.providers.kubernetes.enabled=true (with a kubeconfig and"
+                    + " prices per GPU model) to sell a cluster's GPUs");
+            this.providers = List.of();
+            this.client = null;
+            return;
+        }
+        ClusterPrices prices = ClusterPrices.from(properties.prices());
+        if (prices.models().isEmpty()) {
+            log.warn("Provider kubernetes is off: gpubroker.providers.kubernetes.prices names no GPU model, so nothing"
+                    + " could be sold (e.g. gpubroker.providers.kubernetes.prices.H100=2.50)");
+            this.providers = List.of();
+            this.client = null;
+            return;
+        }
+        KubernetesClient connected = connect.apply(properties);
+        VersionInfo version;
+        try {
+            version = connected.getKubernetesVersion();
+        } catch (RuntimeException unreachable) {
+            log.warn("Provider kubernetes is off: the API server at {} did not answer at start ({})",
+                    connected.getMasterUrl(), KubernetesFaults.faultOf("tell its version", unreachable).reason());
+            connected.close();
+            this.providers = List.of();
+            this.client = null;
+            return;
+        }
+        this.client = connected;
+        this.providers = List.of(new KubernetesProvider(connected, properties, clock));
+        log.info("Provider kubernetes is on: the cluster at {} (Kubernetes {}.{}), jobs in namespace {}{}, priced {}",
+                connected.getMasterUrl(), version.getMajor(), version.getMinor(), properties.namespace(),
+                properties.queue().isBlank() ? "" : " through Kueue queue " + properties.queue(), prices.models());
+    }
+
+    @Override
+    public List<ComputeProvider> providers() {
+        return providers;
+    }
+
+    @Override
+    public void destroy() {
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    /** fabric8's client for the kubeconfig named, or its usual lookup; no retries (the job engine polls again). */
+    static KubernetesClient connect(KubernetesProperties properties) {
+        Config base = properties.kubeconfig().isBlank() ? Config.autoConfigure(null)
+                : Config.fromKubeconfig(new File(properties.kubeconfig()));
+        int timeoutMillis = Math.toIntExact(properties.requestTimeout().toMillis());
+        Config config = new ConfigBuilder(base)
+                .withRequestTimeout(timeoutMillis)
+                .withConnectionTimeout(timeoutMillis)
+                .withRequestRetryBackoffLimit(0)
+                .build();
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+}
