@@ -55,7 +55,7 @@ final class GpuNodes {
         for (Pod pod : pods) {
             String node = pod.getSpec() == null ? null : pod.getSpec().getNodeName();
             String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-            if (node != null && !ENDED_PHASES.contains(phase)) {
+            if (node != null && (phase == null || !ENDED_PHASES.contains(phase))) {
                 requestedByNode.merge(node, gpusOf(pod), Integer::sum);
             }
         }

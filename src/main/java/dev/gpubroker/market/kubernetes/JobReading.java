@@ -54,6 +54,12 @@ final class JobReading {
     private JobReading() {
     }
 
+    /** Whether the pod has ended (its container will write no more). */
+    static boolean ended(Pod pod) {
+        String phase = phaseOf(pod);
+        return "Succeeded".equals(phase) || "Failed".equals(phase);
+    }
+
     /** Whether the pod's log is needed to decide (its container started: the probe line may be there). */
     static boolean needsLogs(Pod pod) {
         String phase = phaseOf(pod);
@@ -108,11 +114,15 @@ final class JobReading {
 
     private static Verdict pending(Pod pod, Instant now, Duration imagePullTimeout) {
         Optional<ContainerState> waiting = containerStatus(pod).map(ContainerStatus::getState)
-                .filter(state -> state.getWaiting() != null && IMAGE_PULL_FAILURES.contains(state.getWaiting().getReason()));
+                .filter(state -> state.getWaiting() != null && state.getWaiting().getReason() != null
+                        && IMAGE_PULL_FAILURES.contains(state.getWaiting().getReason()));
         if (waiting.isPresent()) {
             String reason = waiting.get().getWaiting().getReason();
-            Instant created = instantOf(pod.getMetadata().getCreationTimestamp()).orElse(now);
-            if (NEVER_PULLABLE.contains(reason) || !created.plus(imagePullTimeout).isAfter(now)) {
+            // Counted from when the kubelet took the pod (its startTime), which is when pulling began; a pod queued
+            // before that (Kueue, the scheduler) was not pulling.
+            Instant pulling = instantOf(pod.getStatus().getStartTime())
+                    .or(() -> instantOf(pod.getMetadata().getCreationTimestamp())).orElse(now);
+            if (NEVER_PULLABLE.contains(reason) || !pulling.plus(imagePullTimeout).isAfter(now)) {
                 return Verdict.giveUp(now, "provisioning failed: the image could not be pulled ("
                         + describe(reason, waiting.get().getWaiting().getMessage()) + ")");
             }
@@ -150,7 +160,7 @@ final class JobReading {
         if (pod.getStatus() == null) {
             return false;
         }
-        if (TAKEN_AWAY_REASONS.contains(pod.getStatus().getReason())) {
+        if (pod.getStatus().getReason() != null && TAKEN_AWAY_REASONS.contains(pod.getStatus().getReason())) {
             return true;
         }
         // The control plane marks a pod it is about to delete (preemption, eviction, node gone) with DisruptionTarget.

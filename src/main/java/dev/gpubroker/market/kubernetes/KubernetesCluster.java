@@ -2,6 +2,7 @@ package dev.gpubroker.market.kubernetes;
 
 import java.io.File;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 
@@ -89,7 +90,12 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
     static KubernetesClient connect(KubernetesProperties properties) {
         Config base = properties.kubeconfig().isBlank() ? Config.autoConfigure(null)
                 : Config.fromKubeconfig(new File(properties.kubeconfig()));
-        int timeoutMillis = Math.toIntExact(properties.requestTimeout().toMillis());
+        return client(base, properties.requestTimeout());
+    }
+
+    /** A client of the cluster {@code base} points at, with the broker's timeouts and without the client's own retries. */
+    static KubernetesClient client(Config base, Duration requestTimeout) {
+        int timeoutMillis = Math.toIntExact(requestTimeout.toMillis());
         Config config = new ConfigBuilder(base)
                 .withRequestTimeout(timeoutMillis)
                 .withConnectionTimeout(timeoutMillis)

@@ -176,8 +176,7 @@ final class KubernetesProvider implements ComputeProvider {
                 boolean jobThere = job(name).get() != null;
                 return new LogPage(List.of(), jobThere ? Integer.toString(from) : null);
             }
-            boolean podEnded = Set.of("Succeeded", "Failed").contains(pod.get().getStatus() == null ? null
-                    : pod.get().getStatus().getPhase());
+            boolean podEnded = JobReading.ended(pod.get());
             List<String> lines = visibleLines(readLog(pod.get(), LOG_BYTES_MAX), podEnded);
             List<String> page = from >= lines.size() ? List.of()
                     : lines.subList(from, Math.min(lines.size(), from + pageSize));
@@ -243,7 +242,10 @@ final class KubernetesProvider implements ComputeProvider {
     private String readLog(Pod pod, int bytesMax) {
         try {
             String text = client.pods().inNamespace(settings.namespace()).withName(pod.getMetadata().getName())
-                    .inContainer(JobManifests.CONTAINER).limitBytes(bytesMax).getLog();
+                    .inContainer(JobManifests.CONTAINER)
+                    // The log API itself says whether there is a log; fabric8 would otherwise wait for the pod to be Ready.
+                    .withReadyWaitTimeout(0)
+                    .limitBytes(bytesMax).getLog();
             return text == null ? "" : text;
         } catch (KubernetesClientException notYet) {
             if (notYet.getCode() == 400 || notYet.getCode() == 404) {
@@ -292,7 +294,9 @@ final class KubernetesProvider implements ComputeProvider {
     }
 
     private static <T> Mono<T> blocking(String doing, Callable<T> call) {
+        // The client's failures (refusals, and a server it cannot reach, which it wraps too) become faults; anything
+        // else is a bug here and stays what it is.
         return Mono.fromCallable(call).subscribeOn(Schedulers.boundedElastic())
-                .onErrorMap(error -> !(error instanceof Error), error -> KubernetesFaults.unavailable(doing, error));
+                .onErrorMap(KubernetesClientException.class, error -> KubernetesFaults.unavailable(doing, error));
     }
 }
