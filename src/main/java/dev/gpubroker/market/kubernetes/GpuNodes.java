@@ -66,6 +66,12 @@ final class GpuNodes {
             if (product == null || !schedulable(node)) {
                 continue;
             }
+            if (product.toUpperCase(java.util.Locale.ROOT).contains("-MIG-")) {
+                // MIG's single strategy labels a slice as the product ("NVIDIA-H100-80GB-HBM3-MIG-1g.10gb"): a slice is not
+                // the GPU a model promises, so such nodes are not sold.
+                unknownProducts.add(product);
+                continue;
+            }
             int memoryMib = labels.containsKey(MEMORY_LABEL) ? parseOrZero(labels.get(MEMORY_LABEL)) : 0;
             // GPU feature discovery writes the nvidia-smi name with dashes for spaces ("NVIDIA-H100-80GB-HBM3").
             Optional<String> model = GpuModelNames.modelOf(product.replace('-', ' '), memoryMib);

@@ -113,6 +113,7 @@ class KubernetesProviderTest {
         cluster.gpuNode("gpu-h100-b", ClusterFake.H100_PRODUCT, 81559, 2);
         cluster.gpuNode("gpu-a100", "NVIDIA-A100-SXM4-80GB", 81920, 4);
         cluster.gpuNode("gpu-t4", "Tesla-T4", 15360, 4);
+        cluster.gpuNode("gpu-mig", "NVIDIA-H100-80GB-HBM3-MIG-1g.10gb", 9856, 56);
         cluster.gpuNode("gpu-l40s", "NVIDIA-L40S", 46068, 4);
         cluster.gpuNode("gpu-4090", "NVIDIA-GeForce-RTX-4090", null, 1);
         cluster.client().nodes().withName("gpu-4090").edit(node -> {
