@@ -55,7 +55,18 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
             this.client = null;
             return;
         }
-        KubernetesClient connected = connect.apply(properties);
+        KubernetesClient connected;
+        try {
+            connected = connect.apply(properties);
+        } catch (RuntimeException unreadable) {
+            // A kubeconfig that is missing or unreadable: said once, without its contents (it holds credentials).
+            log.warn("Provider kubernetes is off: no client could be made from {} ({})",
+                    properties.kubeconfig().isBlank() ? "the usual kubeconfig lookup" : properties.kubeconfig(),
+                    unreadable.getClass().getSimpleName());
+            this.providers = List.of();
+            this.client = null;
+            return;
+        }
         VersionInfo version;
         try {
             version = connected.getKubernetesVersion();

@@ -50,7 +50,7 @@ final class ClusterFake implements AutoCloseable {
         return thread;
     });
     private volatile boolean autoRun = true;
-    private volatile String autoRunLog = H100_PROBE_LINE + "\n" + dev.gpubroker.market.ProviderContract.MARKER + "\n";
+    private static final String AUTO_RUN_LOG = H100_PROBE_LINE + "\n" + dev.gpubroker.market.ProviderContract.MARKER + "\n";
 
     ClusterFake() {
         Map<ServerRequest, Queue<ServerResponse>> responses = new HashMap<>();
@@ -231,7 +231,7 @@ final class ClusterFake implements AutoCloseable {
                 if (pods.isEmpty()) {
                     podPending(jobId, Instant.now());
                 } else if ("Pending".equals(pods.getFirst().getStatus().getPhase())) {
-                    podRunning(jobId, Instant.now(), autoRunLog);
+                    podRunning(jobId, Instant.now(), AUTO_RUN_LOG);
                 }
             }
         } catch (RuntimeException raced) {

@@ -52,6 +52,15 @@ class KubernetesClusterTest {
     }
 
     @Test
+    void aKubeconfigThatCannotBeReadLeavesTheProviderOff() {
+        KubernetesProperties missing = new KubernetesProperties(true, "/nonexistent/kubeconfig", "gpubroker-jobs", "",
+                Map.of("H100", new BigDecimal("2.50")), "cluster", 0.98, "nvidia/cuda:12.4.1-base-ubuntu22.04",
+                Duration.ofMinutes(5), Duration.ofHours(24), Duration.ofSeconds(2));
+
+        assertThat(new KubernetesCluster(missing, Clock.systemUTC()).providers()).isEmpty();
+    }
+
+    @Test
     void anEnabledPricedReachableClusterIsOfferedAsKubernetes() {
         try (ClusterFake fake = new ClusterFake()) {
             KubernetesCluster cluster = new KubernetesCluster(enabled(), Clock.systemUTC(), properties -> fake.client());
