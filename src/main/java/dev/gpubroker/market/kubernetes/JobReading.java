@@ -137,7 +137,7 @@ final class JobReading {
         if (!probe.get().passed()) {
             return Verdict.giveUp(now, "not the GPU promised: " + probe.get().reason());
         }
-        return Verdict.answer(new JobStatus.Running(startedAt));
+        return Verdict.answer(new JobStatus.Running(startedAt, probe.get().reason()));
     }
 
     private static Verdict ended(Pod pod, Optional<ReadinessProbe.Result> probe, Instant startedAt, Instant now) {

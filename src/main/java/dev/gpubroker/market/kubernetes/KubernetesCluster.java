@@ -13,6 +13,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.market.ProviderSource;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
@@ -30,8 +31,12 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(KubernetesCluster.class);
 
+    private static final String HOW_TO_ENABLE = "set gpubroker.providers.kubernetes.enabled=true, with a kubeconfig and"
+            + " prices per GPU model (docs/providers/kubernetes.md)";
+
     private final List<ComputeProvider> providers;
     private final KubernetesClient client;
+    private final ProviderConfiguration configuration;
 
     @Autowired
     public KubernetesCluster(KubernetesProperties properties, Clock clock) {
@@ -41,10 +46,10 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
     KubernetesCluster(KubernetesProperties properties, Clock clock,
             Function<KubernetesProperties, KubernetesClient> connect) {
         if (!properties.enabled()) {
-            log.info("Provider kubernetes is off: set gpubroker.providers.kubernetes.enabled=true (with a kubeconfig and"
-                    + " prices per GPU model) to sell a cluster's GPUs");
+            log.info("Provider kubernetes is off: {} to sell a cluster's GPUs", HOW_TO_ENABLE);
             this.providers = List.of();
             this.client = null;
+            this.configuration = new ProviderConfiguration(KubernetesProvider.NAME, false, HOW_TO_ENABLE);
             return;
         }
         ClusterPrices prices = ClusterPrices.from(properties.prices());
@@ -53,6 +58,8 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
                     + " could be sold (e.g. gpubroker.providers.kubernetes.prices.H100=2.50)");
             this.providers = List.of();
             this.client = null;
+            this.configuration = new ProviderConfiguration(KubernetesProvider.NAME, false,
+                    "enabled but no GPU model has a price: set gpubroker.providers.kubernetes.prices.<model>");
             return;
         }
         KubernetesClient connected;
@@ -65,6 +72,8 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
                     unreadable.getClass().getSimpleName());
             this.providers = List.of();
             this.client = null;
+            this.configuration = new ProviderConfiguration(KubernetesProvider.NAME, false,
+                    "enabled but no Kubernetes client could be made from its kubeconfig: see the log");
             return;
         }
         VersionInfo version;
@@ -76,10 +85,14 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
             connected.close();
             this.providers = List.of();
             this.client = null;
+            this.configuration = new ProviderConfiguration(KubernetesProvider.NAME, false,
+                    "enabled but the cluster's API server did not answer at start: see the log, then restart");
             return;
         }
         this.client = connected;
         this.providers = List.of(new KubernetesProvider(connected, properties, clock));
+        this.configuration = new ProviderConfiguration(KubernetesProvider.NAME, true, "the cluster at "
+                + connected.getMasterUrl() + ", jobs in namespace " + properties.namespace());
         log.info("Provider kubernetes is on: the cluster at {} (Kubernetes {}.{}), jobs in namespace {}{}, priced {}",
                 connected.getMasterUrl(), version.getMajor(), version.getMinor(), properties.namespace(),
                 properties.queue().isBlank() ? "" : " through Kueue queue " + properties.queue(), prices.models());
@@ -88,6 +101,11 @@ public class KubernetesCluster implements ProviderSource, DisposableBean {
     @Override
     public List<ComputeProvider> providers() {
         return providers;
+    }
+
+    @Override
+    public List<ProviderConfiguration> configuration() {
+        return List.of(configuration);
     }
 
     @Override

@@ -19,7 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code region} and {@code reliability}: what the offers say;</li>
  * <li>{@code defaultImage}: for jobs without an image; {@code imagePullTimeout}: how long a pod may fail to pull its
  *     image before the job is given up; {@code finishedJobTtl}: how long the cluster keeps an ended Job (the broker
- *     reads its end long before); {@code requestTimeout}: for each call to the API server.</li>
+ *     reads its end long before); {@code requestTimeout}: for each call to the API server; {@code offerTtl}: how long
+ *     the broker's offer cache serves the cluster's offers (each refresh lists every node and pod).</li>
  * </ul>
  */
 @ConfigurationProperties("gpubroker.providers.kubernetes")
@@ -34,7 +35,8 @@ public record KubernetesProperties(
         @DefaultValue("nvidia/cuda:12.4.1-base-ubuntu22.04") String defaultImage,
         @DefaultValue("5m") Duration imagePullTimeout,
         @DefaultValue("24h") Duration finishedJobTtl,
-        @DefaultValue("10s") Duration requestTimeout) {
+        @DefaultValue("10s") Duration requestTimeout,
+        @DefaultValue("5s") Duration offerTtl) {
 
     public KubernetesProperties {
         prices = prices == null ? Map.of() : Map.copyOf(prices);

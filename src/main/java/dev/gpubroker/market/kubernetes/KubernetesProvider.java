@@ -79,6 +79,12 @@ final class KubernetesProvider implements ComputeProvider {
         return holds;
     }
 
+    /** Each refresh lists every node and pod of the cluster: many agents' quotes share one for this long. */
+    @Override
+    public java.time.Duration offerTtl() {
+        return settings.offerTtl();
+    }
+
     @Override
     public Mono<List<Offer>> offers(OfferQuery query) {
         return blocking("list the GPU nodes and their pods", () -> {

@@ -41,6 +41,11 @@ class KubernetesClusterTest {
         });
 
         assertThat(cluster.providers()).isEmpty();
+        assertThat(cluster.configuration()).singleElement().satisfies(configuration -> {
+            assertThat(configuration.name()).isEqualTo("kubernetes");
+            assertThat(configuration.enabled()).isFalse();
+            assertThat(configuration.detail()).contains("gpubroker.providers.kubernetes.enabled=true");
+        });
     }
 
     @Test
@@ -55,7 +60,7 @@ class KubernetesClusterTest {
     void aKubeconfigThatCannotBeReadLeavesTheProviderOff() {
         KubernetesProperties missing = new KubernetesProperties(true, "/nonexistent/kubeconfig", "gpubroker-jobs", "",
                 Map.of("H100", new BigDecimal("2.50")), "cluster", 0.98, "nvidia/cuda:12.4.1-base-ubuntu22.04",
-                Duration.ofMinutes(5), Duration.ofHours(24), Duration.ofSeconds(2));
+                Duration.ofMinutes(5), Duration.ofHours(24), Duration.ofSeconds(2), Duration.ZERO);
 
         assertThat(new KubernetesCluster(missing, Clock.systemUTC()).providers()).isEmpty();
     }
@@ -66,13 +71,15 @@ class KubernetesClusterTest {
             KubernetesCluster cluster = new KubernetesCluster(enabled(), Clock.systemUTC(), properties -> fake.client());
 
             assertThat(cluster.providers()).extracting(ComputeProvider::name).containsExactly("kubernetes");
+            assertThat(cluster.configuration()).singleElement()
+                    .satisfies(configuration -> assertThat(configuration.enabled()).isTrue());
         }
     }
 
     private static KubernetesProperties enabled() {
         return new KubernetesProperties(true, "", "gpubroker-jobs", "", Map.of("H100", new BigDecimal("2.50")), "cluster",
                 0.98, "nvidia/cuda:12.4.1-base-ubuntu22.04", Duration.ofMinutes(5), Duration.ofHours(24),
-                Duration.ofSeconds(2));
+                Duration.ofSeconds(2), Duration.ZERO);
     }
 
     private static KubernetesProperties bind(Map<String, String> settings) {

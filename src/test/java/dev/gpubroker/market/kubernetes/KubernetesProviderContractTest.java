@@ -40,7 +40,7 @@ class KubernetesProviderContractTest extends ProviderContract {
     static KubernetesProperties settings(Duration imagePullTimeout) {
         return new KubernetesProperties(true, "", ClusterFake.NAMESPACE, "", Map.of("H100", new BigDecimal("2.50")),
                 "cluster", 0.98, "nvidia/cuda:12.4.1-base-ubuntu22.04", imagePullTimeout, Duration.ofHours(24),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10), Duration.ZERO);
     }
 
     @Override

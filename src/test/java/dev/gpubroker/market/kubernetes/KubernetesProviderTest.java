@@ -55,7 +55,7 @@ class KubernetesProviderTest {
         return new KubernetesProvider(cluster.client(), new KubernetesProperties(true, "", ClusterFake.NAMESPACE, queue,
                 Map.of("H100", new BigDecimal("2.50"), "a100-80gb", new BigDecimal("1.2"), "RTX4090", new BigDecimal("0.4")),
                 "on-prem", 0.97, "nvidia/cuda:12.4.1-base-ubuntu22.04", Duration.ofMinutes(5), Duration.ofHours(24),
-                Duration.ofSeconds(10)), Clock.systemUTC());
+                Duration.ofSeconds(10), Duration.ZERO), Clock.systemUTC());
     }
 
     @Test
@@ -164,7 +164,8 @@ class KubernetesProviderTest {
         cluster.podPending("job_run", STARTED);
         cluster.podRunning("job_run", STARTED, ClusterFake.H100_PROBE_LINE + "\nepoch 1\n");
 
-        assertThat(provider.status("job_run").block()).isEqualTo(new JobStatus.Running(STARTED));
+        assertThat(provider.status("job_run").block())
+                .isEqualTo(new JobStatus.Running(STARTED, "1 x H100 found by nvidia-smi"));
     }
 
     @Test
