@@ -74,7 +74,9 @@ class ArchitectureTest {
             .matching("dev.gpubroker.market.(*)..")
             .should().notDependOnEachOther()
             // market.process is not a provider: it runs local processes for any provider that executes on this host.
-            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.process.."));
+            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.process.."))
+            // Nor is market.remote: what every real provider shares (keys, markup, the readiness probe, RemoteApi).
+            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.remote.."));
 
     @ArchTest
     static final ArchRule businessPackagesDoNotDependOnProviderImplementations = noClasses()
