@@ -363,7 +363,9 @@ final class VastaiProvider implements ComputeProvider {
                         error instanceof WebClientResponseException.NotFound
                                 || error instanceof WebClientResponseException.Forbidden))
                 .map(text -> text.lines().filter(line -> !line.isBlank()).toList())
-                .onErrorResume(error -> {
+                .onErrorResume(error -> error instanceof WebClientResponseException
+                        || error instanceof java.util.concurrent.TimeoutException, error -> {
+                    // Not uploaded yet, or gone: no lines now; the next poll asks again.
                     log.debug("Vast.ai log file not fetched: {}", error.toString());
                     return Mono.just(List.of());
                 });
