@@ -74,7 +74,9 @@ class ArchitectureTest {
             .matching("dev.gpubroker.market.(*)..")
             .should().notDependOnEachOther()
             // market.process is not a provider: it runs local processes for any provider that executes on this host.
-            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.process.."));
+            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.process.."))
+            // market.remote is not a provider either: the shared parts every real provider's package uses (keys, HTTP, markup).
+            .ignoreDependency(DescribedPredicate.alwaysTrue(), resideInAPackage("dev.gpubroker.market.remote.."));
 
     @ArchTest
     static final ArchRule businessPackagesDoNotDependOnProviderImplementations = noClasses()
