@@ -10,6 +10,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.client.WebClient;
 
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.remote.ApiKey;
 import dev.gpubroker.market.remote.ApiKeys;
@@ -29,6 +30,7 @@ public class Vastai implements ProviderSource {
     private static final Logger log = LoggerFactory.getLogger(Vastai.class);
 
     private final List<ComputeProvider> providers;
+    private final ProviderConfiguration configuration;
 
     public Vastai(VastaiProperties settings, ApiKeys keys, ProviderPricing pricing, RemoteHttp http, Clock clock) {
         Optional<ApiKey> key = keys.find(VastaiProvider.NAME, KEY_VARIABLE);
@@ -36,9 +38,13 @@ public class Vastai implements ProviderSource {
             log.info("Provider vastai is off: no API key (set {} or write it to {})", KEY_VARIABLE,
                     keys.fileFor(VastaiProvider.NAME));
             this.providers = List.of();
+            this.configuration = new ProviderConfiguration(VastaiProvider.NAME, false, "no API key: set " + KEY_VARIABLE
+                    + " or write the key to " + keys.fileFor(VastaiProvider.NAME) + " (mode 600)");
             return;
         }
         this.providers = List.of(create(settings, key.get(), pricing, http.builder(), clock));
+        this.configuration = new ProviderConfiguration(VastaiProvider.NAME, true, "API key from " + key.get().source()
+                + "; API " + settings.baseUrl());
         log.info("Provider vastai is on (key from {}), API {}", key.get().source(), settings.baseUrl());
     }
 
@@ -63,5 +69,10 @@ public class Vastai implements ProviderSource {
     @Override
     public List<ComputeProvider> providers() {
         return providers;
+    }
+
+    @Override
+    public List<ProviderConfiguration> configuration() {
+        return List.of(configuration);
     }
 }

@@ -21,7 +21,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code logTailLines}: how many of the newest log lines Vast is asked for (older lines are out of reach);</li>
  * <li>{@code logHosts}: the hosts besides the API's own from which a log {@code result_url} is fetched (Vast
  *     documents {@code s3.amazonaws.com}); a URL elsewhere is refused, and no log URL is ever sent the key;</li>
- * <li>{@code callTimeout}: each API call.</li>
+ * <li>{@code callTimeout}: each API call; {@code offerTtl}: how long a search answer is served from the offer cache.</li>
  * </ul>
  */
 @ConfigurationProperties("gpubroker.providers.vastai")
@@ -35,7 +35,8 @@ public record VastaiProperties(
         @DefaultValue("20m") Duration readyWithin,
         @DefaultValue("5000") int logTailLines,
         @DefaultValue("s3.amazonaws.com") List<String> logHosts,
-        @DefaultValue("15s") Duration callTimeout) {
+        @DefaultValue("15s") Duration callTimeout,
+        @DefaultValue("15s") Duration offerTtl) {
 
     public VastaiProperties {
         if (diskGb < 8) {

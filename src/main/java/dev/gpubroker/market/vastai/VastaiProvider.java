@@ -91,6 +91,12 @@ final class VastaiProvider implements ComputeProvider {
         return NAME;
     }
 
+    /** Its search answers are served from the broker's offer cache this long (Vast limits calls per endpoint). */
+    @Override
+    public java.time.Duration offerTtl() {
+        return settings.offerTtl();
+    }
+
     @Override
     public CapacityHolds holds() {
         return holds;
