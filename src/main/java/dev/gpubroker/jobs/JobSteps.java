@@ -194,7 +194,7 @@ public class JobSteps {
                     case JobStatus.Running running -> markRunning(job, running.startedAt(), running.readiness())
                             .then(Mono.fromSupplier(() -> clock.instant().plus(pollInterval)));
                     case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
-                                    : markRunning(job, ended.startedAt(), null))
+                                    : markRunning(job, ended.startedAt(), ended.readiness()))
                             .then(ended(job, provider, ended.how()))
                             .then(Mono.fromSupplier(clock::instant));
                 });

@@ -31,15 +31,20 @@ public sealed interface JobStatus {
 
     /**
      * Over: {@code how} is {@link JobSignal.Exited}, {@link JobSignal.Terminated} or {@link JobSignal.Lost}.
-     * {@code startedAt} is when it had started running, or null when it never did.
+     * {@code startedAt} is when it had started running, or null when it never did. {@code readiness} is what its
+     * readiness probe found, as for {@link Running} (a job can start and end between two polls), or null.
      */
-    record Ended(Instant startedAt, JobSignal how) implements JobStatus {
+    record Ended(Instant startedAt, JobSignal how, String readiness) implements JobStatus {
 
         public Ended {
             Objects.requireNonNull(how, "how");
             if (how instanceof JobSignal.Running) {
                 throw new IllegalArgumentException("a job that ended did not end by running");
             }
+        }
+
+        public Ended(Instant startedAt, JobSignal how) {
+            this(startedAt, how, null);
         }
     }
 }

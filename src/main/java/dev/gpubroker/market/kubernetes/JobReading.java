@@ -153,7 +153,8 @@ final class JobReading {
             return Verdict.answer(new JobStatus.Ended(null, new JobSignal.Lost(at, "the container ended (exit code "
                     + exitCode + ") before its readiness probe reported the GPUs")));
         }
-        return Verdict.answer(new JobStatus.Ended(startedAt, new JobSignal.Exited(at, exitCode, false)));
+        return Verdict.answer(new JobStatus.Ended(startedAt, new JobSignal.Exited(at, exitCode, false),
+                probe.get().reason()));
     }
 
     private static boolean takenAway(Pod pod) {

@@ -224,9 +224,9 @@ final class RunpodProvider implements ComputeProvider {
         if (limit.isPresent() && clock.instant().isAfter(startedAt.plus(limit.get()))) {
             // RunPod has no wall-clock limit of its own: the broker stops the pod past the job's.
             return terminatePod(pod).thenReturn(new JobStatus.Ended(startedAt,
-                    new JobSignal.Exited(startedAt.plus(limit.get()), 124, true)));
+                    new JobSignal.Exited(startedAt.plus(limit.get()), 124, true), probe.result().get().reason()));
         }
-        return Mono.just(new JobStatus.Running(startedAt));
+        return Mono.just(new JobStatus.Running(startedAt, probe.result().get().reason()));
     }
 
     private Mono<JobStatus> afterExit(RunpodWire.Pod pod, Probe probe) {
@@ -247,7 +247,8 @@ final class RunpodProvider implements ComputeProvider {
                     Instant endedAt = tail.stream().filter(event -> event.line().startsWith(RunpodCommand.EXIT_PREFIX))
                             .reduce((first, second) -> second).flatMap(RunpodLogStream.LogEvent::at)
                             .orElseGet(clock::instant);
-                    return new JobStatus.Ended(startedAt, new JobSignal.Exited(endedAt, exit.getAsInt(), false));
+                    return new JobStatus.Ended(startedAt, new JobSignal.Exited(endedAt, exit.getAsInt(), false),
+                            probe.result().get().reason());
                 });
     }
 

@@ -274,7 +274,7 @@ final class VastaiProvider implements ComputeProvider {
             if (exit.isPresent() && startedAt.isPresent()) {
                 int code = exit.get().code();
                 return Mono.just(new JobStatus.Ended(startedAt.get(),
-                        new JobSignal.Exited(exit.get().at().orElse(now), code, code == 124)));
+                        new JobSignal.Exited(exit.get().at().orElse(now), code, code == 124), probe.get().reason()));
             }
             String why = instance.bid() ? "the interruptible instance " + instance.id() + " was stopped (outbid)"
                     : "instance " + instance.id() + " stopped before the job ended";
@@ -287,9 +287,10 @@ final class VastaiProvider implements ComputeProvider {
         }
         Optional<Duration> limit = maxDuration(instance);
         if (limit.isPresent() && startedAt.get().plus(limit.get()).plus(OVERRUN_GRACE).isBefore(now)) {
-            return destroy(instance).thenReturn(new JobStatus.Ended(startedAt.get(), new JobSignal.Exited(now, 124, true)));
+            return destroy(instance).thenReturn(new JobStatus.Ended(startedAt.get(), new JobSignal.Exited(now, 124, true),
+                    probe.get().reason()));
         }
-        return Mono.just(new JobStatus.Running(startedAt.get()));
+        return Mono.just(new JobStatus.Running(startedAt.get(), probe.get().reason()));
     }
 
     private static Optional<Duration> maxDuration(VastaiReading.Instance instance) {

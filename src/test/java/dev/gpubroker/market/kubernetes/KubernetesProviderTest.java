@@ -193,7 +193,8 @@ class KubernetesProviderTest {
         cluster.podEnded("job_done", STARTED, finished, 3);
 
         assertThat(provider.status("job_done").block())
-                .isEqualTo(new JobStatus.Ended(STARTED, new JobSignal.Exited(finished, 3, false)));
+                .isEqualTo(new JobStatus.Ended(STARTED, new JobSignal.Exited(finished, 3, false),
+                        "1 x H100 found by nvidia-smi"));
     }
 
     @Test

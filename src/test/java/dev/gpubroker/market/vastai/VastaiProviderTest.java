@@ -190,7 +190,7 @@ class VastaiProviderTest {
         JobStatus status = provider.status("job_done").block(WAIT);
 
         assertThat(status).isEqualTo(new JobStatus.Ended(Instant.ofEpochSecond(1796000000),
-                new JobSignal.Exited(Instant.ofEpochSecond(1796000042), 0, false)));
+                new JobSignal.Exited(Instant.ofEpochSecond(1796000042), 0, false), "1 x H100 found by nvidia-smi"));
     }
 
     @Test

@@ -1,0 +1,144 @@
+package dev.gpubroker.market.runpod;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.context.TestPropertySource;
+
+import dev.gpubroker.config.BrokerProperties;
+import dev.gpubroker.identity.NewAgent;
+import dev.gpubroker.market.ProviderContract;
+import dev.gpubroker.market.remote.ApiKeys;
+import dev.gpubroker.market.remote.ReadinessProbe;
+import dev.gpubroker.money.Usdc;
+import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.support.BrokerIntegrationTest;
+import io.modelcontextprotocol.client.McpSyncClient;
+
+/**
+ * A real provider's fake (RunPod's REST API v2 on WireMock) beside the demo marketplace, driven through MCP by the
+ * official Java SDK client: a job whose GPU is not the one promised is never billed and moves to the demo
+ * marketplace; a job on the GPU promised is billed from the readiness probe on and settled.
+ */
+@TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/real-provider-failover.yml")
+class RunpodThroughMcpTest extends BrokerIntegrationTest {
+
+    private static final RunpodFake RUNPOD = new RunpodFake();
+    private static final String A100_PROBE = ReadinessProbe.PREFIX + "NVIDIA A100 80GB PCIe, 81920;";
+
+    @Autowired
+    PaymentChain paymentChain;
+
+    @DynamicPropertySource
+    static void runpodApi(DynamicPropertyRegistry registry) {
+        registry.add("gpubroker.providers.runpod.base-url", RUNPOD::baseUrl);
+        registry.add("gpubroker.providers.runpod.log-window", () -> "300ms");
+    }
+
+    /** The operator's RunPod key, as the server would read it from RUNPOD_API_KEY. */
+    @TestConfiguration
+    static class OperatorKey {
+        @Bean
+        @Primary
+        ApiKeys operatorsKeys(BrokerProperties properties) {
+            return new ApiKeys(Map.of(RunpodProviders.KEY_VARIABLE, RunpodFake.API_KEY), properties.dataDir());
+        }
+    }
+
+    @AfterAll
+    static void stopRunpod() {
+        RUNPOD.close();
+    }
+
+    @BeforeEach
+    void wellBehavedRunpod() {
+        RUNPOD.reset();
+    }
+
+    @Test
+    void aGpuThatIsNotTheOnePromisedIsNeverBilledAndTheJobMovesToTheDemoMarketplace() throws Exception {
+        RUNPOD.lifecycle("PROVISIONING", "RUNNING");
+        RUNPOD.logLines(A100_PROBE, "should never be seen");
+        NewAgent agent = newAgent("runpod-failover");
+        String wallet = agent.agent().walletAddress();
+        paymentChain.mintTestUsdc(wallet, Usdc.parse("10.00"));
+        McpSyncClient client = client(agent.apiKey());
+        assertThat(output(call(client, "account", Map.of())).get("providers").toString()).contains("runpod", "demo-backup");
+
+        String reservationId = paidReservation(client, "H100", "runpod", 60, "runpod-failover-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
+                "runpod-failover-run", "command", List.of("sh", "-c", "echo finished on $GPUBROKER_JOB_ID")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "completed").containsEntry("provider", "demo-backup");
+        String events = status.get("events").toString();
+        assertThat(events).contains("node_lost").contains("not the GPU promised").contains("A100-80GB")
+                .contains("failover").contains("moved to demo-backup offer backup-h100");
+        assertThat(events.indexOf("node_lost")).isLessThan(events.indexOf("failover"));
+        assertThat(status.get("readiness")).as("the demo marketplace runs no probe").isNull();
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        long costMicros = Math.ceilDiv(2_000_000L * gpuSeconds, 3600L);
+        assertThat(status).as("only the run on demo-backup is billed, at its price")
+                .containsEntry("cost", Usdc.ofMicros(costMicros).toDecimalString());
+        assertThat(RUNPOD.server.findAll(com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(
+                com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching("/v2/pods/.*")))).as("the pod is deleted")
+                .isNotEmpty();
+        assertThat(balance(wallet)).as("the agent paid only what ran on demo-backup")
+                .isEqualTo(BigInteger.valueOf(10_000_000 - costMicros));
+    }
+
+    @Test
+    void aJobOnThePromisedGpuIsBilledFromItsReadinessProbeAndSettled() throws Exception {
+        RUNPOD.lifecycle("PROVISIONING", "STARTING", "RUNNING", "RUNNING", "EXITED");
+        RUNPOD.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER, RunpodCommand.EXIT_PREFIX + "0");
+        NewAgent agent = newAgent("runpod-happy");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
+        McpSyncClient client = client(agent.apiKey());
+
+        String reservationId = paidReservation(client, "H100", "runpod", 60, "runpod-happy-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
+                "runpod-happy-run", "command", List.of("nvidia-smi")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "completed").containsEntry("provider", "runpod");
+        assertThat(status.get("readiness")).isEqualTo("1 x H100 found by nvidia-smi");
+        assertThat(status.get("billingStartedAt")).isNotNull().isEqualTo(status.get("startedAt"));
+        String events = status.get("events").toString();
+        assertThat(events.indexOf("ready")).as("the probe passed before metering began")
+                .isLessThan(events.indexOf("running"));
+        assertThat(output(call(client, "job_logs", Map.of("jobId", jobId))).get("lines").toString())
+                .contains(ProviderContract.MARKER).doesNotContain("GPUBROKER_");
+    }
+
+    private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
+            String reservation = (String) status.get("reservationId");
+            boolean closed = count("reservations", "reservation_id = :r AND state IN ('SETTLED', 'REFUNDED')",
+                    Map.of("r", reservation)) == 1;
+            if (closed && status.get("settlementTx") != null) {
+                return status;
+            }
+            assertThat(System.nanoTime()).as("job " + jobId + " settled in time: " + status).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    private BigInteger balance(String address) {
+        return paymentChain.context().usdc().balanceOf(address).block(Duration.ofSeconds(10));
+    }
+}
