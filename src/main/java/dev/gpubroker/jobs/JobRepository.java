@@ -75,6 +75,33 @@ class JobRepository {
         return NewestFirst.page(db, "jobs", "1 = 1", filters, limit, offset).map(JobRepository::toJob).all();
     }
 
+    /**
+     * What the broker metered at one provider for the jobs that started running in {@code [from, to)}: how many, their
+     * GPU-seconds and what their agents were billed (each job rounded up to the micro-USDC, as its bill was).
+     */
+    public Mono<MeteredUsage> meteredAt(String provider, Instant from, Instant to) {
+        return db.sql("SELECT gpu_seconds, price_micros_per_gpu_hour FROM jobs WHERE provider = :p "
+                        + "AND started_at >= :from AND started_at < :to")
+                .bind("p", provider).bind("from", from.atOffset(ZoneOffset.UTC)).bind("to", to.atOffset(ZoneOffset.UTC))
+                .map(row -> {
+                    long gpuSeconds = Columns.longValue(row, "gpu_seconds");
+                    Number price = row.get("price_micros_per_gpu_hour", Number.class);
+                    long cost = price == null ? 0 : Math.ceilDiv(Math.multiplyExact(price.longValue(), gpuSeconds), 3600L);
+                    return new MeteredUsage(1, gpuSeconds, cost);
+                })
+                .all()
+                .reduce(new MeteredUsage(0, 0, 0), MeteredUsage::plus);
+    }
+
+    /** Jobs, their GPU-seconds and what their agents were billed, in micro-USDC. */
+    public record MeteredUsage(long jobs, long gpuSeconds, long billedMicros) {
+
+        MeteredUsage plus(MeteredUsage other) {
+            return new MeteredUsage(jobs + other.jobs, Math.addExact(gpuSeconds, other.gpuSeconds),
+                    Math.addExact(billedMicros, other.billedMicros));
+        }
+    }
+
     /** Jobs that ended but whose escrow was never settled or refunded (a crash fell between the two). */
     public Flux<Job> findEndedUnsettled(int limit) {
         // Also those whose settlement or refund failed on chain: the escrow may have been reclaimed meanwhile.

@@ -143,7 +143,7 @@ class AdminOperationsTest extends BrokerIntegrationTest {
                 new String[] {"GET", "/admin/v1/reconciliation"}, new String[] {"GET", "/admin/v1/jobs"},
                 new String[] {"GET", "/admin/v1/jobs/job_x"}, new String[] {"POST", "/admin/v1/jobs/job_x/cancel"},
                 new String[] {"GET", "/admin/v1/jobs/job_x/logs"}, new String[] {"GET", "/admin/v1/agents/" + id + "/usage"},
-                new String[] {"GET", "/admin/v1/providers"});
+                new String[] {"GET", "/admin/v1/providers"}, new String[] {"GET", "/admin/v1/providers/runpod/billing"});
         for (String[] endpoint : endpoints) {
             for (String token : new String[] {null, "gpa_wrong", agent.apiKey()}) {
                 var response = admin().send(endpoint[0], endpoint[1], "{}", token);

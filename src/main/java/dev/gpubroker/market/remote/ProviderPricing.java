@@ -30,4 +30,9 @@ public record ProviderPricing(BigDecimal markupPercent) {
                 .setScale(6, RoundingMode.CEILING);
         return new PricePerGpuHour(marked.movePointRight(6).longValueExact());
     }
+
+    /** What a sum billed to agents cost at the providers' own prices: the markup taken back out (to the micro-USD). */
+    public BigDecimal providerAmount(BigDecimal billedToAgents) {
+        return billedToAgents.divide(BigDecimal.ONE.add(markupPercent.movePointLeft(2)), 6, RoundingMode.HALF_EVEN);
+    }
 }

@@ -18,6 +18,7 @@ import org.springframework.http.HttpMethod;
 
 import dev.gpubroker.market.CapacityHolds;
 import dev.gpubroker.market.ComputeProvider;
+import dev.gpubroker.market.ProviderBilling;
 import dev.gpubroker.market.GpuModelNames;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.JobStatus;
@@ -44,7 +45,7 @@ import tools.jackson.databind.json.JsonMapper;
  * find the pod by it, so any broker instance can answer from RunPod's records alone. What status needs besides the
  * pod (the promised GPU model, the wall-clock limit) travels in the pod's own environment.
  */
-final class RunpodProvider implements ComputeProvider {
+final class RunpodProvider implements ComputeProvider, ProviderBilling {
 
     static final String NAME = "runpod";
     static final String REGION = "global";
@@ -83,6 +84,12 @@ final class RunpodProvider implements ComputeProvider {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /** RunPod's own billing history, to reconcile against what the broker metered (admin API). */
+    @Override
+    public Mono<ProviderBilling.Bill> billed(Instant from, Instant to) {
+        return new RunpodBilling(api).billed(from, to);
     }
 
     @Override

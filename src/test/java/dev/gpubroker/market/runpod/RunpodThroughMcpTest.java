@@ -2,7 +2,11 @@ package dev.gpubroker.market.runpod;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +29,7 @@ import dev.gpubroker.market.remote.ApiKeys;
 import dev.gpubroker.market.remote.ReadinessProbe;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerIntegrationTest;
 import io.modelcontextprotocol.client.McpSyncClient;
 
@@ -41,6 +46,9 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
 
     @Autowired
     PaymentChain paymentChain;
+
+    @org.springframework.beans.factory.annotation.Value("${gpubroker.data-dir}")
+    String dataDir;
 
     @DynamicPropertySource
     static void runpodApi(DynamicPropertyRegistry registry) {
@@ -121,6 +129,32 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
                 .isLessThan(events.indexOf("running"));
         assertThat(output(call(client, "job_logs", Map.of("jobId", jobId))).get("lines").toString())
                 .contains(ProviderContract.MARKER).doesNotContain("GPUBROKER_");
+
+        // RunPod's billing history lists this job's pod and one the broker never metered: the operator sees the gap.
+        Instant bucket = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        RUNPOD.server.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+                        com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/v2/billing/pods"))
+                .willReturn(RunpodFake.json(200, RunpodFake.fixture("billing-pods.json")
+                        .replace("{{bucketEnd}}", bucket.plus(1, ChronoUnit.HOURS).toString())
+                        .replace("{{bucket}}", bucket.toString()))));
+        var response = new AdminClient(baseUri(), Path.of(dataDir)).get("/admin/v1/providers/runpod/billing?from="
+                + bucket.minus(1, ChronoUnit.HOURS) + "&to=" + bucket.plus(1, ChronoUnit.HOURS));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        Map<String, Object> report = json.readValue(response.body(), new tools.jackson.core.type.TypeReference<Map<String, Object>>() { });
+        assertThat(report).containsEntry("provider", "runpod").containsEntry("brokerJobs", 1)
+                .containsEntry("providerGpuUsd", "0.52").containsEntry("providerTotalUsd", "0.55");
+        BigDecimal brokerCost = new BigDecimal((String) report.get("brokerCostAtProviderPrices"));
+        assertThat(brokerCost).isEqualByComparingTo(new BigDecimal((String) status.get("cost")));
+        assertThat(new BigDecimal((String) report.get("differenceUsd")))
+                .isEqualByComparingTo(new BigDecimal("0.52").subtract(brokerCost));
+        assertThat(report.get("providerCharges").toString()).contains("x2b4d6f8h0", "7h9k2m4n6p");
+        RUNPOD.server.verify(com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor(
+                        com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo("/v2/billing/pods"))
+                .withQueryParam("bucketSize", com.github.tomakehurst.wiremock.client.WireMock.equalTo("hour")));
+        assertThat(new AdminClient(baseUri(), Path.of(dataDir)).get("/admin/v1/providers/demo-backup/billing")
+                .statusCode()).as("the demo marketplace has no billing history").isEqualTo(404);
+        assertThat(new AdminClient(baseUri(), Path.of(dataDir)).get("/admin/v1/providers/runpod/billing?from=yesterday")
+                .statusCode()).isEqualTo(400);
     }
 
     private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
