@@ -57,6 +57,12 @@ final class ShadeformProvider implements ComputeProvider {
 
     private static final int EXIT_TIMED_OUT = 124;
 
+    /**
+     * The broker deletes a job at its limit by its own clock and reads Shadeform's {@code deleted_at} by Shadeform's:
+     * a deletion this close before the limit was the limit's.
+     */
+    private static final Duration CLOCK_SKEW_MAX = Duration.ofMinutes(1);
+
     private final ShadeformSettings settings;
     private final RemoteApi api;
     private final RemoteApi creates;
@@ -177,7 +183,7 @@ final class ShadeformProvider implements ComputeProvider {
                             + (activeAt == null ? ": it never became active" : ": taken away while running"))));
             case "deleting", "deleted" -> {
                 Instant deletedAt = Optional.ofNullable(instantOf(instance.deletedAt())).orElse(now);
-                if (activeAt != null && limit.isPresent() && !deletedAt.isBefore(activeAt.plus(limit.get()))) {
+                if (activeAt != null && limit.isPresent() && !deletedAt.isBefore(activeAt.plus(limit.get()).minus(CLOCK_SKEW_MAX))) {
                     yield Mono.just(new JobStatus.Ended(activeAt,
                             new JobSignal.Exited(activeAt.plus(limit.get()), EXIT_TIMED_OUT, true)));
                 }

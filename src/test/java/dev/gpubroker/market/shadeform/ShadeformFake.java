@@ -51,6 +51,12 @@ final class ShadeformFake implements AutoCloseable {
     private final Instances instances = new Instances();
 
     ShadeformFake() {
+        this(java.time.Clock.systemUTC());
+    }
+
+    /** {@code clock}: Shadeform's own time (its created_at, active_at, deleted_at). */
+    ShadeformFake(java.time.Clock clock) {
+        instances.clock = clock;
         server = new WireMockServer(wireMockConfig().dynamicPort().extensions(instances));
         server.start();
         reset();
@@ -117,6 +123,7 @@ final class ShadeformFake implements AutoCloseable {
         private final Map<String, ObjectNode> byId = new LinkedHashMap<>();
         private final Map<String, Integer> reads = new LinkedHashMap<>();
         private List<String> lifecycle = List.of("pending_provider", "pending", "active");
+        private java.time.Clock clock;
 
         @Override
         public String getName() {
@@ -177,7 +184,7 @@ final class ShadeformFake implements AutoCloseable {
                 if (!instance.path("status").asString().equals("deleting")) {
                     instance.put("status", "deleting");
                     instance.put("status_details", "");
-                    instance.put("deleted_at", Instant.now().toString());
+                    instance.put("deleted_at", clock.instant().toString());
                 }
                 return new ResponseDefinition(200, "");
             }
@@ -191,7 +198,7 @@ final class ShadeformFake implements AutoCloseable {
                 instance.put("status", status);
                 instance.put("status_details", status.equals("error") ? "provider reported host failure" : "");
                 if (status.equals("active") && instance.path("active_at").isNull()) {
-                    instance.put("active_at", Instant.now().toString());
+                    instance.put("active_at", clock.instant().toString());
                 }
             }
             return ok(instance);
@@ -203,9 +210,9 @@ final class ShadeformFake implements AutoCloseable {
             instance.put("id", id);
             instance.put("name", name);
             instance.put("status", status);
-            instance.put("created_at", Instant.now().toString());
+            instance.put("created_at", clock.instant().toString());
             if (status.equals("active")) {
-                instance.put("active_at", Instant.now().toString());
+                instance.put("active_at", clock.instant().toString());
             }
             byId.put(id, instance);
             return instance;
