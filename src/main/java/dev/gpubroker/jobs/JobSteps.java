@@ -87,6 +87,11 @@ public class JobSteps {
         this.pollInterval = properties.jobs().pollInterval();
     }
 
+    /** The broker's poll interval, or the provider's when it asks to be polled less often. */
+    private Duration pollIntervalOf(ComputeProvider provider) {
+        return provider.statusPollInterval().filter(asked -> asked.compareTo(pollInterval) > 0).orElse(pollInterval);
+    }
+
     Duration pollInterval() {
         return pollInterval;
     }
@@ -190,9 +195,9 @@ public class JobSteps {
                 .doOnError(error -> metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS,
                         ProviderFaults.kindOf(error))))
                 .flatMap(status -> switch (status) {
-                    case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollInterval));
+                    case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollIntervalOf(provider)));
                     case JobStatus.Running running -> markRunning(job, running.startedAt(), running.readiness())
-                            .then(Mono.fromSupplier(() -> clock.instant().plus(pollInterval)));
+                            .then(Mono.fromSupplier(() -> clock.instant().plus(pollIntervalOf(provider))));
                     case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
                                     : markRunning(job, ended.startedAt(), ended.readiness()))
                             .then(ended(job, provider, ended.how()))

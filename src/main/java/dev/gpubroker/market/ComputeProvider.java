@@ -24,4 +24,13 @@ public interface ComputeProvider extends OfferSource, JobExecution {
     default java.time.Duration offerTtl() {
         return java.time.Duration.ZERO;
     }
+
+    /**
+     * How often the job engine may ask this provider where a job stands, when that is less often than the broker's
+     * own {@code gpubroker.jobs.poll-interval}: a real provider's API counts every call against the operator's rate
+     * limit, and a status answer there costs several calls. Empty: the broker's interval.
+     */
+    default java.util.Optional<java.time.Duration> statusPollInterval() {
+        return java.util.Optional.empty();
+    }
 }

@@ -93,6 +93,11 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
     }
 
     @Override
+    public java.util.Optional<java.time.Duration> statusPollInterval() {
+        return java.util.Optional.of(settings.statusPollInterval());
+    }
+
+    @Override
     public java.time.Duration offerTtl() {
         return settings.offerTtl();
     }

@@ -18,6 +18,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     however many agents ask; availability is re-checked at reserve).</li>
  * <li>{@code readyTimeout}: from the pod's creation until the readiness probe must have passed; a pod not ready by
  *     then is terminated and the job is lost (never billed), so it fails over.</li>
+ * <li>{@code statusPollInterval}: how often the job engine asks where a job stands (each answer costs several API
+ *     calls against the operator's rate limit; the broker's own poll interval when that is longer).</li>
  * </ul>
  */
 @ConfigurationProperties("gpubroker.providers.runpod")
@@ -30,7 +32,8 @@ public record RunpodSettings(
         @DefaultValue("10s") Duration callTimeout,
         @DefaultValue("2s") Duration logWindow,
         @DefaultValue("15m") Duration readyTimeout,
-        @DefaultValue("15s") Duration offerTtl) {
+        @DefaultValue("15s") Duration offerTtl,
+        @DefaultValue("10s") Duration statusPollInterval) {
 
     public RunpodSettings {
         if (baseUrl == null || !(baseUrl.startsWith("https://") || baseUrl.startsWith("http://"))) {
@@ -58,6 +61,6 @@ public record RunpodSettings(
     /** The defaults, for tests that change one setting. */
     static RunpodSettings defaults(String baseUrl) {
         return new RunpodSettings(baseUrl, "nvidia/cuda:12.4.1-base-ubuntu22.04", 20, 0.99, 0.95,
-                Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(15), Duration.ofSeconds(15));
+                Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(15), Duration.ofSeconds(15), Duration.ofSeconds(10));
     }
 }

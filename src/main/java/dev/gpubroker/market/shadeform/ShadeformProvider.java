@@ -84,6 +84,11 @@ final class ShadeformProvider implements ComputeProvider {
     }
 
     @Override
+    public java.util.Optional<java.time.Duration> statusPollInterval() {
+        return java.util.Optional.of(settings.statusPollInterval());
+    }
+
+    @Override
     public Duration offerTtl() {
         return settings.offerTtl();
     }

@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code readyTimeout}: from the instance's creation until it must be {@code active}; one that is not is deleted
  *     and the job is lost (never billed), so it fails over. It is also the slack of Shadeform's own auto-delete,
  *     set at creation to creation + readyTimeout + the job's limit, should no broker be left to delete it.</li>
+ * <li>{@code statusPollInterval}: how often the job engine asks where a job stands (each answer costs several API
+ *     calls against the operator's rate limit; the broker's own poll interval when that is longer).</li>
  * </ul>
  */
 @ConfigurationProperties("gpubroker.providers.shadeform")
@@ -29,7 +31,8 @@ public record ShadeformSettings(
         Map<String, Double> cloudReliability,
         @DefaultValue("15s") Duration offerTtl,
         @DefaultValue("10s") Duration callTimeout,
-        @DefaultValue("30m") Duration readyTimeout) {
+        @DefaultValue("30m") Duration readyTimeout,
+        @DefaultValue("10s") Duration statusPollInterval) {
 
     public ShadeformSettings {
         if (baseUrl == null || !(baseUrl.startsWith("https://") || baseUrl.startsWith("http://"))) {
@@ -65,6 +68,6 @@ public record ShadeformSettings(
     /** The defaults, for tests that change one setting. */
     static ShadeformSettings defaults(String baseUrl) {
         return new ShadeformSettings(baseUrl, "nvidia/cuda:12.4.1-base-ubuntu22.04", 0.97, Map.of(),
-                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofMinutes(30));
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofSeconds(10));
     }
 }

@@ -22,6 +22,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code logHosts}: the hosts besides the API's own from which a log {@code result_url} is fetched (Vast
  *     documents {@code s3.amazonaws.com}); a URL elsewhere is refused, and no log URL is ever sent the key;</li>
  * <li>{@code callTimeout}: each API call; {@code offerTtl}: how long a search answer is served from the offer cache.</li>
+ * <li>{@code statusPollInterval}: how often the job engine asks where a job stands (each answer costs several API
+ *     calls against the operator's rate limit; the broker's own poll interval when that is longer).</li>
  * </ul>
  */
 @ConfigurationProperties("gpubroker.providers.vastai")
@@ -36,7 +38,8 @@ public record VastaiProperties(
         @DefaultValue("5000") int logTailLines,
         @DefaultValue("s3.amazonaws.com") List<String> logHosts,
         @DefaultValue("15s") Duration callTimeout,
-        @DefaultValue("15s") Duration offerTtl) {
+        @DefaultValue("15s") Duration offerTtl,
+        @DefaultValue("10s") Duration statusPollInterval) {
 
     public VastaiProperties {
         if (diskGb < 8) {

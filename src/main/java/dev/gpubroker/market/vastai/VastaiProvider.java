@@ -93,6 +93,11 @@ final class VastaiProvider implements ComputeProvider {
 
     /** Its search answers are served from the broker's offer cache this long (Vast limits calls per endpoint). */
     @Override
+    public java.util.Optional<java.time.Duration> statusPollInterval() {
+        return java.util.Optional.of(settings.statusPollInterval());
+    }
+
+    @Override
     public java.time.Duration offerTtl() {
         return settings.offerTtl();
     }

@@ -54,6 +54,8 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
     static void runpodApi(DynamicPropertyRegistry registry) {
         registry.add("gpubroker.providers.runpod.base-url", RUNPOD::baseUrl);
         registry.add("gpubroker.providers.runpod.log-window", () -> "300ms");
+        // Each read of the fake's pod list moves a pod one step: poll at the broker's pace, not RunPod's 10 s.
+        registry.add("gpubroker.providers.runpod.status-poll-interval", () -> "1s");
     }
 
     /** The operator's RunPod key, as the server would read it from RUNPOD_API_KEY. */

@@ -59,7 +59,7 @@ class VastaiProviderContractTest extends ProviderContract {
     static VastaiProperties settings(String baseUrl) {
         return new VastaiProperties(baseUrl, "nvidia/cuda:12.4.1-base-ubuntu22.04", 16, true, 0.6, BigDecimal.TEN,
                 Duration.ofMinutes(20), 5000, List.of("s3.amazonaws.com"), Duration.ofSeconds(5),
-                Duration.ofSeconds(15));
+                Duration.ofSeconds(15), Duration.ofSeconds(10));
     }
 
     static VastaiProvider provider(VastaiFake fake, VastaiProperties settings) {
