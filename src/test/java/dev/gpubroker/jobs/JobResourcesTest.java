@@ -145,17 +145,24 @@ class JobResourcesTest extends BrokerIntegrationTest {
             assertThat(started).containsEntry("status", "launching");
 
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (progress.isEmpty() || progress.getLast().total() == null) {
+            while (progress.stream().noneMatch(notification -> notification.total() != null)) {
                 assertThat(System.nanoTime()).as("progress so far: " + progress).isLessThan(deadline);
                 Thread.sleep(100);
             }
             assertThat(progress).allSatisfy(notification -> assertThat(notification.progressToken())
                     .isEqualTo("run-progress-1"));
-            assertThat(progress).extracting(McpSchema.ProgressNotification::progress).isSorted().doesNotHaveDuplicates();
-            assertThat(progress).extracting(notification -> notification.message().substring(0,
+            // Each notification carries its number, increasing as the job's story goes on. The client may receive the
+            // first (sent on the call's own stream while the call was answered) after the second (sent on the
+            // session's stream): the numbers, not the arrival order, tell the order.
+            List<McpSchema.ProgressNotification> inOrder = progress.stream()
+                    .sorted(java.util.Comparator.comparingDouble(McpSchema.ProgressNotification::progress)).toList();
+            assertThat(inOrder).extracting(McpSchema.ProgressNotification::progress).doesNotHaveDuplicates()
+                    .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, inOrder.size())
+                            .mapToObj(n -> (double) n).toList());
+            assertThat(inOrder).extracting(notification -> notification.message().substring(0,
                             notification.message().indexOf(':')))
                     .containsSubsequence("launching", "launched", "running", "completed", "settlement_submitted");
-            assertThat(progress.getLast().total()).isEqualTo(progress.getLast().progress());
+            assertThat(inOrder.getLast().total()).as("the last report says it is the last").isEqualTo(inOrder.getLast().progress());
             assertThat(elsewhere).as("another session of the same agent hears nothing of this call").isEmpty();
         } finally {
             client.closeGracefully();
