@@ -29,7 +29,8 @@ public class RemoteProvidersConfiguration {
         HttpClient http = HttpClient.create()
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(properties.connectTimeout().toMillis()))
                 .followRedirect(false);
-        return new RemoteHttp(WebClient.builder().clientConnector(new ReactorClientHttpConnector(http)));
+        return new RemoteHttp(WebClient.builder().clientConnector(new ReactorClientHttpConnector(http))
+                .filter(new KeyRateLimits(properties.callsPerMinute())));
     }
 
     /** The shared client builder, under a type of its own so that nothing else mistakes it for a general one. */

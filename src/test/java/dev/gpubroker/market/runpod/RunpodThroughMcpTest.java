@@ -56,6 +56,8 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
         registry.add("gpubroker.providers.runpod.log-window", () -> "300ms");
         // Each read of the fake's pod list moves a pod one step: poll at the broker's pace, not RunPod's 10 s.
         registry.add("gpubroker.providers.runpod.status-poll-interval", () -> "1s");
+        // ... which costs more calls a minute than the broker's own default bound allows a key.
+        registry.add("gpubroker.providers.calls-per-minute", () -> "10000");
     }
 
     /** The operator's RunPod key, as the server would read it from RUNPOD_API_KEY. */
