@@ -408,21 +408,6 @@ class JobLifecycleTest extends BrokerIntegrationTest {
                 "command", command))).get("jobId");
     }
 
-    private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (true) {
-            Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
-            String reservation = (String) status.get("reservationId");
-            boolean closed = count("reservations", "reservation_id = :r AND state IN ('SETTLED', 'REFUNDED')",
-                    Map.of("r", reservation)) == 1;
-            if (closed && status.get("settlementTx") != null) {
-                return status;
-            }
-            assertThat(System.nanoTime()).as("job " + jobId + " settled in time: " + status).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
     private BigInteger balance(String address) {
         return paymentChain.context().usdc().balanceOf(address).block(Duration.ofSeconds(10));
     }

@@ -129,18 +129,6 @@ class JobSandboxTest extends BrokerIntegrationTest {
                 "command", command));
     }
 
-    private Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
-            if (status.get("settlementTx") != null) {
-                return status;
-            }
-            assertThat(System.nanoTime()).as("job " + jobId + " settled in time: " + status).isLessThan(deadline);
-            Thread.sleep(200);
-        }
-    }
-
     /** The embedded chain's RPC port, from its process's arguments. */
     private static int anvilPort(Path data) throws Exception {
         long pid = Long.parseLong(Files.readString(data.resolve("chain/anvil.pid")).strip());

@@ -137,6 +137,22 @@ public abstract class BrokerIntegrationTest {
         return reservationId;
     }
 
+    /** Polls {@code job_status} until the job's reservation is settled or refunded on chain (two minutes at most). */
+    protected Map<String, Object> awaitSettled(McpSyncClient client, String jobId) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            Map<String, Object> status = output(call(client, "job_status", Map.of("jobId", jobId)));
+            String reservation = (String) status.get("reservationId");
+            boolean closed = count("reservations", "reservation_id = :r AND state IN ('SETTLED', 'REFUNDED')",
+                    Map.of("r", reservation)) == 1;
+            if (closed && status.get("settlementTx") != null) {
+                return status;
+            }
+            assertThat(System.nanoTime()).as("job " + jobId + " settled in time: " + status).isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
     @SuppressWarnings("unchecked")
     protected static List<Map<String, Object>> quotes(CallToolResult result) {
         return (List<Map<String, Object>>) output(result).get("quotes");

@@ -28,9 +28,13 @@ import reactor.core.publisher.Mono;
  * whatever asks (quotes, launches, status polls, logs, from any part of this instance): a call past the bound is not
  * sent, and fails at once as {@link ProviderFault.Transient} with the wait until the next call may go, so that a busy
  * broker never gets the operator's account throttled or locked. Counted per API host and key (the key's SHA-256, never
- * the key); calls without a key (log downloads from a storage host) are not counted.
+ * the key); calls without a key (log downloads from a storage host) and calls that stop spending (deleting a
+ * machine: {@link RemoteApi#stopSpending}) are not held back.
  */
 public final class KeyRateLimits implements ExchangeFilterFunction {
+
+    /** A request attribute: true on a call that stops spending (a delete), which is never held back. */
+    public static final String STOPS_SPENDING = KeyRateLimits.class.getName() + ".stopsSpending";
 
     private final RateLimiterRegistry limiters;
     private final int callsPerMinute;
@@ -51,7 +55,7 @@ public final class KeyRateLimits implements ExchangeFilterFunction {
     @Override
     public Mono<ClientResponse> filter(ClientRequest request, ExchangeFunction next) {
         Optional<String> key = keyOf(request.headers());
-        if (key.isEmpty()) {
+        if (key.isEmpty() || Boolean.TRUE.equals(request.attribute(STOPS_SPENDING).orElse(false))) {
             return next.exchange(request);
         }
         String host = request.url().getHost() + ":" + request.url().getPort();

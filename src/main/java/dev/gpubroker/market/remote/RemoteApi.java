@@ -48,6 +48,11 @@ public final class RemoteApi {
 
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(10), 2, Duration.ofMillis(250),
                 Duration.ofSeconds(5));
+
+        /** The defaults with a provider's own timeout for one try. */
+        public static Settings withCallTimeout(Duration callTimeout) {
+            return new Settings(callTimeout, DEFAULT.retries(), DEFAULT.firstBackoff(), DEFAULT.maxRetryAfter());
+        }
     }
 
     /** Where the key goes: a bearer token (RunPod, Vast.ai) or an {@code X-API-KEY} header (Shadeform). */
@@ -89,14 +94,28 @@ public final class RemoteApi {
         return call(method, path, body);
     }
 
-    /** DELETE, retried when transient; a 404 (already gone) is done. */
+    /** DELETE, retried when transient; a 404 (already gone) is done. Stops spending: never held back by the bound. */
     public Mono<Void> delete(String path) {
-        return safe(call(HttpMethod.DELETE, path, null)).then();
+        return stopSpending(HttpMethod.DELETE, path, null);
+    }
+
+    /**
+     * A call that stops something the operator pays for (delete, terminate), retried when transient; a 404 is done.
+     * The broker's own bound on calls per key ({@link KeyRateLimits}) never holds it back: refusing it would keep a
+     * machine running on the operator's account.
+     */
+    public Mono<Void> stopSpending(HttpMethod method, String path, Object body) {
+        return safe(call(method, path, body, true)).then();
     }
 
     private Mono<JsonNode> call(HttpMethod method, String path, Object body) {
+        return call(method, path, body, false);
+    }
+
+    private Mono<JsonNode> call(HttpMethod method, String path, Object body, boolean stopsSpending) {
         return Mono.defer(() -> {
-            WebClient.RequestBodySpec request = client.method(method).uri(path);
+            WebClient.RequestBodySpec request = client.method(method).uri(path)
+                    .attribute(KeyRateLimits.STOPS_SPENDING, stopsSpending);
             WebClient.RequestHeadersSpec<?> ready = body == null ? request
                     : request.contentType(MediaType.APPLICATION_JSON).bodyValue(JSON.writeValueAsString(body));
             return ready.retrieve().bodyToMono(String.class)

@@ -47,6 +47,9 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class RunpodProvider implements ComputeProvider, ProviderBilling {
 
+    /** The status of a job whose container ended without reporting one (killed, as by SIGKILL). */
+    static final int KILLED_EXIT_CODE = 137;
+
     static final String NAME = "runpod";
     static final String REGION = "global";
     static final int OFFERS_MAX = 200;
@@ -253,8 +256,13 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
                 .map(tail -> {
                     OptionalInt exit = RunpodCommand.exitStatus(tail.stream().map(RunpodLogStream.LogEvent::line).toList());
                     if (exit.isEmpty()) {
-                        return lost(startedAt, "pod " + pod.id() + " stopped without the job reporting an exit status "
-                                + "(the container was killed)");
+                        // EXITED is the container's own end: a job that killed the shell reporting its status (or ran
+                        // out of memory) ran on the GPU and is billed up to RunPod's last line, never free as a lost
+                        // one would be. A pod RunPod lost is ERROR or TERMINATED, or gone.
+                        Instant lastLine = tail.stream().map(RunpodLogStream.LogEvent::at).flatMap(Optional::stream)
+                                .max(Instant::compareTo).filter(at -> !at.isBefore(startedAt)).orElseGet(clock::instant);
+                        return new JobStatus.Ended(startedAt, new JobSignal.Exited(lastLine, KILLED_EXIT_CODE, false),
+                                probe.result().get().reason());
                     }
                     Instant endedAt = tail.stream().filter(event -> event.line().startsWith(RunpodCommand.EXIT_PREFIX))
                             .reduce((first, second) -> second).flatMap(RunpodLogStream.LogEvent::at)

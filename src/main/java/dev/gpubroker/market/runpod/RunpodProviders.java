@@ -2,10 +2,7 @@ package dev.gpubroker.market.runpod;
 
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.market.ComputeProvider;
@@ -13,6 +10,7 @@ import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.remote.ApiKey;
 import dev.gpubroker.market.remote.ApiKeys;
+import dev.gpubroker.market.remote.ProviderAccount;
 import dev.gpubroker.market.remote.ProviderPricing;
 import dev.gpubroker.market.remote.RemoteApi;
 import dev.gpubroker.market.remote.RemoteProvidersConfiguration.RemoteHttp;
@@ -26,30 +24,18 @@ public class RunpodProviders implements ProviderSource {
 
     static final String KEY_VARIABLE = "RUNPOD_API_KEY";
 
-    private static final Logger log = LoggerFactory.getLogger(RunpodProviders.class);
-
     private final List<ComputeProvider> providers;
     private final ProviderConfiguration configuration;
 
     public RunpodProviders(ApiKeys keys, RunpodSettings settings, RemoteHttp http, ProviderPricing pricing, Clock clock) {
-        Optional<ApiKey> key = keys.find(RunpodProvider.NAME, KEY_VARIABLE);
-        if (key.isEmpty()) {
-            log.info("Provider runpod is off: no API key (set {} or write it to {})", KEY_VARIABLE,
-                    keys.fileFor(RunpodProvider.NAME));
-            this.providers = List.of();
-            this.configuration = new ProviderConfiguration(RunpodProvider.NAME, false, "no API key: set " + KEY_VARIABLE
-                    + " or write the key to " + keys.fileFor(RunpodProvider.NAME) + " (mode 600)");
-            return;
-        }
-        this.providers = List.of(create(settings, key.get(), http, pricing, clock));
-        this.configuration = new ProviderConfiguration(RunpodProvider.NAME, true, "API key from " + key.get().source()
-                + "; API " + settings.baseUrl());
-        log.info("Provider runpod is on (key from {}), API {}", key.get().source(), settings.baseUrl());
+        ProviderAccount account = ProviderAccount.find(keys, RunpodProvider.NAME, KEY_VARIABLE, settings.baseUrl());
+        this.configuration = account.configuration();
+        this.providers = account.key().<List<ComputeProvider>>map(key -> List.of(
+                create(settings, key, http, pricing, clock))).orElse(List.of());
     }
 
     static RunpodProvider create(RunpodSettings settings, ApiKey key, RemoteHttp http, ProviderPricing pricing, Clock clock) {
-        RemoteApi.Settings calls = new RemoteApi.Settings(settings.callTimeout(), RemoteApi.Settings.DEFAULT.retries(),
-                RemoteApi.Settings.DEFAULT.firstBackoff(), RemoteApi.Settings.DEFAULT.maxRetryAfter());
+        RemoteApi.Settings calls = RemoteApi.Settings.withCallTimeout(settings.callTimeout());
         RemoteApi api = new RemoteApi(RunpodProvider.NAME, http.builder(), settings.baseUrl(), key,
                 RemoteApi.KeyHeader.BEARER, calls, dev.gpubroker.market.remote.ErrorReading.NONE);
         RemoteApi creates = new RemoteApi(RunpodProvider.NAME, http.builder(), settings.baseUrl(), key,

@@ -219,7 +219,7 @@ final class ShadeformProvider implements ComputeProvider {
         if ("deleting".equals(instance.status()) || "deleted".equals(instance.status())) {
             return Mono.empty();
         }
-        return api.sendSafely(HttpMethod.POST, "/instances/" + instance.id() + "/delete", null).then();
+        return api.stopSpending(HttpMethod.POST, "/instances/" + instance.id() + "/delete", null);
     }
 
     /** The account's instances (not deleted) named after this job, oldest first. */

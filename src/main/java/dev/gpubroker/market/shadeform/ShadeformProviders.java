@@ -2,10 +2,7 @@ package dev.gpubroker.market.shadeform;
 
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.market.ComputeProvider;
@@ -14,6 +11,7 @@ import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.remote.ApiKey;
 import dev.gpubroker.market.remote.ApiKeys;
 import dev.gpubroker.market.remote.ErrorReading;
+import dev.gpubroker.market.remote.ProviderAccount;
 import dev.gpubroker.market.remote.ProviderPricing;
 import dev.gpubroker.market.remote.RemoteApi;
 import dev.gpubroker.market.remote.RemoteProvidersConfiguration.RemoteHttp;
@@ -27,30 +25,20 @@ public class ShadeformProviders implements ProviderSource {
 
     static final String KEY_VARIABLE = "SHADEFORM_API_KEY";
 
-    private static final Logger log = LoggerFactory.getLogger(ShadeformProviders.class);
-
     private final List<ComputeProvider> providers;
     private final ProviderConfiguration configuration;
 
     public ShadeformProviders(ApiKeys keys, ShadeformSettings settings, RemoteHttp http, ProviderPricing pricing,
             Clock clock) {
-        Optional<ApiKey> key = keys.find(ShadeformProvider.NAME, KEY_VARIABLE);
-        if (key.isEmpty()) {
-            String enable = "set " + KEY_VARIABLE + " or put the key in " + keys.fileFor(ShadeformProvider.NAME);
-            log.info("Provider shadeform is off: no API key ({})", enable);
-            this.providers = List.of();
-            this.configuration = new ProviderConfiguration(ShadeformProvider.NAME, false, enable);
-            return;
-        }
-        this.providers = List.of(create(settings, key.get(), http, pricing, clock));
-        this.configuration = new ProviderConfiguration(ShadeformProvider.NAME, true, "key from " + key.get().source());
-        log.info("Provider shadeform is on (key from {}), API {}", key.get().source(), settings.baseUrl());
+        ProviderAccount account = ProviderAccount.find(keys, ShadeformProvider.NAME, KEY_VARIABLE, settings.baseUrl());
+        this.configuration = account.configuration();
+        this.providers = account.key().<List<ComputeProvider>>map(key -> List.of(
+                create(settings, key, http, pricing, clock))).orElse(List.of());
     }
 
     static ShadeformProvider create(ShadeformSettings settings, ApiKey key, RemoteHttp http, ProviderPricing pricing,
             Clock clock) {
-        RemoteApi.Settings calls = new RemoteApi.Settings(settings.callTimeout(), RemoteApi.Settings.DEFAULT.retries(),
-                RemoteApi.Settings.DEFAULT.firstBackoff(), RemoteApi.Settings.DEFAULT.maxRetryAfter());
+        RemoteApi.Settings calls = RemoteApi.Settings.withCallTimeout(settings.callTimeout());
         RemoteApi api = new RemoteApi(ShadeformProvider.NAME, http.builder(), settings.baseUrl(), key,
                 RemoteApi.KeyHeader.X_API_KEY, calls, ErrorReading.NONE);
         RemoteApi creates = new RemoteApi(ShadeformProvider.NAME, http.builder(), settings.baseUrl(), key,

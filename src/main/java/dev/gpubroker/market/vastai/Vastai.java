@@ -2,10 +2,7 @@ package dev.gpubroker.market.vastai;
 
 import java.time.Clock;
 import java.util.List;
-import java.util.Optional;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.client.WebClient;
 
@@ -14,6 +11,7 @@ import dev.gpubroker.market.ProviderConfiguration;
 import dev.gpubroker.market.ProviderSource;
 import dev.gpubroker.market.remote.ApiKey;
 import dev.gpubroker.market.remote.ApiKeys;
+import dev.gpubroker.market.remote.ProviderAccount;
 import dev.gpubroker.market.remote.ProviderPricing;
 import dev.gpubroker.market.remote.RemoteApi;
 import dev.gpubroker.market.remote.RemoteProvidersConfiguration.RemoteHttp;
@@ -27,31 +25,19 @@ public class Vastai implements ProviderSource {
 
     static final String KEY_VARIABLE = "VAST_API_KEY";
 
-    private static final Logger log = LoggerFactory.getLogger(Vastai.class);
-
     private final List<ComputeProvider> providers;
     private final ProviderConfiguration configuration;
 
     public Vastai(VastaiProperties settings, ApiKeys keys, ProviderPricing pricing, RemoteHttp http, Clock clock) {
-        Optional<ApiKey> key = keys.find(VastaiProvider.NAME, KEY_VARIABLE);
-        if (key.isEmpty()) {
-            log.info("Provider vastai is off: no API key (set {} or write it to {})", KEY_VARIABLE,
-                    keys.fileFor(VastaiProvider.NAME));
-            this.providers = List.of();
-            this.configuration = new ProviderConfiguration(VastaiProvider.NAME, false, "no API key: set " + KEY_VARIABLE
-                    + " or write the key to " + keys.fileFor(VastaiProvider.NAME) + " (mode 600)");
-            return;
-        }
-        this.providers = List.of(create(settings, key.get(), pricing, http.builder(), clock));
-        this.configuration = new ProviderConfiguration(VastaiProvider.NAME, true, "API key from " + key.get().source()
-                + "; API " + settings.baseUrl());
-        log.info("Provider vastai is on (key from {}), API {}", key.get().source(), settings.baseUrl());
+        ProviderAccount account = ProviderAccount.find(keys, VastaiProvider.NAME, KEY_VARIABLE, settings.baseUrl());
+        this.configuration = account.configuration();
+        this.providers = account.key().<List<ComputeProvider>>map(key -> List.of(
+                create(settings, key, pricing, http.builder(), clock))).orElse(List.of());
     }
 
     static VastaiProvider create(VastaiProperties settings, ApiKey key, ProviderPricing pricing,
             WebClient.Builder builder, Clock clock) {
-        RemoteApi.Settings calls = new RemoteApi.Settings(settings.callTimeout(), RemoteApi.Settings.DEFAULT.retries(),
-                RemoteApi.Settings.DEFAULT.firstBackoff(), RemoteApi.Settings.DEFAULT.maxRetryAfter());
+        RemoteApi.Settings calls = RemoteApi.Settings.withCallTimeout(settings.callTimeout());
         return create(settings, key, pricing, builder, clock, calls);
     }
 

@@ -48,6 +48,9 @@ import tools.jackson.databind.JsonNode;
  */
 final class VastaiProvider implements ComputeProvider {
 
+    /** The status of a job whose container ended without reporting one (killed, as by SIGKILL). */
+    static final int KILLED_EXIT_CODE = 137;
+
     static final String NAME = "vastai";
     static final String BID_SUFFIX = ":bid";
     static final int OFFERS_MAX = 200;
@@ -280,6 +283,13 @@ final class VastaiProvider implements ComputeProvider {
                 int code = exit.get().code();
                 return Mono.just(new JobStatus.Ended(startedAt.get(),
                         new JobSignal.Exited(exit.get().at().orElse(now), code, code == 124), probe.get().reason()));
+            }
+            if (startedAt.isPresent() && !instance.bid()) {
+                // An on-demand container that stopped without its exit line ended itself (its job killed the shell
+                // that reports, or ran out of memory): it ran on the GPU and is billed to when the broker saw it
+                // stopped, never free as a lost one would be. A host that went away is answered above (offline).
+                return Mono.just(new JobStatus.Ended(startedAt.get(), new JobSignal.Exited(now, KILLED_EXIT_CODE, false),
+                        probe.get().reason()));
             }
             String why = instance.bid() ? "the interruptible instance " + instance.id() + " was stopped (outbid)"
                     : "instance " + instance.id() + " stopped before the job ended";

@@ -56,6 +56,19 @@ class KeyRateLimitsTest {
     }
 
     @Test
+    void aDeleteThatStopsSpendingIsNeverHeldBack() {
+        server.stubFor(com.github.tomakehurst.wiremock.client.WireMock.delete(urlEqualTo("/v1/pods/p1"))
+                .willReturn(com.github.tomakehurst.wiremock.client.WireMock.noContent()));
+        RemoteApi api = api("key-one");
+        for (int call = 0; call < 3; call++) {
+            api.get("/types").block(Duration.ofSeconds(30));
+        }
+
+        StepVerifier.create(api.delete("/pods/p1")).verifyComplete();
+        server.verify(1, com.github.tomakehurst.wiremock.client.WireMock.deleteRequestedFor(urlEqualTo("/v1/pods/p1")));
+    }
+
+    @Test
     void anotherKeyHasItsOwnBound() {
         RemoteApi first = api("key-one");
         for (int call = 0; call < 3; call++) {

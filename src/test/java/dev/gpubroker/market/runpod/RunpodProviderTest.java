@@ -159,6 +159,25 @@ class RunpodProviderTest {
     }
 
     @Test
+    void aJobThatKillsTheShellReportingItsStatusIsStillBilledNeverLost() {
+        fake.lifecycle("RUNNING", "EXITED");
+        fake.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER);
+        RunpodProvider provider = provider();
+        provider.launch(request("job_kills_wrapper", Duration.ofMinutes(30))).block(Duration.ofSeconds(30));
+
+        assertThat(provider.status("job_kills_wrapper").block(Duration.ofSeconds(30))).isInstanceOf(JobStatus.Running.class);
+        JobStatus ended = provider.status("job_kills_wrapper").block(Duration.ofSeconds(30));
+
+        assertThat(ended).isInstanceOfSatisfying(JobStatus.Ended.class, over -> {
+            assertThat(over.startedAt()).as("it ran on the GPU: billed").isNotNull();
+            assertThat(over.how()).isInstanceOfSatisfying(JobSignal.Exited.class, exited -> {
+                assertThat(exited.exitCode()).isEqualTo(RunpodProvider.KILLED_EXIT_CODE);
+                assertThat(exited.at()).isAfterOrEqualTo(over.startedAt());
+            });
+        });
+    }
+
+    @Test
     void anExitedJobEndsWithTheExitStatusItPrintedAndTheAgentSeesOnlyItsOwnLines() {
         fake.lifecycle("RUNNING", "EXITED");
         fake.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER, "epoch 1", RunpodCommand.EXIT_PREFIX + "3");

@@ -183,6 +183,20 @@ class VastaiProviderTest {
     }
 
     @Test
+    void aJobThatKillsTheShellReportingItsStatusIsStillBilledNeverLost() {
+        fake.labelled("job_killed");
+        fake.instance("instances-exited.json", "logs-killed.log");
+
+        JobStatus status = provider.status("job_killed").block(WAIT);
+
+        assertThat(status).isInstanceOfSatisfying(JobStatus.Ended.class, ended -> {
+            assertThat(ended.startedAt()).as("it ran on the GPU: billed").isEqualTo(Instant.ofEpochSecond(1796000000));
+            assertThat(ended.how()).isInstanceOfSatisfying(JobSignal.Exited.class,
+                    exited -> assertThat(exited.exitCode()).isEqualTo(VastaiProvider.KILLED_EXIT_CODE));
+        });
+    }
+
+    @Test
     void aJobThatExitedByItselfEndsWithItsExitCode() {
         fake.labelled("job_done");
         fake.instance("instances-exited.json", "logs-exited.log");
