@@ -449,8 +449,10 @@ class GpuEscrowContractTest {
     // ---- gas ----------------------------------------------------------------------------------------------------
 
     /**
-     * Budgets 7 to 16% above what was measured when the storage was packed (deposit 139,671 into an empty escrow,
-     * settle 96,026 to a payee with no USDC yet, refund 64,861), so a change that costs agents gas shows up here.
+     * Budgets 6 to 16% above what was measured with one slot per deposit and totalOpen (deposit 250,083 into an empty
+     * escrow, which registers its payer and payee, 108,185 for a payer the escrow knows; settle 81,373 to a payee
+     * with no USDC yet; refund 52,599), so a change that costs agents gas shows up here. GpuEscrowGasTest prints the
+     * whole table and checks gas per job against a bare transfer.
      */
     @Test
     void depositSettleAndRefundStayWithinTheirGasBudgets() throws IOException {
@@ -466,10 +468,10 @@ class GpuEscrowContractTest {
         System.out.printf("GpuEscrow gas used: deposit %d (first into an empty escrow), %d (escrow already holding);"
                 + " settle %d (payee and payer both paid); refund %d%n", depositGas, secondDepositGas, settleGas,
                 refundGas);
-        assertThat(depositGas).isBetween(100_000L, 150_000L);
-        assertThat(secondDepositGas).isLessThan(depositGas);
-        assertThat(settleGas).isBetween(50_000L, 110_000L);
-        assertThat(refundGas).isBetween(30_000L, 75_000L);
+        assertThat(depositGas).isBetween(200_000L, 265_000L);
+        assertThat(secondDepositGas).isBetween(90_000L, 118_000L);
+        assertThat(settleGas).isBetween(50_000L, 90_000L);
+        assertThat(refundGas).isBetween(30_000L, 61_000L);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------
@@ -530,6 +532,8 @@ class GpuEscrowContractTest {
             }
         }
         assertThat(chain.balanceOf(usdc, escrow)).as("escrow balance vs open deposits").isEqualTo(open);
+        assertThat(chain.callUint(escrow, "totalOpen")).as("totalOpen vs open deposits").isEqualTo(open);
+        assertThat(chain.callUint(escrow, "unattributed")).isZero();
     }
 
     private BigInteger totalHeldByPayerPayeeAndEscrow() throws IOException {
