@@ -8,6 +8,7 @@ import org.web3j.abi.EventEncoder;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.TypeReference;
 import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Event;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.generated.Bytes32;
@@ -29,11 +30,18 @@ public final class EscrowContract {
             new TypeReference<Bytes32>(true) { }, new TypeReference<Uint256>() { }));
     public static final Event RECLAIMED = new Event("Reclaimed", List.of(
             new TypeReference<Bytes32>(true) { }, new TypeReference<Uint256>() { }));
+    /** A transfer someone else submitted straight to the token, attributed to a reservation by creditTransfer. */
+    public static final Event TRANSFER_CREDITED = new Event("TransferCredited", List.of(
+            new TypeReference<Bytes32>(true) { }, new TypeReference<Address>(true) { }, new TypeReference<Bytes32>() { }));
 
     public static final String DEPOSITED_TOPIC = EventEncoder.encode(DEPOSITED);
     public static final String SETTLED_TOPIC = EventEncoder.encode(SETTLED);
     public static final String REFUNDED_TOPIC = EventEncoder.encode(REFUNDED);
     public static final String RECLAIMED_TOPIC = EventEncoder.encode(RECLAIMED);
+    public static final String TRANSFER_CREDITED_TOPIC = EventEncoder.encode(TRANSFER_CREDITED);
+
+    /** What {@code version()} answers on an escrow with depositTransfer, creditTransfer and settleBatch. */
+    public static final BigInteger TRANSFER_DEPOSITS_VERSION = BigInteger.TWO;
 
     private EscrowContract() {
     }
@@ -63,6 +71,53 @@ public final class EscrowContract {
                 new Uint8(Byte.toUnsignedInt(signature.getV()[0])),
                 new Bytes32(Arrays.copyOf(signature.getR(), 32)),
                 new Bytes32(Arrays.copyOf(signature.getS(), 32))), List.of()));
+    }
+
+    /**
+     * Pulls a stock x402 {@code TransferWithAuthorization} (random nonce) into escrow for a reservation. Only the
+     * operator may send it: the payer's signature does not cover the reservation, the payee or the deadline.
+     */
+    public static String depositTransfer(String reservationKey, TransferAuthorization authorization, String payee,
+            BigInteger deadline, Sign.SignatureData signature) {
+        return transferCall("depositTransfer", reservationKey, authorization, payee, deadline, signature);
+    }
+
+    /**
+     * Records a deposit for a {@code TransferWithAuthorization} that someone else already submitted straight to the
+     * token. Send it only after seeing the token's AuthorizationUsed(payer, nonce) and Transfer(payer, escrow, amount)
+     * in one transaction without a Deposited event of the escrow (docs/contracts.md).
+     */
+    public static String creditTransfer(String reservationKey, TransferAuthorization authorization, String payee,
+            BigInteger deadline, Sign.SignatureData signature) {
+        return transferCall("creditTransfer", reservationKey, authorization, payee, deadline, signature);
+    }
+
+    private static String transferCall(String functionName, String reservationKey, TransferAuthorization authorization,
+            String payee, BigInteger deadline, Sign.SignatureData signature) {
+        return FunctionEncoder.encode(new Function(functionName, List.of(
+                new Bytes32(Numeric.hexStringToByteArray(reservationKey)),
+                new Address(authorization.from()),
+                new Address(payee),
+                new Uint256(authorization.value()),
+                new Uint256(deadline),
+                new Uint256(authorization.validAfter()),
+                new Uint256(authorization.validBefore()),
+                new Bytes32(Numeric.hexStringToByteArray(authorization.nonce())),
+                new Uint8(Byte.toUnsignedInt(signature.getV()[0])),
+                new Bytes32(Arrays.copyOf(signature.getR(), 32)),
+                new Bytes32(Arrays.copyOf(signature.getS(), 32))), List.of()));
+    }
+
+    /** Settles several reservations in one transaction: {@code used.get(i)} of {@code reservationKeys.get(i)}. */
+    public static String settleBatch(List<String> reservationKeys, List<BigInteger> used) {
+        if (reservationKeys.isEmpty() || reservationKeys.size() != used.size()) {
+            throw new IllegalArgumentException("a batch settles at least one reservation, one used amount each; got "
+                    + reservationKeys.size() + " reservations and " + used.size() + " amounts");
+        }
+        return FunctionEncoder.encode(new Function("settleBatch", List.of(
+                new DynamicArray<>(Bytes32.class, reservationKeys.stream()
+                        .map(key -> new Bytes32(Numeric.hexStringToByteArray(key))).toList()),
+                new DynamicArray<>(Uint256.class, used.stream().map(Uint256::new).toList())), List.of()));
     }
 
     public static String settle(String reservationKey, BigInteger used) {
@@ -108,6 +163,20 @@ public final class EscrowContract {
     /** The call data of {@code operator()}: the one account that may settle and refund. */
     public static String operatorCall() {
         return FunctionEncoder.encode(new Function("operator", List.of(), List.of(new TypeReference<Address>() { })));
+    }
+
+    /**
+     * The call data of {@code version()}: 2 on an escrow with depositTransfer, creditTransfer and settleBatch; an older
+     * escrow has no such function and the call reverts.
+     */
+    public static String versionCall() {
+        return FunctionEncoder.encode(new Function("version", List.of(), List.of(new TypeReference<Uint256>() { })));
+    }
+
+    /** The call data of {@code unattributed()}: tokens the escrow holds beyond its open deposits. */
+    public static String unattributedCall() {
+        return FunctionEncoder.encode(new Function("unattributed", List.of(),
+                List.of(new TypeReference<Uint256>() { })));
     }
 
     public static String reclaim(String reservationKey) {
