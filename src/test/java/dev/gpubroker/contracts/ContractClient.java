@@ -88,6 +88,11 @@ final class ContractClient {
                 GAS_LIMIT);
     }
 
+    /** Sends call data built elsewhere, such as by the server's own encoders in {@code EscrowContract}. */
+    Sent sendData(Credentials from, String contract, String callData) throws IOException {
+        return send(from, contract, callData, GAS_LIMIT);
+    }
+
     /** A read-only call; fails if it reverts. */
     List<Type> call(String contract, String functionName, List<Type<?>> inputs, List<TypeReference<?>> outputs)
             throws IOException {
@@ -99,6 +104,16 @@ final class ContractClient {
             throw new IllegalStateException(functionName + " reverted: " + result.getRevertReason());
         }
         return FunctionReturnDecoder.decode(result.getValue(), function.getOutputParameters());
+    }
+
+    /** A read-only call of call data built elsewhere; returns the raw answer, fails if it reverts. */
+    String callData(String contract, String callData) throws IOException {
+        EthCall result = web3j.ethCall(Transaction.createEthCallTransaction(null, contract, callData),
+                DefaultBlockParameterName.LATEST).send();
+        if (result.hasError() || result.isReverted()) {
+            throw new IllegalStateException(callData + " reverted: " + result.getRevertReason());
+        }
+        return result.getValue();
     }
 
     BigInteger callUint(String contract, String functionName, Type<?>... inputs) throws IOException {
