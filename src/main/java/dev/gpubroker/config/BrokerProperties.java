@@ -151,6 +151,8 @@ public record BrokerProperties(
      * {@code deploymentFile} (default {@code <data>/chain/deployment.json}), which the others read, with the keystores,
      * from a shared directory. {@code rpc}: any JSON-RPC endpoint, with the
      * USDC and escrow addresses given (presets {@code base} and {@code base-sepolia} fill in chain id and USDC).
+     * {@code chainId} on an embedded or dev chain: the id anvil runs with (default 31337; 84532 gives x402 v1 clients,
+     * which know chains only by name, the name base-sepolia).
      * {@code embeddedBlockTime}: 0 mines each transaction at once; a whole number of seconds mines blocks at that
      * interval instead, as a real chain does (transactions then wait in the mempool). {@code anvil}: the anvil binary the
      * embedded chain runs; empty for the one packed into the jar (Linux x86-64), unpacked into {@code <data>/bin}.

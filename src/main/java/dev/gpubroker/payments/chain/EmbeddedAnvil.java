@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbeddedAnvil implements AutoCloseable {
 
+    /** anvil's own default; {@code gpubroker.chain.chain-id} picks another (e.g. 84532, for x402 v1 clients' names). */
     public static final long CHAIN_ID = 31337;
     /** anvil's first development account: funded with test ETH, used only to deploy and to fund on this dev chain. */
     public static final String DEV_FUNDER_PRIVATE_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -41,7 +42,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
      * Starts anvil and waits until its port accepts connections. Blocking: called once at start-up. {@code configured}
      * is {@code gpubroker.chain.anvil}: a path to an anvil to run, or empty for the one packed into the jar.
      */
-    public static EmbeddedAnvil start(Path dataDir, java.time.Duration blockTime, String configured)
+    public static EmbeddedAnvil start(Path dataDir, long chainId, java.time.Duration blockTime, String configured)
             throws IOException, InterruptedException {
         PrivateFiles.dataDirectory(dataDir);
         Path binary = locateBinary(dataDir, configured);
@@ -50,7 +51,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
         int port = freePort();
         Path stateFile = chainDir.resolve(STATE_FILE);
         List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--host", "127.0.0.1", "--port",
-                Integer.toString(port), "--chain-id", Long.toString(CHAIN_ID), "--state", stateFile.toString(),
+                Integer.toString(port), "--chain-id", Long.toString(chainId), "--state", stateFile.toString(),
                 "--state-interval", "1", "--silent"));
         if (blockTime.isPositive()) {
             command.addAll(List.of("--block-time", Long.toString(Math.max(1, blockTime.toSeconds()))));
@@ -62,7 +63,7 @@ public final class EmbeddedAnvil implements AutoCloseable {
         Files.writeString(chainDir.resolve("anvil.pid"), Long.toString(process.pid()));
         EmbeddedAnvil anvil = new EmbeddedAnvil(process, port);
         anvil.awaitPort();
-        log.info("Embedded chain: anvil on http://127.0.0.1:{} (chain id {}), state in {}", port, CHAIN_ID, stateFile);
+        log.info("Embedded chain: anvil on http://127.0.0.1:{} (chain id {}), state in {}", port, chainId, stateFile);
         return anvil;
     }
 

@@ -58,10 +58,11 @@ public class PaymentChain implements DisposableBean {
                 // Before anything runs: a data directory whose keys are elsewhere stops here, with nothing started or changed.
                 ChainKeys.Keys keys = ChainKeys.forEmbedded(record, recordFile, wallets, recorded,
                         legacyWalletDirs(properties));
-                this.anvil = chain.embedded() ? EmbeddedAnvil.start(properties.dataDir(), chain.embeddedBlockTime(),
-                        chain.anvil()) : null;
+                long chainId = developmentChainId(chain);
+                this.anvil = chain.embedded() ? EmbeddedAnvil.start(properties.dataDir(), chainId,
+                        chain.embeddedBlockTime(), chain.anvil()) : null;
                 String rpcUrl = anvil != null ? anvil.rpcUrl() : developmentNode(chain);
-                this.devAccount = new DevChainAccount(rpcUrl, EmbeddedAnvil.CHAIN_ID);
+                this.devAccount = new DevChainAccount(rpcUrl, chainId);
                 try {
                     this.context = embedded(properties, keys, record, recordFile, rpcUrl);
                 } catch (RuntimeException | IOException | InterruptedException e) {
@@ -115,6 +116,11 @@ public class PaymentChain implements DisposableBean {
         log.info("Minted {} test USDC to {}", amount.toDecimalString(), to);
     }
 
+    /** The embedded or development chain's id: {@code gpubroker.chain.chain-id}, else anvil's default. */
+    private static long developmentChainId(BrokerProperties.Chain chain) {
+        return chain.chainId() != 0 ? chain.chainId() : EmbeddedAnvil.CHAIN_ID;
+    }
+
     private static String developmentNode(BrokerProperties.Chain chain) {
         if (chain.rpcUrl().isBlank()) {
             throw new StartupRefusal("gpubroker.chain.mode=dev needs gpubroker.chain.rpc-url: the development node "
@@ -128,7 +134,7 @@ public class PaymentChain implements DisposableBean {
         BrokerProperties.Chain chain = properties.chain();
         Credentials relayer = keys.relayer();
         ChainClient client = new ChainClient(rpcUrl, chain.rpcTimeout());
-        requireChainId(client, EmbeddedAnvil.CHAIN_ID);
+        requireChainId(client, developmentChainId(chain));
         String usdc;
         String escrow;
         if (record.isPresent()) {
@@ -158,8 +164,8 @@ public class PaymentChain implements DisposableBean {
             devAccount.sendEther(relayer.getAddress(), RELAYER_ETH_TOP_UP);
             log.info("Gave the relayer {} 100 test ETH for gas", relayer.getAddress());
         }
-        return new ChainContext(client, EmbeddedAnvil.CHAIN_ID, new TokenContract(client, usdc),
-                new Eip3009(chain.usdcDomainName(), chain.usdcDomainVersion(), EmbeddedAnvil.CHAIN_ID, usdc), escrow,
+        return new ChainContext(client, developmentChainId(chain), new TokenContract(client, usdc),
+                new Eip3009(chain.usdcDomainName(), chain.usdcDomainVersion(), developmentChainId(chain), usdc), escrow,
                 keys.payee(), relayer, chain.confirmations());
     }
 
