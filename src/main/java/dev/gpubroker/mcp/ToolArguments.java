@@ -12,9 +12,21 @@ import java.util.Optional;
 public final class ToolArguments {
 
     private final Map<String, Object> values;
+    private final Map<String, Object> meta;
 
     public ToolArguments(Map<String, Object> values) {
+        this(values, Map.of());
+    }
+
+    /** {@code meta}: the call's {@code _meta} (e.g. an x402 payment under {@code x402/payment}); never validated. */
+    public ToolArguments(Map<String, Object> values, Map<String, Object> meta) {
         this.values = values == null ? Map.of() : values;
+        this.meta = meta == null ? Map.of() : meta;
+    }
+
+    /** One entry of the call's {@code _meta}, as the client sent it: untrusted, unchecked input. */
+    public Optional<Object> meta(String key) {
+        return Optional.ofNullable(meta.get(key));
     }
 
     public String string(String name) {

@@ -103,7 +103,7 @@ public class ToolRegistry {
         String[] agentId = {"-"};
         return callers.resolve(exchange.transportContext())
                 .doOnNext(agent -> agentId[0] = agent.agentId())
-                .map(agent -> invoke(contract, handler, agent, request.arguments(), progress))
+                .map(agent -> invoke(contract, handler, agent, request.arguments(), request.meta(), progress))
                 .defaultIfEmpty(Mono.just(ToolResult.failure(new ToolError("unauthenticated",
                         "this call carries no valid agent API key", null, callers.unauthenticatedHint()))))
                 .flatMap(Function.identity())
@@ -114,10 +114,11 @@ public class ToolRegistry {
                             null, "retry in a few seconds; if it keeps failing, tell the operator")));
                 })
                 .flatMap(result -> {
-                    String outcome = result instanceof ToolResult.Failure failure ? failure.error().code() : "ok";
+                    ToolError refusal = refusalOf(result);
+                    String outcome = refusal != null ? refusal.code() : "ok";
                     log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
                             (System.nanoTime() - startNanos) / 1_000_000);
-                    String detail = result instanceof ToolResult.Failure failure ? failure.error().message() : null;
+                    String detail = refusal != null ? refusal.message() : null;
                     // A call that changed something is answered only once its line is committed; a read's line goes
                     // with the next group commit, so that reading costs no commit of its own (AuditLog).
                     Mono<Void> audited = contract.hint("readOnlyHint")
@@ -130,11 +131,19 @@ public class ToolRegistry {
     }
 
     private Mono<ToolResult> invoke(ToolContract contract, ToolHandler handler, Agent agent, Map<String, Object> arguments,
-            ProgressChannel progress) {
+            Map<String, Object> meta, ProgressChannel progress) {
         return validator.validate(contract, arguments)
                 .map(error -> Mono.just(ToolResult.failure(error)))
-                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments), progress)))
+                .orElseGet(() -> Mono.defer(() -> handler.handle(agent, new ToolArguments(arguments, meta), progress)))
                 .map(result -> declared(contract, result));
+    }
+
+    private static ToolError refusalOf(ToolResult result) {
+        return switch (result) {
+            case ToolResult.Success ignored -> null;
+            case ToolResult.Failure failure -> failure.error();
+            case ToolResult.PaymentRequired required -> required.error();
+        };
     }
 
     /**
@@ -142,8 +151,9 @@ public class ToolRegistry {
      * declared ones. Logged always; with {@code gpubroker.mcp.strict-error-codes} (the tests) it fails the call.
      */
     private ToolResult declared(ToolContract contract, ToolResult result) {
-        if (result instanceof ToolResult.Failure failure && !contract.declares(failure.error().code())) {
-            String problem = "tool " + contract.name() + " answered error code " + failure.error().code()
+        ToolError refusal = refusalOf(result);
+        if (refusal != null && !contract.declares(refusal.code())) {
+            String problem = "tool " + contract.name() + " answered error code " + refusal.code()
                     + ", which tool-schemas/" + contract.name() + ".json does not declare under errors";
             if (strictErrorCodes) {
                 throw new IllegalStateException(problem);
@@ -159,9 +169,31 @@ public class ToolRegistry {
                     .structuredContent(success.output())
                     .addTextContent(json.writeValueAsString(success.output()))
                     .isError(false)
+                    .meta(success.meta().isEmpty() ? null : success.meta())
                     .build();
             case ToolResult.Failure failure -> failureResult(failure.error(), json);
+            case ToolResult.PaymentRequired required -> paymentRequiredResult(required, json);
         };
+    }
+
+    /**
+     * x402 over MCP (transport v2): {@code isError} with the PaymentRequired object as {@code structuredContent} and,
+     * as the first text, wrapped in {@code x402/error} (code 402), where x402 clients look for it; then the usual
+     * {@code {"error": ...}} text for a model. structuredContent on an error is what the x402 spec asks for; MCP
+     * clients validate structuredContent against the outputSchema only on success.
+     */
+    static CallToolResult paymentRequiredResult(ToolResult.PaymentRequired required, JsonMapper json) {
+        Map<String, Object> wrapper = new LinkedHashMap<>();
+        wrapper.put("code", 402);
+        wrapper.put("message", required.error().message());
+        wrapper.put("data", required.paymentRequired());
+        CallToolResult plain = failureResult(required.error(), json);
+        return CallToolResult.builder()
+                .structuredContent(required.paymentRequired())
+                .addTextContent(json.writeValueAsString(Map.of("x402/error", wrapper)))
+                .addContent(plain.content().getFirst())
+                .isError(true)
+                .build();
     }
 
     /**

@@ -114,11 +114,17 @@ public abstract class BrokerIntegrationTest {
         if (!Boolean.TRUE.equals(result.isError())) {
             throw new AssertionError("expected an error result, got " + result.structuredContent());
         }
-        String text = ((McpSchema.TextContent) result.content().getFirst()).text();
-        Map<String, Object> body = json.readValue(text, new TypeReference<Map<String, Object>>() { });
-        @SuppressWarnings("unchecked")
-        Map<String, Object> error = (Map<String, Object>) body.get("error");
-        return error;
+        // The error travels as JSON text; an x402 PaymentRequired puts its own wrapper first (x402 MCP transport).
+        for (McpSchema.Content content : result.content()) {
+            String text = ((McpSchema.TextContent) content).text();
+            Map<String, Object> body = json.readValue(text, new TypeReference<Map<String, Object>>() { });
+            if (body.get("error") instanceof Map<?, ?>) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> error = (Map<String, Object>) body.get("error");
+                return error;
+            }
+        }
+        throw new AssertionError("an error result without an {\"error\": ...} text: " + result.content());
     }
 
     /** Quotes {@code gpu} for {@code minutes} at {@code provider} and reserves the best quote; answers its id. */
