@@ -20,7 +20,8 @@ public sealed interface EscrowOperation {
     String DEPOSIT_PURPOSE = "deposit";
     String SETTLE_PURPOSE = "settle";
     String REFUND_PURPOSE = "refund";
-    Set<String> PURPOSES = Set.of(DEPOSIT_PURPOSE, SETTLE_PURPOSE, REFUND_PURPOSE);
+    String CREDIT_PURPOSE = "credit";
+    Set<String> PURPOSES = Set.of(DEPOSIT_PURPOSE, SETTLE_PURPOSE, REFUND_PURPOSE, CREDIT_PURPOSE);
 
     String purpose();
 
@@ -46,6 +47,30 @@ public sealed interface EscrowOperation {
         @Override
         public String purpose() {
             return DEPOSIT_PURPOSE;
+        }
+
+        @Override
+        public String referenceId() {
+            return paymentId;
+        }
+    }
+
+    /**
+     * Records as a payment's deposit a stock x402 transfer that someone else submitted straight to the token (its
+     * money is in the escrow, attributed to nobody): GpuEscrow.creditTransfer with the payment's own terms and
+     * signature. Only after {@link DirectTransfers} has seen that transfer on chain.
+     */
+    record Credit(String paymentId, String reservationId, String callData) implements EscrowOperation {
+
+        public Credit {
+            Objects.requireNonNull(paymentId, "paymentId");
+            Objects.requireNonNull(reservationId, "reservationId");
+            Objects.requireNonNull(callData, "callData");
+        }
+
+        @Override
+        public String purpose() {
+            return CREDIT_PURPOSE;
         }
 
         @Override

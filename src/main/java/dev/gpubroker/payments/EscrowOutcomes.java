@@ -81,6 +81,8 @@ class EscrowOutcomes implements TransactionOutcomeListener {
     public Mono<Void> onFailed(ChainTransaction sent, String reason) {
         return switch (sent.purpose()) {
             case EscrowOperation.DEPOSIT_PURPOSE -> payments.findById(sent.referenceId())
+                    .flatMap(payment -> paymentService.failOrCredit(payment, sent, reason));
+            case EscrowOperation.CREDIT_PURPOSE -> payments.findById(sent.referenceId())
                     .flatMap(payment -> paymentService.fail(payment, reason));
             case EscrowOperation.SETTLE_PURPOSE -> Mono.fromRunnable(() -> log.error("Settlement of reservation {} failed "
                     + "on chain ({}): {}; the deposit stays in escrow", sent.referenceId(), sent.hash(), reason));
@@ -93,7 +95,8 @@ class EscrowOutcomes implements TransactionOutcomeListener {
     /** The event the operation's success must carry; a success without it means the chain is not ours (loud). */
     private EscrowEvent eventOf(ChainTransaction sent, TransactionReceipt receipt) {
         return switch (sent.purpose()) {
-            case EscrowOperation.DEPOSIT_PURPOSE -> EscrowLogs.deposited(receipt, chain.escrowAddress());
+            case EscrowOperation.DEPOSIT_PURPOSE, EscrowOperation.CREDIT_PURPOSE ->
+                    EscrowLogs.deposited(receipt, chain.escrowAddress());
             case EscrowOperation.SETTLE_PURPOSE -> EscrowLogs.settled(receipt, chain.escrowAddress());
             case EscrowOperation.REFUND_PURPOSE -> EscrowLogs.refunded(receipt, chain.escrowAddress());
             default -> throw notEscrow(sent);

@@ -55,6 +55,7 @@ public class EscrowSubmissions {
     private static IllegalStateException refusal(EscrowOperation operation) {
         return switch (operation) {
             case EscrowOperation.Deposit deposit -> null;
+            case EscrowOperation.Credit credit -> null;
             case EscrowOperation.Settle settle -> settle.used().compareTo(settle.reservation().amount()) > 0
                     ? new IllegalStateException("settling " + settle.used() + " of reservation " + settle.reservationId()
                             + " would take more than the " + settle.reservation().amount() + " escrowed")
@@ -72,6 +73,8 @@ public class EscrowSubmissions {
             // The payment flow logs its deposit with the payer and amount, once the payment is marked submitted.
             case EscrowOperation.Deposit deposit -> {
             }
+            case EscrowOperation.Credit credit -> log.info("Credit of the x402 transfer of payment {} to reservation {} "
+                    + "submitted: {}", credit.paymentId(), credit.reservationId(), sent.hash());
             case EscrowOperation.Settle settle -> log.info("Settlement of reservation {} submitted: {} used of {} ({})",
                     settle.reservationId(), settle.used(), settle.reservation().amount(), sent.hash());
             case EscrowOperation.Refund refund -> log.info("Refund of reservation {} submitted: {}",

@@ -25,7 +25,12 @@ public record Payment(
         Instant updatedAt) {
 
     /** CUSTODIAL: the server signed for the agent's wallet. SIGNED_BY_AGENT: the agent sent its own EIP-3009 signature. */
-    public enum Method { CUSTODIAL, SIGNED_BY_AGENT }
+    /**
+     * CUSTODIAL: the server signed with the wallet it holds. SIGNED_BY_AGENT: the agent signed a
+     * ReceiveWithAuthorization bound to the escrow terms. SIGNED_TRANSFER: the agent signed a TransferWithAuthorization
+     * to the escrow, as stock x402 clients do (the server binds it to the reservation; docs/payments.md).
+     */
+    public enum Method { CUSTODIAL, SIGNED_BY_AGENT, SIGNED_TRANSFER }
 
     /**
      * PENDING: written, the transaction not yet handed to the node. SUBMITTED: broadcast, not yet confirmed (pending is

@@ -57,6 +57,18 @@ class PaymentRepository {
                 .map(PaymentRepository::toPayment).one();
     }
 
+    /**
+     * A payment that used this EIP-3009 authorization (payer and nonce) and did not fail: an x402 transfer pays one
+     * reservation only, whatever the client sends it with.
+     */
+    public Mono<Payment> findLiveByAuthorization(String payer, String nonce) {
+        return db.sql("SELECT * FROM payments WHERE LOWER(payer_address) = :payer AND LOWER(authorization_nonce) = :nonce "
+                        + "AND status <> 'FAILED' ORDER BY created_at LIMIT 1")
+                .bind("payer", payer.toLowerCase(java.util.Locale.ROOT))
+                .bind("nonce", nonce.toLowerCase(java.util.Locale.ROOT))
+                .map(PaymentRepository::toPayment).one();
+    }
+
     /** Moves a payment from one of the given states to another; true when this call made the move. */
     public Mono<Boolean> transition(String paymentId, List<Status> from, Status to, String txHash, String reason,
             Instant at) {

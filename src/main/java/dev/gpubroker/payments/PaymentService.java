@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.reactive.TransactionalOperator;
+import org.web3j.crypto.Sign;
 
 import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.identity.Agent;
@@ -24,6 +25,8 @@ import dev.gpubroker.payments.chain.Eip3009;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.chain.ReceiveAuthorization;
+import dev.gpubroker.payments.chain.TransferAuthorization;
+import dev.gpubroker.payments.relayer.ChainTransaction;
 import dev.gpubroker.payments.relayer.RelayerRefusedException;
 import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
@@ -64,11 +67,14 @@ public class PaymentService {
     private final Clock clock;
     private final Duration confirmationWait;
     private final PolicyService policies;
+    private final DirectTransfers directTransfers;
 
     public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
             PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets,
-            PaymentChain paymentChain, TransactionalOperator transaction, Clock clock, BrokerProperties properties) {
+            PaymentChain paymentChain, TransactionalOperator transaction, Clock clock, BrokerProperties properties,
+            DirectTransfers directTransfers) {
         this.policies = policies;
+        this.directTransfers = directTransfers;
         this.reservationService = reservationService;
         this.reservations = reservations;
         this.payments = payments;
@@ -92,6 +98,26 @@ public class PaymentService {
 
     public Mono<Payment> find(String paymentId) {
         return payments.findById(paymentId);
+    }
+
+    /**
+     * What a stock x402 client needs to pay this agent's reservation (PaymentTerms#x402RequirementsFor), while it is
+     * held; empty for a reservation the agent does not have or that cannot be paid now.
+     */
+    public Mono<X402Offer> x402Offer(Agent agent, String reservationId) {
+        return reservationService.findForAgent(agent.agentId(), reservationId)
+                .filter(reservation -> reservation.state() == ReservationState.HELD)
+                .map(reservation -> new X402Offer(reservation.reservationId(), reservation.amount().toDecimalString(),
+                        terms.x402RequirementsFor(reservation), terms.chainId()));
+    }
+
+    /** The chain payments go to, as x402 names it by number. */
+    public long chainId() {
+        return terms.chainId();
+    }
+
+    /** A held reservation's x402 offer: its id and amount (decimal USDC), and the stock requirements. */
+    public record X402Offer(String reservationId, String amountUsdc, PaymentRequirements requirements, long chainId) {
     }
 
     private PayOutcome replay(Payment existing, String reservationId) {
@@ -120,9 +146,21 @@ public class PaymentService {
                                 .flatMap(authorized -> authorized.refusal() != null
                                         ? Mono.just(authorized.refusal())
                                         : submit(agent, reservation, idempotencyKey, authorized))))
-                .switchIfEmpty(Mono.fromSupplier(() -> new Refused(Reason.RESERVATION_NOT_FOUND, "no reservation "
-                        + reservationId + " exists for this agent", "reservationId",
-                        "use a reservationId from reserve or account")));
+                .switchIfEmpty(Mono.fromSupplier(() -> notFound(reservationId)));
+    }
+
+    private static Refused signatureRequired(Agent agent) {
+        return new Refused(Reason.SIGNATURE_REQUIRED, "this agent holds its own wallet " + agent.walletAddress()
+                + ", so it pays from it itself", "authorization", "pay with an x402 client: this answer's "
+                + "structuredContent is the x402 PaymentRequired; retry the call with the signed payment in "
+                + "_meta[\"x402/payment\"]. Or sign an EIP-3009 ReceiveWithAuthorization with the domain, payTo, "
+                + "amount, nonce and validBefore from the reservation's paymentRequirements and call pay with "
+                + "authorization and signature");
+    }
+
+    private static Refused notFound(String reservationId) {
+        return new Refused(Reason.RESERVATION_NOT_FOUND, "no reservation " + reservationId + " exists for this agent",
+                "reservationId", "use a reservationId from reserve or account");
     }
 
     private Optional<PayOutcome> checkPayable(Reservation reservation) {
@@ -156,11 +194,23 @@ public class PaymentService {
         return Optional.empty();
     }
 
+    /**
+     * A payment ready to submit: its authorization, signature and method, and whether the escrow pulls it (a deposit)
+     * or records a transfer that already reached it ({@code credit}); or the refusal.
+     */
     private record Authorized(ReceiveAuthorization authorization, String signature, Payment.Method method,
-            PayOutcome refusal) {
+            boolean credit, PayOutcome refusal) {
+
+        Authorized(ReceiveAuthorization authorization, String signature, Payment.Method method) {
+            this(authorization, signature, method, false, null);
+        }
 
         static Authorized refused(Reason reason, String message, String field, String nextStep) {
-            return new Authorized(null, null, null, new Refused(reason, message, field, nextStep));
+            return new Authorized(null, null, null, false, new Refused(reason, message, field, nextStep));
+        }
+
+        Authorized asCredit() {
+            return new Authorized(authorization, signature, method, true, null);
         }
     }
 
@@ -169,27 +219,36 @@ public class PaymentService {
         BigInteger amount = BigInteger.valueOf(reservation.amount().micros());
         if (signed.isEmpty()) {
             if (agent.custody() != Agent.WalletCustody.CUSTODIAL) {
-                return Mono.just(Authorized.refused(Reason.SIGNATURE_REQUIRED, "this agent holds its own wallet "
-                        + agent.walletAddress() + ", so it signs the payment itself", "authorization",
-                        "sign an EIP-3009 ReceiveWithAuthorization with the domain, payTo, amount, nonce and validBefore "
-                                + "from the reservation's paymentRequirements, then call pay with authorization and signature"));
+                Refused refused = signatureRequired(agent);
+                return Mono.just(Authorized.refused(refused.reason(), refused.message(), refused.field(),
+                        refused.nextStep()));
             }
             ReceiveAuthorization authorization = new ReceiveAuthorization(agent.walletAddress(), chain.escrowAddress(),
                     amount, BigInteger.ZERO, escrow.validBefore(), escrow.nonce());
             return Mono.fromCallable(() -> chain.usdcAuthorizations().sign(authorization,
                             wallets.credentials(agent.walletLabel())))
                     .subscribeOn(Schedulers.boundedElastic())
-                    .flatMap(signature -> checkFunds(authorization)
-                            .defaultIfEmpty(new Authorized(authorization, signature, Payment.Method.CUSTODIAL, null)));
+                    .flatMap(signature -> checkFunds(new Authorized(authorization, signature, Payment.Method.CUSTODIAL)));
         }
-        return verify(agent, signed.get(), escrow, amount)
-                .map(refusal -> Mono.just(refusal))
-                .orElseGet(() -> checkFunds(signed.get().authorization())
-                        .defaultIfEmpty(new Authorized(signed.get().authorization(), signed.get().signature(),
-                                Payment.Method.SIGNED_BY_AGENT, null)));
+        Authorized verified = verify(agent, signed.get(), escrow, amount);
+        if (verified.refusal() != null) {
+            return Mono.just(verified);
+        }
+        return verified.method() == Payment.Method.SIGNED_TRANSFER
+                ? notPayingAnother(verified).switchIfEmpty(Mono.defer(() -> checkFunds(verified)))
+                : checkFunds(verified);
     }
 
-    private Optional<Authorized> verify(Agent agent, SignedAuthorization signed, EscrowTerms escrow, BigInteger amount) {
+    /** An x402 transfer pays one reservation: the same authorization sent again for another is a replay. */
+    private Mono<Authorized> notPayingAnother(Authorized verified) {
+        ReceiveAuthorization authorization = verified.authorization();
+        return payments.findLiveByAuthorization(authorization.from(), authorization.nonce())
+                .map(earlier -> Authorized.refused(Reason.INVALID_AUTHORIZATION, "this authorization already pays "
+                        + "reservation " + earlier.reservationId() + " (payment " + earlier.paymentId() + ")",
+                        "authorization.nonce", "sign a new authorization for this reservation"));
+    }
+
+    private Authorized verify(Agent agent, SignedAuthorization signed, EscrowTerms escrow, BigInteger amount) {
         ReceiveAuthorization authorization = signed.authorization();
         long now = clock.instant().getEpochSecond();
         if (!authorization.to().equalsIgnoreCase(chain.escrowAddress())) {
@@ -199,10 +258,6 @@ public class PaymentService {
         if (!authorization.value().equals(amount)) {
             return refuse("authorization.value", "the authorization is for " + authorization.value()
                     + " atomic units; this reservation costs " + amount);
-        }
-        if (!authorization.nonce().equalsIgnoreCase(escrow.nonce())) {
-            return refuse("authorization.nonce", "the nonce must be the one in paymentRequirements.extra.nonce ("
-                    + escrow.nonce() + "): it binds the payment to this reservation's escrow terms");
         }
         if (agent.walletAddress() == null || !authorization.from().equalsIgnoreCase(agent.walletAddress())) {
             return refuse("authorization.from", "the authorization is from " + authorization.from()
@@ -216,37 +271,57 @@ public class PaymentService {
             return refuse("authorization.validBefore", "the authorization expires at "
                     + Instant.ofEpochSecond(authorization.validBefore().longValueExact()) + ", too soon to be submitted");
         }
-        String signer;
+        // Which EIP-3009 message the payer signed: a receive bound to the escrow terms by its nonce (the reservation's
+        // own paymentRequirements), or a transfer to the escrow with a nonce of its own (stock x402 clients).
+        Optional<Eip3009.Kind> kind;
         try {
-            signer = chain.usdcAuthorizations().recoverSigner(authorization, signed.signature());
+            kind = chain.usdcAuthorizations().signedBy(authorization, signed.signature());
         } catch (SignatureException | RuntimeException e) {
             return refuse("signature", "the signature is malformed: " + e.getMessage());
         }
-        if (!signer.equalsIgnoreCase(authorization.from())) {
-            return refuse("signature", "the signature was not made by " + authorization.from()
-                    + " over this authorization (wrong key, wrong fields or wrong EIP-712 domain)");
+        if (kind.isEmpty()) {
+            return refuse("signature", "the signature was not made by " + authorization.from() + " over this "
+                    + "authorization as a ReceiveWithAuthorization or a TransferWithAuthorization (wrong key, wrong "
+                    + "fields or wrong EIP-712 domain)");
         }
-        return Optional.empty();
+        if (kind.get() == Eip3009.Kind.RECEIVE && !authorization.nonce().equalsIgnoreCase(escrow.nonce())) {
+            return refuse("authorization.nonce", "the nonce must be the one in paymentRequirements.extra.nonce ("
+                    + escrow.nonce() + "): it binds the payment to this reservation's escrow terms");
+        }
+        return new Authorized(authorization, signed.signature(), kind.get() == Eip3009.Kind.RECEIVE
+                ? Payment.Method.SIGNED_BY_AGENT : Payment.Method.SIGNED_TRANSFER);
     }
 
-    private static Optional<Authorized> refuse(String field, String message) {
-        return Optional.of(Authorized.refused(Reason.INVALID_AUTHORIZATION, message, field,
-                "sign again with the values in the reservation's paymentRequirements"));
+    private static Authorized refuse(String field, String message) {
+        return Authorized.refused(Reason.INVALID_AUTHORIZATION, message, field,
+                "sign again with the values in the reservation's paymentRequirements");
     }
 
-    /** Balance and nonce, checked on chain before anything is submitted. */
-    private Mono<Authorized> checkFunds(ReceiveAuthorization authorization) {
+    /**
+     * Balance and nonce, checked on chain before anything is submitted. A transfer whose nonce is used already may
+     * have been submitted straight to the token by whoever saw it: when its money reached the escrow without a deposit,
+     * the payment credits it instead of pulling it ({@link DirectTransfers}); otherwise (used elsewhere, or cancelled)
+     * it is refused.
+     */
+    private Mono<Authorized> checkFunds(Authorized authorized) {
+        ReceiveAuthorization authorization = authorized.authorization();
+        Authorized usedUp = Authorized.refused(Reason.INVALID_AUTHORIZATION, "this authorization nonce was already "
+                + "used or cancelled", "authorization.nonce", "nothing to do if this reservation is paid; otherwise "
+                + "sign a new authorization (or reserve again)");
         return chain.usdc().authorizationUsed(authorization.from(), authorization.nonce())
-                .flatMap(used -> used
-                        ? Mono.just(Authorized.refused(Reason.INVALID_AUTHORIZATION, "this authorization nonce was already "
-                                + "used or cancelled", "authorization.nonce", "nothing to do if this reservation is paid; "
-                                + "otherwise reserve again"))
-                        : chain.usdc().balanceOf(authorization.from()).flatMap(balance -> balance.compareTo(authorization.value()) < 0
-                                ? Mono.just(Authorized.refused(Reason.INSUFFICIENT_USDC, "wallet " + authorization.from()
-                                        + " holds " + balance + " atomic units of USDC; this payment needs "
-                                        + authorization.value(), null, "send USDC to " + authorization.from() + " on "
-                                        + chain.network() + ", then call pay again"))
-                                : Mono.empty()));
+                .flatMap(used -> {
+                    if (used) {
+                        return authorized.method() != Payment.Method.SIGNED_TRANSFER ? Mono.just(usedUp)
+                                : directTransfers.unattributed(authorization)
+                                        .map(found -> found.isPresent() ? authorized.asCredit() : usedUp);
+                    }
+                    return chain.usdc().balanceOf(authorization.from()).map(balance -> balance.compareTo(authorization.value()) < 0
+                            ? Authorized.refused(Reason.INSUFFICIENT_USDC, "wallet " + authorization.from()
+                                    + " holds " + balance + " atomic units of USDC; this payment needs "
+                                    + authorization.value(), null, "send USDC to " + authorization.from() + " on "
+                                    + chain.network() + ", then call pay again")
+                            : authorized);
+                });
     }
 
     private Mono<PayOutcome> submit(Agent agent, Reservation reservation, String idempotencyKey, Authorized authorized) {
@@ -254,8 +329,8 @@ public class PaymentService {
         Instant now = clock.instant();
         Payment payment = new Payment("pay_" + UUID.randomUUID().toString().replace("-", ""), reservation.reservationId(),
                 agent.agentId(), idempotencyKey, authorized.method(), reservation.amount(), authorized.authorization().from(),
-                escrow.payee(), escrow.deadline().longValueExact(), escrow.nonce(), Payment.Status.PENDING, null, null,
-                now, now);
+                escrow.payee(), escrow.deadline().longValueExact(), authorized.authorization().nonce(),
+                Payment.Status.PENDING, null, null, now, now);
         Mono<Boolean> claim = reservations.claimForPayment(reservation.reservationId(), payment.paymentId())
                 .map(ReservationMark::marked)
                 .flatMap(claimed -> claimed ? payments.insert(payment).thenReturn(true) : Mono.just(false));
@@ -269,26 +344,80 @@ public class PaymentService {
     }
 
     private Mono<PayOutcome> deposit(Payment payment, EscrowTerms escrow, Authorized authorized) {
-        String callData;
+        EscrowOperation operation;
         try {
-            callData = EscrowContract.deposit(escrow.reservationKey(), authorized.authorization(), escrow.payee(),
-                    escrow.deadline(), Eip3009.split(authorized.signature()));
+            Sign.SignatureData signature = Eip3009.split(authorized.signature());
+            ReceiveAuthorization authorization = authorized.authorization();
+            operation = switch (payment.method()) {
+                case CUSTODIAL, SIGNED_BY_AGENT -> new EscrowOperation.Deposit(payment.paymentId(),
+                        payment.reservationId(), EscrowContract.deposit(escrow.reservationKey(), authorization,
+                                escrow.payee(), escrow.deadline(), signature));
+                case SIGNED_TRANSFER -> {
+                    String pull = EscrowContract.depositTransfer(escrow.reservationKey(), new TransferAuthorization(
+                            authorization.from(), authorization.to(), authorization.value(), authorization.validAfter(),
+                            authorization.validBefore(), authorization.nonce()), escrow.payee(), escrow.deadline(),
+                            signature);
+                    yield authorized.credit()
+                            ? new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),
+                                    TransferDeposits.creditOf(pull))
+                            : new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(), pull);
+                }
+            };
         } catch (SignatureException e) {
             return fail(payment, e.getMessage()).thenReturn(new Refused(Reason.INVALID_AUTHORIZATION, e.getMessage(),
                     "signature", "sign again"));
         }
-        return submissions.submit(new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(), callData))
+        return submit(payment, operation, List.of(Payment.Status.PENDING))
+                .then(awaitOutcome(payment.paymentId()))
+                .onErrorResume(RelayerRefusedException.class, refused -> failOrCredit(payment, operation,
+                                refused.getMessage())
+                        .then(payments.findById(payment.paymentId()))
+                        .flatMap(current -> current.status() == Payment.Status.FAILED
+                                ? Mono.just(new Refused(Reason.CHAIN_REFUSED, "the deposit was not submitted: "
+                                        + refused.getMessage(), null, "nothing moved; check the authorization and the "
+                                        + "wallet's balance, then call pay again with a new idempotencyKey"))
+                                : awaitOutcome(payment.paymentId())));
+    }
+
+    private Mono<Boolean> submit(Payment payment, EscrowOperation operation, List<Payment.Status> from) {
+        return submissions.submit(operation)
                 .map(EscrowSubmission::transaction)
-                .flatMap(sent -> payments.transition(payment.paymentId(), List.of(Payment.Status.PENDING),
-                                Payment.Status.SUBMITTED, sent.hash(), null, clock.instant())
-                        .doOnNext(moved -> log.info("Payment {} of reservation {} submitted: {} ({} USDC from {})",
-                                payment.paymentId(), payment.reservationId(), sent.hash(), payment.amount().toDecimalString(),
-                                payment.payer()))
-                        .then(awaitOutcome(payment.paymentId())))
-                .onErrorResume(RelayerRefusedException.class, refused -> fail(payment, refused.getMessage())
-                        .thenReturn(new Refused(Reason.CHAIN_REFUSED, "the deposit was not submitted: "
-                                + refused.getMessage(), null, "nothing moved; check the authorization and the wallet's "
-                                + "balance, then call pay again with a new idempotencyKey")));
+                .flatMap(sent -> payments.transition(payment.paymentId(), from, Payment.Status.SUBMITTED, sent.hash(),
+                                null, clock.instant())
+                        .doOnNext(moved -> log.info("Payment {} of reservation {} submitted: {} ({} USDC from {}{})",
+                                payment.paymentId(), payment.reservationId(), sent.hash(),
+                                payment.amount().toDecimalString(), payment.payer(),
+                                operation instanceof EscrowOperation.Credit ? ", crediting a transfer that reached the "
+                                        + "escrow directly" : "")));
+    }
+
+    /**
+     * A deposit that the node refused or that reverted: for a stock x402 transfer, whoever saw the signed
+     * authorization may have submitted it straight to the token first. Its money is then in the escrow, attributed to
+     * nobody, and the payment credits it ({@link DirectTransfers}, GpuEscrow.creditTransfer) instead of failing.
+     * Anything else fails the payment (nothing moved).
+     */
+    Mono<Void> failOrCredit(Payment payment, ChainTransaction failed, String reason) {
+        return failOrCredit(payment, new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(),
+                failed.callData()), reason);
+    }
+
+    private Mono<Void> failOrCredit(Payment payment, EscrowOperation failed, String reason) {
+        if (payment.method() != Payment.Method.SIGNED_TRANSFER || !(failed instanceof EscrowOperation.Deposit pull)) {
+            return fail(payment, reason);
+        }
+        ReceiveAuthorization sent = new ReceiveAuthorization(payment.payer(), chain.escrowAddress(),
+                BigInteger.valueOf(payment.amount().micros()), BigInteger.ZERO, BigInteger.ZERO,
+                payment.authorizationNonce());
+        return directTransfers.unattributed(sent)
+                .flatMap(found -> found.isEmpty() ? fail(payment, reason)
+                        : submit(payment, new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),
+                                        TransferDeposits.creditOf(pull.callData())),
+                                List.of(Payment.Status.PENDING, Payment.Status.SUBMITTED))
+                                .then()
+                                .onErrorResume(RelayerRefusedException.class, refused -> fail(payment,
+                                        reason + "; crediting the transfer that reached the escrow was refused too: "
+                                                + refused.getMessage())));
     }
 
     /** Waits a little for the confirmation, so most calls answer 'confirmed'; a retry later shows the final status. */

@@ -36,9 +36,30 @@ public class PaymentTerms {
         return EscrowTerms.of(reservation, chain.payeeAddress(), afterRun);
     }
 
+    /**
+     * What a stock x402 {@code exact} client needs and nothing more: it signs a TransferWithAuthorization of
+     * {@code amount} to {@code payTo} (the escrow) under the token's domain in {@code extra}, with a nonce of its own;
+     * the server binds that transfer to this reservation when it deposits it (docs/payments.md).
+     */
+    public PaymentRequirements x402RequirementsFor(Reservation reservation) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("name", chain.usdcAuthorizations().domainName());
+        extra.put("version", settings.usdcDomainVersion());
+        return new PaymentRequirements("exact", chain.network(), Long.toString(reservation.amount().micros()),
+                chain.usdc().address(), chain.escrowAddress(), secondsLeft(reservation), extra);
+    }
+
+    public long chainId() {
+        return chain.chainId();
+    }
+
+    private int secondsLeft(Reservation reservation) {
+        long seconds = Math.max(0, Duration.between(clock.instant(), reservation.holdExpiresAt()).toSeconds());
+        return (int) Math.min(Integer.MAX_VALUE, seconds);
+    }
+
     public PaymentRequirements requirementsFor(Reservation reservation) {
         EscrowTerms terms = escrowTerms(reservation);
-        long secondsLeft = Math.max(0, Duration.between(clock.instant(), reservation.holdExpiresAt()).toSeconds());
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("name", chain.usdcAuthorizations().domainName());
         extra.put("version", settings.usdcDomainVersion());
@@ -50,6 +71,6 @@ public class PaymentTerms {
         extra.put("escrowPayee", terms.payee());
         extra.put("escrowDeadline", terms.deadline().toString());
         return new PaymentRequirements("exact", chain.network(), Long.toString(reservation.amount().micros()),
-                chain.usdc().address(), chain.escrowAddress(), (int) Math.min(Integer.MAX_VALUE, secondsLeft), extra);
+                chain.usdc().address(), chain.escrowAddress(), secondsLeft(reservation), extra);
     }
 }

@@ -32,7 +32,7 @@ final class Outputs {
         output.put("txHash", payment.txHash());
         output.put("amount", payment.amount().toDecimalString());
         output.put("payer", payment.payer());
-        output.put("method", payment.method() == Payment.Method.CUSTODIAL ? "custodial" : "signed_by_agent");
+        output.put("method", payment.method().name().toLowerCase(java.util.Locale.ROOT));
         output.put("replayed", replayed);
         if (payment.failureReason() != null) {
             output.put("failureReason", payment.failureReason());

@@ -138,6 +138,14 @@ public final class ChainClient implements AutoCloseable {
         return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
     }
 
+    /** The logs of one contract whose first topics are these, in order (an event and its indexed values). */
+    @SuppressWarnings("rawtypes")
+    public Mono<List<EthLog.LogResult>> logs(String address, List<String> topics) {
+        EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, address);
+        topics.forEach(filter::addSingleTopic);
+        return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
+    }
+
     /** A raw JSON-RPC call for methods web3j has no wrapper for (anvil's dev methods). */
     public Mono<Object> raw(String method, List<?> params) {
         return call(() -> new org.web3j.protocol.core.Request<>(method, params, service, RawResponse.class).sendAsync())

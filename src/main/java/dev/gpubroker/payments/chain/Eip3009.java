@@ -5,6 +5,7 @@ import java.security.SignatureException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.Keys;
@@ -15,11 +16,29 @@ import org.web3j.utils.Numeric;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * EIP-712 typed data for EIP-3009 {@code ReceiveWithAuthorization} on a token with a given domain, encoded by
- * web3j's {@link StructuredDataEncoder}: signing for custodial wallets, and signer recovery to check what an agent
- * signed itself.
+ * EIP-712 typed data for EIP-3009 authorizations on a token with a given domain, encoded by web3j's
+ * {@link StructuredDataEncoder}: signing for custodial wallets, and signer recovery to check what an agent signed
+ * itself. Both primary types have the same fields; they differ in who may submit them: a
+ * {@code ReceiveWithAuthorization} only its payee ({@code to}, the escrow), a {@code TransferWithAuthorization}
+ * (what stock x402 clients sign) anyone.
  */
 public final class Eip3009 {
+
+    /** Which EIP-3009 message was signed. */
+    public enum Kind {
+        RECEIVE("ReceiveWithAuthorization"),
+        TRANSFER("TransferWithAuthorization");
+
+        private final String primaryType;
+
+        Kind(String primaryType) {
+            this.primaryType = primaryType;
+        }
+
+        public String primaryType() {
+            return primaryType;
+        }
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,8 +59,12 @@ public final class Eip3009 {
     }
 
     public byte[] digest(ReceiveAuthorization authorization) {
+        return digest(authorization, Kind.RECEIVE);
+    }
+
+    public byte[] digest(ReceiveAuthorization authorization, Kind kind) {
         try {
-            return new StructuredDataEncoder(JSON.writeValueAsString(typedData(authorization))).hashStructuredData();
+            return new StructuredDataEncoder(JSON.writeValueAsString(typedData(authorization, kind))).hashStructuredData();
         } catch (java.io.IOException e) {
             throw new IllegalStateException("typed data could not be encoded", e);
         }
@@ -49,15 +72,38 @@ public final class Eip3009 {
 
     /** A 65-byte signature (r ‖ s ‖ v) as 0x-hex. */
     public String sign(ReceiveAuthorization authorization, Credentials signer) {
-        Sign.SignatureData signature = Sign.signMessage(digest(authorization), signer.getEcKeyPair(), false);
+        return sign(authorization, signer, Kind.RECEIVE);
+    }
+
+    public String sign(ReceiveAuthorization authorization, Credentials signer, Kind kind) {
+        Sign.SignatureData signature = Sign.signMessage(digest(authorization, kind), signer.getEcKeyPair(), false);
         return Numeric.toHexString(join(signature));
     }
 
     /** The address that produced this signature over this authorization, checksummed; refuses malformed signatures. */
     public String recoverSigner(ReceiveAuthorization authorization, String signatureHex) throws SignatureException {
+        return recoverSigner(authorization, signatureHex, Kind.RECEIVE);
+    }
+
+    public String recoverSigner(ReceiveAuthorization authorization, String signatureHex, Kind kind)
+            throws SignatureException {
         Sign.SignatureData signature = split(signatureHex);
-        BigInteger publicKey = Sign.signedMessageHashToKey(digest(authorization), signature);
+        BigInteger publicKey = Sign.signedMessageHashToKey(digest(authorization, kind), signature);
         return Keys.toChecksumAddress(Keys.getAddress(publicKey));
+    }
+
+    /**
+     * Which message {@code from} signed: the one under which the signature recovers to it, if any. Stock x402 clients
+     * sign a transfer; agents following the reservation's own paymentRequirements sign a receive.
+     */
+    public Optional<Kind> signedBy(ReceiveAuthorization authorization, String signatureHex)
+            throws SignatureException {
+        for (Kind kind : Kind.values()) {
+            if (recoverSigner(authorization, signatureHex, kind).equalsIgnoreCase(authorization.from())) {
+                return Optional.of(kind);
+            }
+        }
+        return Optional.empty();
     }
 
     public static Sign.SignatureData split(String signatureHex) throws SignatureException {
@@ -90,11 +136,11 @@ public final class Eip3009 {
         return joined;
     }
 
-    private Map<String, Object> typedData(ReceiveAuthorization authorization) {
+    private Map<String, Object> typedData(ReceiveAuthorization authorization, Kind kind) {
         Map<String, Object> types = new LinkedHashMap<>();
         types.put("EIP712Domain", List.of(field("name", "string"), field("version", "string"),
                 field("chainId", "uint256"), field("verifyingContract", "address")));
-        types.put("ReceiveWithAuthorization", List.of(field("from", "address"), field("to", "address"),
+        types.put(kind.primaryType(), List.of(field("from", "address"), field("to", "address"),
                 field("value", "uint256"), field("validAfter", "uint256"), field("validBefore", "uint256"),
                 field("nonce", "bytes32")));
         Map<String, Object> domain = new LinkedHashMap<>();
@@ -111,7 +157,7 @@ public final class Eip3009 {
         message.put("nonce", authorization.nonce());
         Map<String, Object> typed = new LinkedHashMap<>();
         typed.put("types", types);
-        typed.put("primaryType", "ReceiveWithAuthorization");
+        typed.put("primaryType", kind.primaryType());
         typed.put("domain", domain);
         typed.put("message", message);
         return typed;
