@@ -68,6 +68,7 @@ public class PaymentService {
     private final Duration confirmationWait;
     private final PolicyService policies;
     private final DirectTransfers directTransfers;
+    private final boolean escrowTakesTransfers;
 
     public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
             PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets,
@@ -75,6 +76,7 @@ public class PaymentService {
             DirectTransfers directTransfers) {
         this.policies = policies;
         this.directTransfers = directTransfers;
+        this.escrowTakesTransfers = paymentChain.escrowTakesTransfers();
         this.reservationService = reservationService;
         this.reservations = reservations;
         this.payments = payments;
@@ -283,6 +285,11 @@ public class PaymentService {
             return refuse("signature", "the signature was not made by " + authorization.from() + " over this "
                     + "authorization as a ReceiveWithAuthorization or a TransferWithAuthorization (wrong key, wrong "
                     + "fields or wrong EIP-712 domain)");
+        }
+        if (kind.get() == Eip3009.Kind.TRANSFER && !escrowTakesTransfers) {
+            return refuse("signature", "this server's escrow " + chain.escrowAddress() + " predates deposits of a "
+                    + "TransferWithAuthorization: sign a ReceiveWithAuthorization with the reservation's "
+                    + "paymentRequirements instead");
         }
         if (kind.get() == Eip3009.Kind.RECEIVE && !authorization.nonce().equalsIgnoreCase(escrow.nonce())) {
             return refuse("authorization.nonce", "the nonce must be the one in paymentRequirements.extra.nonce ("

@@ -63,6 +63,19 @@ public final class ChainClient implements AutoCloseable {
         return "0x" + answer.getValue().substring(answer.getValue().length() - 40);
     }
 
+    /**
+     * For start-up checks: whether the escrow takes stock x402 transfers (GpuEscrow v2's depositTransfer). An escrow
+     * deployed before has no version() and reverts.
+     */
+    public boolean escrowTakesTransfersAtStartup(String escrow) throws java.io.IOException {
+        var answer = web3j.ethCall(Transaction.createEthCallTransaction(null, escrow, EscrowContract.versionCall()),
+                DefaultBlockParameterName.LATEST).send();
+        if (answer.hasError() || answer.isReverted() || answer.getValue() == null || answer.getValue().length() < 66) {
+            return false;
+        }
+        return org.web3j.utils.Numeric.toBigInt(answer.getValue()).compareTo(EscrowContract.TRANSFER_DEPOSITS_VERSION) >= 0;
+    }
+
     /** For start-up checks: the ether balance of an account, in wei. */
     public BigInteger etherBalanceAtStartup(String address) throws java.io.IOException {
         return web3j.ethGetBalance(address, DefaultBlockParameterName.LATEST).send().getBalance();

@@ -44,6 +44,7 @@ public class PaymentChain implements DisposableBean {
     private final EmbeddedAnvil anvil;
     private final DevChainAccount devAccount;
     private final ChainContext context;
+    private final boolean escrowTakesTransfers;
 
     public PaymentChain(BrokerProperties properties, WalletStore wallets, RecordedWallets recorded)
             throws IOException, InterruptedException {
@@ -79,6 +80,12 @@ public class PaymentChain implements DisposableBean {
             this.devAccount = null;
             this.context = remote(chain, ChainKeys.forRpc(wallets, recorded));
         }
+        this.escrowTakesTransfers = context.client().escrowTakesTransfersAtStartup(context.escrowAddress());
+        if (!escrowTakesTransfers) {
+            log.warn("The escrow {} was deployed before stock x402 transfers could be deposited (GpuEscrow v2): agents "
+                    + "with their own wallet can pay only with a ReceiveWithAuthorization from reserve's "
+                    + "paymentRequirements (docs/payments.md)", context.escrowAddress());
+        }
         log.info("Payments on {}", context);
     }
 
@@ -96,6 +103,11 @@ public class PaymentChain implements DisposableBean {
             candidates.add(dataParent.resolve("wallets"));
         }
         return candidates;
+    }
+
+    /** Whether the escrow has depositTransfer and creditTransfer (GpuEscrow v2), checked at start. */
+    public boolean escrowTakesTransfers() {
+        return escrowTakesTransfers;
     }
 
     public ChainContext context() {
