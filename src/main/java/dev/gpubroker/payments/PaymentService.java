@@ -55,6 +55,8 @@ public class PaymentService {
     private static final Logger log = LoggerFactory.getLogger(PaymentService.class);
     private static final Duration HOLD_LEFT_MIN = Duration.ofSeconds(15);
     private static final Duration CONFIRMATION_POLL = Duration.ofMillis(100);
+    private static final int FRONT_RUN_LOOKS = 5;
+    private static final Duration FRONT_RUN_LOOK_INTERVAL = Duration.ofSeconds(1);
 
     private final ReservationService reservationService;
     private final Reservations reservations;
@@ -416,7 +418,12 @@ public class PaymentService {
         ReceiveAuthorization sent = new ReceiveAuthorization(payment.payer(), chain.escrowAddress(),
                 BigInteger.valueOf(payment.amount().micros()), BigInteger.ZERO, BigInteger.ZERO,
                 payment.authorizationNonce());
+        // The front-run may still be pending when the node refuses ours (it estimates against pending state): look
+        // again for a few blocks before failing, so its money does not stay in the escrow for nobody.
         return directTransfers.unattributed(sent)
+                .filter(Optional::isPresent)
+                .repeatWhenEmpty(FRONT_RUN_LOOKS, looks -> looks.delayElements(FRONT_RUN_LOOK_INTERVAL))
+                .defaultIfEmpty(Optional.empty())
                 .flatMap(found -> found.isEmpty() ? fail(payment, reason)
                         : submit(payment, new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),
                                         TransferDeposits.creditOf(pull.callData())),

@@ -20,9 +20,15 @@ import org.web3j.abi.datatypes.generated.Bytes32;
 import org.web3j.abi.datatypes.generated.Uint256;
 import org.web3j.abi.datatypes.generated.Uint8;
 import org.web3j.crypto.Credentials;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionEncoder;
 import org.web3j.crypto.Keys;
 import org.web3j.crypto.Sign;
 import org.web3j.crypto.StructuredDataEncoder;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Convert;
 import org.web3j.utils.Numeric;
 
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -32,6 +38,7 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.DevChainAccount;
+import dev.gpubroker.payments.chain.EmbeddedAnvil;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.EscrowDeposit;
 
@@ -221,6 +228,60 @@ class X402PaymentTest extends PaymentTestSupport {
         assertThat(ledgerImbalance()).isZero();
     }
 
+    @Test
+    void aFrontRunThatLandsWhileTheDepositIsOnItsWayIsCreditedInstead() throws Exception {
+        Wallet wallet = Wallet.create();
+        McpSyncClient client = client(externalAgent(wallet, "50.00").apiKey());
+        String reservationId = heldReservation(client, "H100", "demo-steady", 60, "x402-midflight-1");
+        Map<String, Object> accepted = accepts(paymentRequired(ask(client, reservationId))).getFirst();
+        Map<String, Object> payload = transfer(accepted, wallet, Map.of());
+        BigInteger escrowBefore = escrowBalance();
+
+        // Blocks are mined by hand now: the stranger's copy waits in the mempool with a higher tip than the relayer's,
+        // so it is mined first whether the broker's deposit is refused at estimation or reverts in the same block.
+        chain().client().raw("evm_setAutomine", List.of(false)).block(Duration.ofSeconds(5));
+        CallToolResult paid;
+        try {
+            sendStraightToTokenUnmined(payload);
+            Thread miner = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(1500);
+                    chain().client().raw("evm_mine", List.of()).block(Duration.ofSeconds(5));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
+                }
+            });
+            paid = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-midflight-pay"),
+                    v2Payment(accepted, payload, null));
+            miner.join();
+        } finally {
+            chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
+        }
+
+        Map<String, Object> payment = awaitConfirmed(client, reservationId, paid, "x402-midflight-pay", accepted, payload);
+        assertThat(payment).containsEntry("status", "confirmed").containsEntry("payer", wallet.address());
+        assertThat(escrowDeposit(reservationId).payer()).isEqualToIgnoringCase(wallet.address());
+        assertThat(escrowBalance()).as("the stranger's transfer, credited; not pulled again")
+                .isEqualTo(escrowBefore.add(BigInteger.valueOf(2_400_000)));
+        assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(47_600_000));
+        assertThat(ledgerImbalance()).isZero();
+    }
+
+    /** The paid answer, or the payment's latest status by the same key while its credit confirms. */
+    private Map<String, Object> awaitConfirmed(McpSyncClient client, String reservationId, CallToolResult first,
+            String key, Map<String, Object> accepted, Map<String, Object> payload) throws InterruptedException {
+        Map<String, Object> latest = output(first);
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!"confirmed".equals(latest.get("status")) && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            latest = output(payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", key),
+                    v2Payment(accepted, payload, null)));
+        }
+        return latest;
+    }
+
     private Map<String, Object> refusal(McpSyncClient client, String reservationId, String key,
             Map<String, Object> payload) {
         Map<String, Object> accepted = new LinkedHashMap<>();
@@ -323,6 +384,36 @@ class X402PaymentTest extends PaymentTestSupport {
                 new Bytes32(java.util.Arrays.copyOfRange(signature, 32, 64))), List.of()));
         try (DevChainAccount stranger = new DevChainAccount(chain().client().url(), chain().chainId())) {
             stranger.call(chain().usdc().address(), call);
+        }
+    }
+
+    /** The stranger's copy sent to the mempool without waiting for it to be mined, with a tip above the relayer's. */
+    @SuppressWarnings("unchecked")
+    private void sendStraightToTokenUnmined(Map<String, Object> payload) throws Exception {
+        Map<String, Object> authorization = (Map<String, Object>) payload.get("authorization");
+        byte[] signature = Numeric.hexStringToByteArray((String) payload.get("signature"));
+        String call = FunctionEncoder.encode(new Function("transferWithAuthorization", List.of(
+                new Address((String) authorization.get("from")), new Address((String) authorization.get("to")),
+                new Uint256(new BigInteger((String) authorization.get("value"))),
+                new Uint256(new BigInteger((String) authorization.get("validAfter"))),
+                new Uint256(new BigInteger((String) authorization.get("validBefore"))),
+                new Bytes32(Numeric.hexStringToByteArray((String) authorization.get("nonce"))),
+                new Uint8(Byte.toUnsignedInt(signature[64])),
+                new Bytes32(java.util.Arrays.copyOfRange(signature, 0, 32)),
+                new Bytes32(java.util.Arrays.copyOfRange(signature, 32, 64))), List.of()));
+        Web3j web3j = Web3j.build(new HttpService(chain().client().url()));
+        try {
+            Credentials stranger = Credentials.create(EmbeddedAnvil.DEV_FUNDER_PRIVATE_KEY);
+            BigInteger nonce = web3j.ethGetTransactionCount(stranger.getAddress(), DefaultBlockParameterName.PENDING)
+                    .send().getTransactionCount();
+            BigInteger tip = Convert.toWei("50", Convert.Unit.GWEI).toBigInteger();
+            RawTransaction transaction = RawTransaction.createTransaction(chain().chainId(), nonce,
+                    BigInteger.valueOf(300_000), chain().usdc().address(), BigInteger.ZERO, call, tip,
+                    tip.multiply(BigInteger.TWO));
+            String signed = Numeric.toHexString(TransactionEncoder.signMessage(transaction, stranger));
+            assertThat(web3j.ethSendRawTransaction(signed).send().hasError()).isFalse();
+        } finally {
+            web3j.shutdown();
         }
     }
 
