@@ -177,20 +177,16 @@ public class ToolRegistry {
     }
 
     /**
-     * x402 over MCP (transport v2): {@code isError} with the PaymentRequired object as {@code structuredContent} and,
-     * as the first text, wrapped in {@code x402/error} (code 402), where x402 clients look for it; then the usual
-     * {@code {"error": ...}} text for a model. structuredContent on an error is what the x402 spec asks for; MCP
-     * clients validate structuredContent against the outputSchema only on success.
+     * x402 over MCP (transport v2, tool-result binding): {@code isError} with the PaymentRequired object as
+     * {@code structuredContent} and, as the first text, the same object as JSON (where x402 clients that cannot read
+     * structured content look); then the usual {@code {"error": ...}} text, for a model. structuredContent on an error
+     * is what the x402 spec asks for; MCP clients validate structuredContent against the outputSchema only on success.
      */
     static CallToolResult paymentRequiredResult(ToolResult.PaymentRequired required, JsonMapper json) {
-        Map<String, Object> wrapper = new LinkedHashMap<>();
-        wrapper.put("code", 402);
-        wrapper.put("message", required.error().message());
-        wrapper.put("data", required.paymentRequired());
         CallToolResult plain = failureResult(required.error(), json);
         return CallToolResult.builder()
                 .structuredContent(required.paymentRequired())
-                .addTextContent(json.writeValueAsString(Map.of("x402/error", wrapper)))
+                .addTextContent(json.writeValueAsString(required.paymentRequired()))
                 .addContent(plain.content().getFirst())
                 .isError(true)
                 .build();

@@ -76,6 +76,16 @@ public final class ChainClient implements AutoCloseable {
         return org.web3j.utils.Numeric.toBigInt(answer.getValue()).compareTo(EscrowContract.TRANSFER_DEPOSITS_VERSION) >= 0;
     }
 
+    /** For start-up checks: the token's EIP-712 DOMAIN_SEPARATOR(), or empty when it has none. */
+    public Optional<String> domainSeparatorAtStartup(String token) throws java.io.IOException {
+        var answer = web3j.ethCall(Transaction.createEthCallTransaction(null, token, TokenContract.domainSeparatorCall()),
+                DefaultBlockParameterName.LATEST).send();
+        if (answer.hasError() || answer.isReverted() || answer.getValue() == null || answer.getValue().length() != 66) {
+            return Optional.empty();
+        }
+        return Optional.of(answer.getValue());
+    }
+
     /** For start-up checks: the ether balance of an account, in wei. */
     public BigInteger etherBalanceAtStartup(String address) throws java.io.IOException {
         return web3j.ethGetBalance(address, DefaultBlockParameterName.LATEST).send().getBalance();

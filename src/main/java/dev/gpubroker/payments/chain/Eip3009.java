@@ -58,6 +58,22 @@ public final class Eip3009 {
         return domainName;
     }
 
+    /** The EIP-712 domain separator these signatures are made under; the token's own DOMAIN_SEPARATOR() must match. */
+    public String domainSeparator() {
+        try {
+            ReceiveAuthorization any = new ReceiveAuthorization(tokenAddress, tokenAddress, BigInteger.ONE,
+                    BigInteger.ZERO, BigInteger.ZERO, "0x" + "00".repeat(32));
+            return Numeric.toHexString(new StructuredDataEncoder(JSON.writeValueAsString(typedData(any, Kind.RECEIVE)))
+                    .hashDomain());
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("typed data could not be encoded", e);
+        }
+    }
+
+    public String domainVersion() {
+        return domainVersion;
+    }
+
     public byte[] digest(ReceiveAuthorization authorization) {
         return digest(authorization, Kind.RECEIVE);
     }

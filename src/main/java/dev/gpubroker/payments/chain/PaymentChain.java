@@ -176,9 +176,11 @@ public class PaymentChain implements DisposableBean {
             devAccount.sendEther(relayer.getAddress(), RELAYER_ETH_TOP_UP);
             log.info("Gave the relayer {} 100 test ETH for gas", relayer.getAddress());
         }
-        return new ChainContext(client, developmentChainId(chain), new TokenContract(client, usdc),
+        ChainContext context = new ChainContext(client, developmentChainId(chain), new TokenContract(client, usdc),
                 new Eip3009(chain.usdcDomainName(), chain.usdcDomainVersion(), developmentChainId(chain), usdc), escrow,
                 keys.payee(), relayer, chain.confirmations());
+        requireTokenDomain(context);
+        return context;
     }
 
     /** The relayer must be the escrow's operator: no other account can settle or refund its deposits. */
@@ -197,7 +199,7 @@ public class PaymentChain implements DisposableBean {
         }
     }
 
-    private static ChainContext remote(BrokerProperties.Chain chain, Credentials relayer) {
+    private static ChainContext remote(BrokerProperties.Chain chain, Credentials relayer) throws IOException {
         ChainPreset preset = ChainPreset.named(chain.preset());
         long chainId = chain.chainId() != 0 ? chain.chainId() : preset.chainId();
         String usdc = !chain.usdcAddress().isBlank() ? chain.usdcAddress() : preset.usdcAddress();
@@ -230,9 +232,33 @@ public class PaymentChain implements DisposableBean {
             }
         }
         requireOperator(client, chain.escrowAddress(), relayer.getAddress());
-        return new ChainContext(client, chainId, new TokenContract(client, usdc),
+        ChainContext context = new ChainContext(client, chainId, new TokenContract(client, usdc),
                 new Eip3009(domainName, chain.usdcDomainVersion(), chainId, usdc), chain.escrowAddress(),
                 chain.payeeAddress(), relayer, chain.confirmations());
+        requireTokenDomain(context);
+        return context;
+    }
+
+    /**
+     * Every payment is signed under the token's EIP-712 domain, which x402 clients take from {@code extra.name} and
+     * {@code extra.version}: a configured name or version the token does not use (Base's USDC is "USD Coin", Base
+     * Sepolia's "USDC") would make every signature fail on chain. So it is checked against the token's own
+     * DOMAIN_SEPARATOR() before anything is served.
+     */
+    private static void requireTokenDomain(ChainContext context) throws IOException {
+        Optional<String> tokens = context.client().domainSeparatorAtStartup(context.usdc().address());
+        String ours = context.usdcAuthorizations().domainSeparator();
+        if (tokens.isEmpty()) {
+            log.warn("The token {} has no DOMAIN_SEPARATOR(): its EIP-712 domain ({} version {}) cannot be checked",
+                    context.usdc().address(), context.usdcAuthorizations().domainName(),
+                    context.usdcAuthorizations().domainVersion());
+        } else if (!tokens.get().equalsIgnoreCase(ours)) {
+            throw new StartupRefusal("the token " + context.usdc().address() + " signs under another EIP-712 domain "
+                    + "than name \"" + context.usdcAuthorizations().domainName() + "\", version \""
+                    + context.usdcAuthorizations().domainVersion() + "\", chain " + context.chainId() + ": every "
+                    + "payment signature would fail. Set gpubroker.chain.usdc-domain-name and usdc-domain-version to "
+                    + "the token's (on Base \"USD Coin\", on Base Sepolia \"USDC\", version \"2\")");
+        }
     }
 
     private static void requireChainId(ChainClient client, long expected) {

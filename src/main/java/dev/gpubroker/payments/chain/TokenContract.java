@@ -45,6 +45,10 @@ public final class TokenContract {
                 .map(result -> (Boolean) decode(result, function).getFirst().getValue());
     }
 
+    public static String domainSeparatorCall() {
+        return FunctionEncoder.encode(new Function("DOMAIN_SEPARATOR", List.of(), List.of(new TypeReference<Bytes32>() { })));
+    }
+
     public static String mint(String to, BigInteger amount) {
         return FunctionEncoder.encode(new Function("mint", List.of(new Address(to), new Uint256(amount)), List.of()));
     }

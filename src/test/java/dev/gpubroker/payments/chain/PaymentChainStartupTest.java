@@ -109,6 +109,29 @@ class PaymentChainStartupTest {
                 .as("a refused start leaves no node running").isFalse();
     }
 
+    @Test
+    void aConfiguredTokenDomainTheTokenDoesNotSignUnderIsRefusedAtStart() throws Exception {
+        try (AnvilNode anvil = AnvilNode.start()) {
+            Path shared = Files.createTempDirectory("gpubroker-shared");
+            BrokerProperties deployedAs = properties(devChain(anvil, shared, "USD Coin"));
+            WalletStore wallets = wallets(deployedAs);
+            new PaymentChain(deployedAs, wallets, RecordedWallets.NONE).destroy();
+            BrokerProperties misnamed = properties(devChain(anvil, shared, "USDC"));
+
+            // x402 clients sign under extra.name: a name the token does not use would make every payment fail on chain.
+            assertThatThrownBy(() -> new PaymentChain(misnamed, wallets, RecordedWallets.NONE))
+                    .isInstanceOf(dev.gpubroker.config.StartupRefusal.class)
+                    .hasMessageContaining("another EIP-712 domain than name \"USDC\", version \"2\"")
+                    .hasMessageContaining("gpubroker.chain.usdc-domain-name");
+        }
+    }
+
+    private static BrokerProperties.Chain devChain(AnvilNode anvil, Path shared, String usdcDomainName) {
+        return new BrokerProperties.Chain("dev", "", anvil.rpcUrl(), 0, "", "", "", usdcDomainName, "2", 1,
+                Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1), Duration.ofHours(24), "0",
+                Duration.ZERO, "", shared.resolve("deployment.json").toString());
+    }
+
     private static WalletStore wallets(BrokerProperties properties) throws Exception {
         return new WalletStore(properties, new MockEnvironment().withProperty(WalletStore.PASSWORD_VARIABLE, "test-password"));
     }
