@@ -1,5 +1,6 @@
 package dev.gpubroker.payments;
 
+import java.math.BigInteger;
 import java.util.List;
 import java.util.Optional;
 
@@ -43,6 +44,13 @@ class DirectTransfers {
     private static final String AUTHORIZATION_USED_TOPIC = EventEncoder.encode(AUTHORIZATION_USED);
     private static final String TRANSFER_TOPIC = EventEncoder.encode(TRANSFER);
 
+    /**
+     * How far back the token's AuthorizationUsed is looked for: a stock client's authorization is valid for the hold's
+     * minutes, so its transfer is recent; public nodes refuse log queries over all of history. 50,000 blocks are more
+     * than a day on Base (2 s blocks).
+     */
+    private static final BigInteger LOOKBACK_BLOCKS = BigInteger.valueOf(50_000);
+
     private final ChainContext chain;
 
     DirectTransfers(PaymentChain paymentChain) {
@@ -52,8 +60,10 @@ class DirectTransfers {
     /** The transaction that moved this authorization's money into the escrow without a deposit, if there is one. */
     @SuppressWarnings("rawtypes")
     Mono<Optional<String>> unattributed(ReceiveAuthorization authorization) {
-        return chain.client().logs(chain.usdc().address(), List.of(AUTHORIZATION_USED_TOPIC,
-                        topic(authorization.from()), authorization.nonce().toLowerCase(java.util.Locale.ROOT)))
+        return chain.client().blockNumber()
+                .flatMap(head -> chain.client().logs(chain.usdc().address(),
+                        head.subtract(LOOKBACK_BLOCKS).max(BigInteger.ZERO), List.of(AUTHORIZATION_USED_TOPIC,
+                                topic(authorization.from()), authorization.nonce().toLowerCase(java.util.Locale.ROOT))))
                 .flatMap(logs -> {
                     if (logs.isEmpty()) {
                         return Mono.just(Optional.<String>empty());

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.datatypes.Address;
@@ -55,6 +56,9 @@ class X402PaymentTest extends PaymentTestSupport {
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    @Autowired
+    private Reconciliation reconciliation;
+
     @Test
     void aStockExactPaymentGoesIntoTheEscrowWithTheWalletAsPayerAndTheRefundComesBack() throws Exception {
         Wallet wallet = Wallet.create();
@@ -90,8 +94,10 @@ class X402PaymentTest extends PaymentTestSupport {
         assertThat(deposit.amount()).isEqualTo(BigInteger.valueOf(2_400_000));
         assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(47_600_000));
 
-        // The client retries (same payment-identifier): the same payment, nothing paid twice.
-        CallToolResult again = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-pay-1"), payment);
+        // The client retries with the same payment-identifier (and another idempotencyKey argument): the identifier is
+        // the key, so it is the same payment and nothing is paid twice.
+        CallToolResult again = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-pay-other"),
+                payment);
         assertThat(output(again)).containsEntry("paymentId", output(paid).get("paymentId")).containsEntry("replayed", true);
         assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(47_600_000));
 
@@ -212,6 +218,9 @@ class X402PaymentTest extends PaymentTestSupport {
         submitStraightToToken(payload);
         assertThat(escrowBalance()).isEqualTo(escrowBefore.add(BigInteger.valueOf(2_400_000)));
         assertThat(escrowDeposit(reservationId).state()).isEqualTo(EscrowDeposit.State.NONE);
+        assertThat(reconciliation.run().block(Duration.ofSeconds(10)).mismatches())
+                .as("the operator sees money in the escrow that belongs to no deposit")
+                .anySatisfy(mismatch -> assertThat(mismatch.kind()).isEqualTo("unattributed_in_escrow"));
 
         CallToolResult paid = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey",
                 "x402-frontrun-pay"), v2Payment(accepted, payload, null));
@@ -228,6 +237,8 @@ class X402PaymentTest extends PaymentTestSupport {
                 v2Payment(accepted, payload, null)))).containsEntry("code", "invalid_authorization");
         assertThat(escrowDeposit(other).state()).isEqualTo(EscrowDeposit.State.NONE);
         assertThat(ledgerImbalance()).isZero();
+        assertThat(reconciliation.run().block(Duration.ofSeconds(10)).mismatches())
+                .noneSatisfy(mismatch -> assertThat(mismatch.kind()).isEqualTo("unattributed_in_escrow"));
     }
 
     @Test

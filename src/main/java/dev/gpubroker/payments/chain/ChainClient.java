@@ -161,10 +161,14 @@ public final class ChainClient implements AutoCloseable {
         return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
     }
 
-    /** The logs of one contract whose first topics are these, in order (an event and its indexed values). */
+    /**
+     * The logs of one contract since {@code fromBlock} whose first topics are these, in order (an event and its indexed
+     * values).
+     */
     @SuppressWarnings("rawtypes")
-    public Mono<List<EthLog.LogResult>> logs(String address, List<String> topics) {
-        EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, address);
+    public Mono<List<EthLog.LogResult>> logs(String address, BigInteger fromBlock, List<String> topics) {
+        EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(fromBlock), DefaultBlockParameterName.LATEST,
+                address);
         topics.forEach(filter::addSingleTopic);
         return call(() -> web3j.ethGetLogs(filter).sendAsync()).map(response -> response.getLogs());
     }
