@@ -21,7 +21,12 @@ public sealed interface EscrowOperation {
     String SETTLE_PURPOSE = "settle";
     String REFUND_PURPOSE = "refund";
     String CREDIT_PURPOSE = "credit";
-    Set<String> PURPOSES = Set.of(DEPOSIT_PURPOSE, SETTLE_PURPOSE, REFUND_PURPOSE, CREDIT_PURPOSE);
+    /**
+     * GpuEscrow.settleBatch: several settlements in one transaction, whose reference is the batch id
+     * ({@link SettlementBatcher}); not an operation of its own, since its callers each submit a {@link Settle}.
+     */
+    String SETTLE_BATCH_PURPOSE = "settle_batch";
+    Set<String> PURPOSES = Set.of(DEPOSIT_PURPOSE, SETTLE_PURPOSE, REFUND_PURPOSE, CREDIT_PURPOSE, SETTLE_BATCH_PURPOSE);
 
     String purpose();
 
@@ -79,7 +84,10 @@ public sealed interface EscrowOperation {
         }
     }
 
-    /** Settles the reservation's escrow: {@code used} to the seller, the rest of the escrowed amount to the agent. */
+    /**
+     * Settles the reservation's escrow: {@code used} to the seller, the rest of the escrowed amount to the agent. Sent
+     * as its own settle transaction, or, with batched settlement on, as a member of a settleBatch.
+     */
     record Settle(Reservation reservation, Usdc used) implements EscrowOperation {
 
         public Settle {

@@ -3,6 +3,8 @@ package dev.gpubroker.payments;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -16,6 +18,7 @@ import dev.gpubroker.ledger.LedgerAccounts;
 import dev.gpubroker.ledger.LedgerEntry;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.ChainContext;
+import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.EscrowEvent;
 import dev.gpubroker.payments.chain.EscrowLogs;
 import dev.gpubroker.payments.chain.PaymentChain;
@@ -25,6 +28,7 @@ import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.ReservationMove;
 import dev.gpubroker.scheduler.ReservationState;
 import dev.gpubroker.scheduler.Reservations;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -48,10 +52,15 @@ class EscrowOutcomes implements TransactionOutcomeListener {
     private final ChainContext chain;
     private final TransactionalOperator transaction;
     private final Clock clock;
+    private final SettlementBatchRepository batchMembers;
+    private final EscrowSubmissions submissions;
 
     EscrowOutcomes(PaymentRepository payments, Reservations reservations, PaymentService paymentService,
             RefundService refunds, PolicyService policies, Ledger ledger, PaymentChain paymentChain,
-            TransactionalOperator transaction, Clock clock) {
+            TransactionalOperator transaction, Clock clock, SettlementBatchRepository batchMembers,
+            EscrowSubmissions submissions) {
+        this.batchMembers = batchMembers;
+        this.submissions = submissions;
         this.payments = payments;
         this.reservations = reservations;
         this.paymentService = paymentService;
@@ -70,9 +79,12 @@ class EscrowOutcomes implements TransactionOutcomeListener {
 
     @Override
     public Mono<Void> onConfirmed(ChainTransaction sent, TransactionReceipt receipt) {
+        if (EscrowOperation.SETTLE_BATCH_PURPOSE.equals(sent.purpose())) {
+            return recordBatchSettled(sent, receipt);
+        }
         return Mono.fromCallable(() -> eventOf(sent, receipt)).flatMap(event -> switch (event) {
             case EscrowEvent.Deposited deposited -> recordDeposited(sent, deposited);
-            case EscrowEvent.Settled settled -> recordSettled(sent, settled);
+            case EscrowEvent.Settled settled -> recordSettled(sent.hash(), sent.referenceId(), settled);
             case EscrowEvent.Refunded refunded -> recordRefunded(sent, refunded);
         });
     }
@@ -88,8 +100,64 @@ class EscrowOutcomes implements TransactionOutcomeListener {
                     + "on chain ({}): {}; the deposit stays in escrow", sent.referenceId(), sent.hash(), reason));
             case EscrowOperation.REFUND_PURPOSE -> Mono.fromRunnable(() -> log.error("Refund of reservation {} failed on "
                     + "chain ({}): {}; it stays paid, the operator should look", sent.referenceId(), sent.hash(), reason));
+            case EscrowOperation.SETTLE_BATCH_PURPOSE -> settleAlone(sent, reason);
             default -> Mono.error(notEscrow(sent));
         };
+    }
+
+    /**
+     * A settleBatch moves nothing when it reverts (one member no longer open on chain is enough), so its members are
+     * released and each one still running is settled on its own, with the amount its membership recorded: the bad
+     * member's own settlement then fails alone (logged as any failed settlement, and JobRecovery finds a reclaim),
+     * and the others are paid. Delivered again, it finds the single settlements live and sends nothing more.
+     */
+    private Mono<Void> settleAlone(ChainTransaction sent, String reason) {
+        return batchMembers.release(sent.referenceId())
+                .thenMany(batchMembers.members(sent.referenceId()))
+                .concatMap(member -> reservations.findById(member.reservationId())
+                        .doOnNext(reservation -> log.error("Settlement of reservation {} in batch {} failed on chain "
+                                + "({}): {}; {}", member.reservationId(), sent.referenceId(), sent.hash(), reason,
+                                reservation.state() == ReservationState.RUNNING ? "settling it on its own"
+                                        : "it is " + reservation.state().wireName() + " now, nothing more to send"))
+                        .filter(reservation -> reservation.state() == ReservationState.RUNNING)
+                        .flatMap(reservation -> submissions.submitAlone(new EscrowOperation.Settle(reservation,
+                                member.used())))
+                        .onErrorResume(error -> {
+                            log.error("Settling reservation {} on its own after batch {} reverted failed: {}; the job "
+                                    + "recovery retries it", member.reservationId(), sent.referenceId(), error.toString());
+                            return Mono.empty();
+                        }))
+                .then();
+    }
+
+    /**
+     * Every member of the batch is recorded exactly as a single settlement is (one database transaction each, keyed to
+     * its own Settled event), after its amounts are checked against what its membership recorded before the
+     * transaction was signed. A receipt whose events do not match the members one for one is not this batch's: loud.
+     */
+    private Mono<Void> recordBatchSettled(ChainTransaction sent, TransactionReceipt receipt) {
+        return batchMembers.members(sent.referenceId()).collectList().flatMap(members -> {
+            Map<String, EscrowEvent.Settled> events = EscrowLogs.settledByReservationKey(receipt, chain.escrowAddress());
+            if (members.isEmpty() || events.size() != members.size()) {
+                return Mono.error(new IllegalStateException("settlement batch " + sent.referenceId() + " (" + sent.hash()
+                        + ") has " + members.size() + " members but " + events.size() + " Settled events"));
+            }
+            return Flux.fromIterable(members).concatMap(member -> {
+                EscrowEvent.Settled settled = events.get(EscrowContract.reservationKey(member.reservationId())
+                        .toLowerCase(Locale.ROOT));
+                if (settled == null) {
+                    return Mono.error(new IllegalStateException("settlement batch " + sent.hash() + " has no Settled "
+                            + "event for its member " + member.reservationId()));
+                }
+                if (!settled.paidToPayee().equals(member.used())
+                        || !settled.paidToPayee().plus(settled.refundedToPayer()).equals(member.escrowed())) {
+                    return Mono.error(new IllegalStateException("settlement batch " + sent.hash() + " paid "
+                            + settled.paidToPayee() + " + " + settled.refundedToPayer() + " for " + member.reservationId()
+                            + ", not the " + member.used() + " used of " + member.escrowed() + " its member recorded"));
+                }
+                return recordSettled(sent.hash(), member.reservationId(), settled);
+            }).then();
+        });
     }
 
     /** The event the operation's success must carry; a success without it means the chain is not ours (loud). */
@@ -151,10 +219,10 @@ class EscrowOutcomes implements TransactionOutcomeListener {
      * In one database transaction the reservation is settled, the ledger records the used amount to the seller and the
      * rest back to the agent (one entry), and the budget hold becomes spending of the used amount.
      */
-    private Mono<Void> recordSettled(ChainTransaction sent, EscrowEvent.Settled settled) {
+    private Mono<Void> recordSettled(String txHash, String reservationId, EscrowEvent.Settled settled) {
         Usdc paid = settled.paidToPayee();
         Usdc refunded = settled.refundedToPayer();
-        return reservations.findById(sent.referenceId()).flatMap(reservation -> {
+        return reservations.findById(reservationId).flatMap(reservation -> {
             if (!paid.plus(refunded).equals(reservation.amount())) {
                 return Mono.error(new IllegalStateException("settlement of " + reservation.reservationId() + " moved "
                         + paid + " + " + refunded + ", not the " + reservation.amount() + " escrowed"));
@@ -169,14 +237,14 @@ class EscrowOutcomes implements TransactionOutcomeListener {
                 lines.add(new LedgerEntry.Line(LedgerAccounts.agentWallet(reservation.agentId()), LedgerEntry.Direction.D,
                         refunded));
             }
-            LedgerEntry entry = new LedgerEntry(LedgerEntry.newId(), reservation.reservationId(), sent.hash(),
+            LedgerEntry entry = new LedgerEntry(LedgerEntry.newId(), reservation.reservationId(), txHash,
                     settled.logIndex(), "settlement: used to the seller, the rest back", lines);
             return transaction.transactional(reservations.settle(reservation.reservationId(), "settled: " + paid + " used, "
                             + refunded + " refunded", clock.instant()).map(ReservationMove::moved)
                     .flatMap(moved -> !moved ? Mono.<Boolean>empty()
                             : ledger.record(entry).then(policies.spendBudget(reservation.reservationId(), paid))))
                     .doOnSuccess(done -> log.info("Reservation {} settled: {} to {}, {} back to the agent ({})",
-                            reservation.reservationId(), paid, reservation.provider(), refunded, sent.hash()));
+                            reservation.reservationId(), paid, reservation.provider(), refunded, txHash));
         }).then();
     }
 

@@ -17,6 +17,11 @@ import reactor.core.publisher.Mono;
  * when one of the same purpose is already on its way or done for the same reference (what makes a settlement or a
  * refund happen at most once per reservation; the escrow refuses a second one anyway), else handed to the relayer.
  * The relayer's own refusal ({@link dev.gpubroker.payments.relayer.RelayerRefusedException}) reaches the caller.
+ *
+ * <p>With batched settlement on ({@link SettlementBatching}), a settlement goes to the {@link SettlementBatcher}, and
+ * its answer is the transaction of the batch it went out in (the same for every member); one the batcher sends back
+ * (alone in its window, or its batch refused) is sent alone here. A settlement is found, and never sent again,
+ * whether it went alone or in a batch ({@link #findLive}).
  */
 @Service
 public class EscrowSubmissions {
@@ -24,31 +29,72 @@ public class EscrowSubmissions {
     private static final Logger log = LoggerFactory.getLogger(EscrowSubmissions.class);
 
     private final Relayer relayer;
+    private final SettlementBatcher batcher;
+    private final SettlementBatching batching;
     private final ChainContext chain;
 
-    public EscrowSubmissions(Relayer relayer, PaymentChain paymentChain) {
+    public EscrowSubmissions(Relayer relayer, SettlementBatcher batcher, SettlementBatching batching,
+            PaymentChain paymentChain) {
         this.relayer = relayer;
+        this.batcher = batcher;
+        this.batching = batching;
         this.chain = paymentChain.context();
     }
 
     public Mono<EscrowSubmission> submit(EscrowOperation operation) {
+        return submit(operation, batching.enabled());
+    }
+
+    /** Never batched: for the members of a batch that reverted, each settled on its own. */
+    Mono<EscrowSubmission> submitAlone(EscrowOperation.Settle settle) {
+        return submit(settle, false);
+    }
+
+    private Mono<EscrowSubmission> submit(EscrowOperation operation, boolean batched) {
         return Mono.defer(() -> {
             IllegalStateException refusal = refusal(operation);
             if (refusal != null) {
                 return Mono.error(refusal);
             }
-            return relayer.findLive(operation.referenceId(), operation.purpose())
+            return findLive(operation.referenceId(), operation.purpose())
                     .<EscrowSubmission>map(EscrowSubmission.AlreadyLive::new)
-                    .switchIfEmpty(Mono.defer(() -> relayer.submit(operation.purpose(), operation.referenceId(),
-                                    chain.escrowAddress(), operation.callData())
-                            .doOnNext(sent -> logSubmitted(operation, sent))
-                            .map(EscrowSubmission.Submitted::new)));
+                    .switchIfEmpty(Mono.defer(() -> batched && operation instanceof EscrowOperation.Settle settle
+                            ? batch(settle) : sendAlone(operation)));
         });
     }
 
-    /** The transaction of this purpose for this reference that is on its way or done, if any. */
+    private Mono<EscrowSubmission> batch(EscrowOperation.Settle settle) {
+        return batcher.place(settle).flatMap(placed -> switch (placed) {
+            case SettlementBatcher.Placement.Batched batched -> {
+                log.info("Settlement of reservation {} submitted in a batch of {}: {} used of {} ({})",
+                        settle.reservationId(), batched.members(), settle.used(), settle.reservation().amount(),
+                        batched.transaction().hash());
+                yield Mono.just(new EscrowSubmission.Submitted(batched.transaction()));
+            }
+            case SettlementBatcher.Placement.AlreadyLive live -> Mono.just(new EscrowSubmission.AlreadyLive(
+                    live.transaction()));
+            case SettlementBatcher.Placement.SendAlone alone -> sendAlone(settle);
+            case SettlementBatcher.Placement.InFlight inFlight -> Mono.error(new IllegalStateException(
+                    "the batcher answers a batch in flight only once its transaction is stored"));
+        });
+    }
+
+    private Mono<EscrowSubmission> sendAlone(EscrowOperation operation) {
+        return relayer.submit(operation.purpose(), operation.referenceId(), chain.escrowAddress(), operation.callData())
+                .doOnNext(sent -> logSubmitted(operation, sent))
+                .map(EscrowSubmission.Submitted::new);
+    }
+
+    /**
+     * The transaction of this purpose for this reference that is on its way or done, if any. For a settlement, its own
+     * settle transaction or the settleBatch transaction of the live batch it is a member of, whether batching is on now
+     * or was before a restart.
+     */
     public Mono<ChainTransaction> findLive(String referenceId, String purpose) {
-        return relayer.findLive(referenceId, purpose);
+        Mono<ChainTransaction> own = relayer.findLive(referenceId, purpose);
+        return EscrowOperation.SETTLE_PURPOSE.equals(purpose)
+                ? own.switchIfEmpty(Mono.defer(() -> batcher.findLive(referenceId)))
+                : own;
     }
 
     /** A programmer's error, never an agent's: the callers decide the operation from the reservation they read. */

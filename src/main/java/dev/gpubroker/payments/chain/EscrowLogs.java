@@ -1,7 +1,10 @@
 package dev.gpubroker.payments.chain;
 
 import java.math.BigInteger;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.datatypes.Event;
@@ -27,6 +30,30 @@ public final class EscrowLogs {
         Log log = require(receipt, escrowAddress, EscrowContract.SETTLED_TOPIC, "Settled");
         List<Type> values = values(log, EscrowContract.SETTLED);
         return new EscrowEvent.Settled(usdc(values.get(0)), usdc(values.get(1)), log.getLogIndex().intValueExact());
+    }
+
+    /**
+     * Every Settled event of the escrow in the receipt (a settleBatch emits one per reservation), by the reservation's
+     * key on chain (lower-case hex, as {@link EscrowContract#reservationKey} writes it). Two events for one key mean
+     * the receipt is not a settleBatch of ours: loud.
+     */
+    public static Map<String, EscrowEvent.Settled> settledByReservationKey(TransactionReceipt receipt,
+            String escrowAddress) {
+        Map<String, EscrowEvent.Settled> settled = new LinkedHashMap<>();
+        receipt.getLogs().stream()
+                .filter(entry -> entry.getAddress().equalsIgnoreCase(escrowAddress))
+                .filter(entry -> entry.getTopics().size() == 2
+                        && entry.getTopics().getFirst().equals(EscrowContract.SETTLED_TOPIC))
+                .forEach(entry -> {
+                    List<Type> values = values(entry, EscrowContract.SETTLED);
+                    EscrowEvent.Settled event = new EscrowEvent.Settled(usdc(values.get(0)), usdc(values.get(1)),
+                            entry.getLogIndex().intValueExact());
+                    if (settled.put(entry.getTopics().get(1).toLowerCase(Locale.ROOT), event) != null) {
+                        throw new IllegalStateException("transaction " + receipt.getTransactionHash() + " settled "
+                                + entry.getTopics().get(1) + " twice");
+                    }
+                });
+        return settled;
     }
 
     public static EscrowEvent.Refunded refunded(TransactionReceipt receipt, String escrowAddress) {
