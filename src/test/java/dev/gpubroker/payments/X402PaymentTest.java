@@ -382,30 +382,18 @@ class X402PaymentTest extends PaymentTestSupport {
     }
 
     /** A stranger (anvil's funded first account) calls the token's transferWithAuthorization with the agent's payload. */
-    @SuppressWarnings("unchecked")
     private void submitStraightToToken(Map<String, Object> payload) throws Exception {
-        Map<String, Object> authorization = (Map<String, Object>) payload.get("authorization");
-        byte[] signature = Numeric.hexStringToByteArray((String) payload.get("signature"));
-        String call = FunctionEncoder.encode(new Function("transferWithAuthorization", List.of(
-                new Address((String) authorization.get("from")), new Address((String) authorization.get("to")),
-                new Uint256(new BigInteger((String) authorization.get("value"))),
-                new Uint256(new BigInteger((String) authorization.get("validAfter"))),
-                new Uint256(new BigInteger((String) authorization.get("validBefore"))),
-                new Bytes32(Numeric.hexStringToByteArray((String) authorization.get("nonce"))),
-                new Uint8(Byte.toUnsignedInt(signature[64])),
-                new Bytes32(java.util.Arrays.copyOfRange(signature, 0, 32)),
-                new Bytes32(java.util.Arrays.copyOfRange(signature, 32, 64))), List.of()));
         try (DevChainAccount stranger = new DevChainAccount(chain().client().url(), chain().chainId())) {
-            stranger.call(chain().usdc().address(), call);
+            stranger.call(chain().usdc().address(), transferWithAuthorization(payload));
         }
     }
 
-    /** The stranger's copy sent to the mempool without waiting for it to be mined, with a tip above the relayer's. */
+    /** The token's EIP-3009 transferWithAuthorization with a stock x402 payload: what anyone who sees it can send. */
     @SuppressWarnings("unchecked")
-    private void sendStraightToTokenUnmined(Map<String, Object> payload) throws Exception {
+    private static String transferWithAuthorization(Map<String, Object> payload) {
         Map<String, Object> authorization = (Map<String, Object>) payload.get("authorization");
         byte[] signature = Numeric.hexStringToByteArray((String) payload.get("signature"));
-        String call = FunctionEncoder.encode(new Function("transferWithAuthorization", List.of(
+        return FunctionEncoder.encode(new Function("transferWithAuthorization", List.of(
                 new Address((String) authorization.get("from")), new Address((String) authorization.get("to")),
                 new Uint256(new BigInteger((String) authorization.get("value"))),
                 new Uint256(new BigInteger((String) authorization.get("validAfter"))),
@@ -414,6 +402,11 @@ class X402PaymentTest extends PaymentTestSupport {
                 new Uint8(Byte.toUnsignedInt(signature[64])),
                 new Bytes32(java.util.Arrays.copyOfRange(signature, 0, 32)),
                 new Bytes32(java.util.Arrays.copyOfRange(signature, 32, 64))), List.of()));
+    }
+
+    /** The stranger's copy sent to the mempool without waiting for it to be mined, with a tip above the relayer's. */
+    private void sendStraightToTokenUnmined(Map<String, Object> payload) throws Exception {
+        String call = transferWithAuthorization(payload);
         Web3j web3j = Web3j.build(new HttpService(chain().client().url()));
         try {
             Credentials stranger = Credentials.create(EmbeddedAnvil.DEV_FUNDER_PRIVATE_KEY);
