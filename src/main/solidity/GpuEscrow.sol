@@ -121,6 +121,7 @@ contract GpuEscrow is ReentrancyGuardTransient {
     event Refunded(bytes32 indexed reservationId, uint256 refundedToPayer);
     event Reclaimed(bytes32 indexed reservationId, uint256 refundedToPayer);
     event TransferCredited(bytes32 indexed reservationId, address indexed payer, bytes32 nonce);
+    event TransferReturned(address indexed payer, bytes32 nonce, uint256 amount);
 
     error ZeroAddress();
     error ReclaimGraceTooLong(uint256 reclaimGraceSeconds, uint256 maximumSeconds);
@@ -198,7 +199,7 @@ contract GpuEscrow is ReentrancyGuardTransient {
         return token.balanceOf(address(this)) - totalOpen;
     }
 
-    /// @notice Whether creditTransfer has already attributed the TransferWithAuthorization (payer, nonce).
+    /// @notice Whether the TransferWithAuthorization (payer, nonce) was credited to a reservation or returned already.
     function transferCredited(address payer, bytes32 nonce) external view returns (bool) {
         return _creditedTransfers[payer][nonce];
     }
@@ -300,6 +301,38 @@ contract GpuEscrow is ReentrancyGuardTransient {
         _creditedTransfers[payer][nonce] = true;
         _record(reservationId, payer, payee, amount, deadline);
         emit TransferCredited(reservationId, payer, nonce);
+    }
+
+    /**
+     * @notice Sends back to its payer a TransferWithAuthorization to the escrow that someone else submitted straight to
+     * the token after the broker had given up on the payment it was for (its own deposit failed, the reservation moved
+     * on): the money reached the escrow for no reservation, so it goes home instead of staying unattributed.
+     * @dev Operator only, with creditTransfer's checks: the payer's signature over exactly this transfer, the token
+     * reporting the authorization used, that much unattributed money in the escrow, and the transfer neither credited
+     * nor returned before (one mark for both, so a transfer is attributed or returned once, never both).
+     */
+    function returnTransfer(
+        address payer,
+        uint256 amount,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 nonce,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external onlyOperator nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _requireSignedTransfer(payer, amount, validAfter, validBefore, nonce, v, r, s);
+        if (!IUsdcAuthorizations(address(token)).authorizationState(payer, nonce)) {
+            revert AuthorizationNotUsed(payer, nonce);
+        }
+        uint256 available = unattributed();
+        if (available < amount) revert UnattributedBalanceTooLow(available, amount);
+        if (_creditedTransfers[payer][nonce]) revert TransferAlreadyCredited(payer, nonce);
+
+        _creditedTransfers[payer][nonce] = true;
+        emit TransferReturned(payer, nonce, amount);
+        token.safeTransfer(payer, amount);
     }
 
     /// @notice Closes a reservation: `used` goes to the payee and the rest back to the payer, in one transaction.

@@ -21,6 +21,8 @@ public sealed interface EscrowOperation {
     String SETTLE_PURPOSE = "settle";
     String REFUND_PURPOSE = "refund";
     String CREDIT_PURPOSE = "credit";
+    /** Its outcome is StrayTransfers', not EscrowOutcomes': it is in no reservation's books. */
+    String RETURN_TRANSFER_PURPOSE = "return_transfer";
     /**
      * GpuEscrow.settleBatch: several settlements in one transaction, whose reference is the batch id
      * ({@link SettlementBatcher}); not an operation of its own, since its callers each submit a {@link Settle}.
@@ -76,6 +78,28 @@ public sealed interface EscrowOperation {
         @Override
         public String purpose() {
             return CREDIT_PURPOSE;
+        }
+
+        @Override
+        public String referenceId() {
+            return paymentId;
+        }
+    }
+
+    /**
+     * Sends back to its payer a stock x402 transfer that reached the escrow after its payment had failed
+     * (GpuEscrow.returnTransfer), found by {@link StrayTransfers}. It belongs to no reservation.
+     */
+    record ReturnTransfer(String paymentId, String reservationId, String callData) implements EscrowOperation {
+
+        public ReturnTransfer {
+            Objects.requireNonNull(paymentId, "paymentId");
+            Objects.requireNonNull(callData, "callData");
+        }
+
+        @Override
+        public String purpose() {
+            return RETURN_TRANSFER_PURPOSE;
         }
 
         @Override

@@ -102,6 +102,7 @@ public class EscrowSubmissions {
         return switch (operation) {
             case EscrowOperation.Deposit deposit -> null;
             case EscrowOperation.Credit credit -> null;
+            case EscrowOperation.ReturnTransfer returned -> null;
             case EscrowOperation.Settle settle -> settle.used().compareTo(settle.reservation().amount()) > 0
                     ? new IllegalStateException("settling " + settle.used() + " of reservation " + settle.reservationId()
                             + " would take more than the " + settle.reservation().amount() + " escrowed")
@@ -119,6 +120,8 @@ public class EscrowSubmissions {
             // The payment flow logs its deposit with the payer and amount, once the payment is marked submitted.
             case EscrowOperation.Deposit deposit -> {
             }
+            case EscrowOperation.ReturnTransfer returned -> log.info("Return of the stray x402 transfer of payment {} "
+                    + "to its payer submitted: {}", returned.paymentId(), sent.hash());
             case EscrowOperation.Credit credit -> log.info("Credit of the x402 transfer of payment {} to reservation {} "
                     + "submitted: {}", credit.paymentId(), credit.reservationId(), sent.hash());
             case EscrowOperation.Settle settle -> log.info("Settlement of reservation {} submitted: {} used of {} ({})",

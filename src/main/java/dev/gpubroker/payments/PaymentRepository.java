@@ -14,6 +14,7 @@ import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.platform.database.StateCounts;
 import io.r2dbc.spi.Readable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 @Repository
@@ -55,6 +56,32 @@ class PaymentRepository {
         return db.sql("SELECT * FROM payments WHERE agent_id = :agent AND idempotency_key = :key")
                 .bind("agent", agentId).bind("key", key)
                 .map(PaymentRepository::toPayment).one();
+    }
+
+    /** Keeps the depositTransfer call of a stock x402 payment: what a stray copy of its transfer would be checked by. */
+    public Mono<Void> keepTransferCall(String paymentId, String callData) {
+        return db.sql("UPDATE payments SET transfer_call = :call WHERE payment_id = :id")
+                .bind("call", callData).bind("id", paymentId)
+                .fetch().rowsUpdated().then();
+    }
+
+    /** A failed stock x402 payment whose signed transfer may still reach the escrow: its id and its call. */
+    public record WatchedTransfer(String paymentId, String callData) {
+    }
+
+    public Flux<WatchedTransfer> failedTransfersToWatch(int limit) {
+        return db.sql("SELECT payment_id, transfer_call FROM payments WHERE status = 'FAILED' AND method = 'SIGNED_TRANSFER' "
+                        + "AND transfer_call IS NOT NULL AND stray_watch_closed_at IS NULL ORDER BY updated_at LIMIT :limit")
+                .bind("limit", limit)
+                .map(row -> new WatchedTransfer(row.get("payment_id", String.class), row.get("transfer_call", String.class)))
+                .all();
+    }
+
+    public Mono<Boolean> closeStrayWatch(String paymentId, Instant at) {
+        return db.sql("UPDATE payments SET stray_watch_closed_at = :at WHERE payment_id = :id "
+                        + "AND stray_watch_closed_at IS NULL")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", paymentId)
+                .fetch().rowsUpdated().map(rows -> rows == 1);
     }
 
     /**

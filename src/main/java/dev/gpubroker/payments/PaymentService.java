@@ -354,29 +354,31 @@ public class PaymentService {
 
     private Mono<PayOutcome> deposit(Payment payment, EscrowTerms escrow, Authorized authorized) {
         EscrowOperation operation;
+        String transferCall = null;
         try {
             Sign.SignatureData signature = Eip3009.split(authorized.signature());
             ReceiveAuthorization authorization = authorized.authorization();
-            operation = switch (payment.method()) {
-                case CUSTODIAL, SIGNED_BY_AGENT -> new EscrowOperation.Deposit(payment.paymentId(),
-                        payment.reservationId(), EscrowContract.deposit(escrow.reservationKey(), authorization,
-                                escrow.payee(), escrow.deadline(), signature));
-                case SIGNED_TRANSFER -> {
-                    String pull = EscrowContract.depositTransfer(escrow.reservationKey(), new TransferAuthorization(
-                            authorization.from(), authorization.to(), authorization.value(), authorization.validAfter(),
-                            authorization.validBefore(), authorization.nonce()), escrow.payee(), escrow.deadline(),
-                            signature);
-                    yield authorized.credit()
-                            ? new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),
-                                    TransferDeposits.creditOf(pull))
-                            : new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(), pull);
-                }
-            };
+            if (payment.method() == Payment.Method.SIGNED_TRANSFER) {
+                transferCall = EscrowContract.depositTransfer(escrow.reservationKey(), new TransferAuthorization(
+                        authorization.from(), authorization.to(), authorization.value(), authorization.validAfter(),
+                        authorization.validBefore(), authorization.nonce()), escrow.payee(), escrow.deadline(), signature);
+                operation = authorized.credit()
+                        ? new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),
+                                TransferDeposits.creditOf(transferCall))
+                        : new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(), transferCall);
+            } else {
+                operation = new EscrowOperation.Deposit(payment.paymentId(), payment.reservationId(),
+                        EscrowContract.deposit(escrow.reservationKey(), authorization, escrow.payee(), escrow.deadline(),
+                                signature));
+            }
         } catch (SignatureException e) {
             return fail(payment, e.getMessage()).thenReturn(new Refused(Reason.INVALID_AUTHORIZATION, e.getMessage(),
                     "signature", "sign again"));
         }
-        return submit(payment, operation, List.of(Payment.Status.PENDING))
+        // A stock transfer's call is kept with its payment: should the payment fail, a copy of the signed transfer that
+        // someone submits later is recognised by it and sent back to its payer (StrayTransfers).
+        Mono<Void> kept = transferCall == null ? Mono.empty() : payments.keepTransferCall(payment.paymentId(), transferCall);
+        return kept.then(submit(payment, operation, List.of(Payment.Status.PENDING)))
                 .then(awaitOutcome(payment.paymentId()))
                 .onErrorResume(RelayerRefusedException.class, refused -> failOrCredit(payment, operation,
                                 refused.getMessage())
@@ -420,9 +422,11 @@ public class PaymentService {
                 payment.authorizationNonce());
         // The front-run may still be pending when the node refuses ours (it estimates against pending state): look
         // again for a few blocks before failing, so its money does not stay in the escrow for nobody.
-        return directTransfers.unattributed(sent)
+        return Flux.range(0, FRONT_RUN_LOOKS)
+                .concatMap(look -> Mono.delay(look == 0 ? Duration.ZERO : FRONT_RUN_LOOK_INTERVAL)
+                        .then(directTransfers.unattributed(sent)))
                 .filter(Optional::isPresent)
-                .repeatWhenEmpty(FRONT_RUN_LOOKS, looks -> looks.delayElements(FRONT_RUN_LOOK_INTERVAL))
+                .next()
                 .defaultIfEmpty(Optional.empty())
                 .flatMap(found -> found.isEmpty() ? fail(payment, reason)
                         : submit(payment, new EscrowOperation.Credit(payment.paymentId(), payment.reservationId(),

@@ -113,6 +113,12 @@ final class EscrowOnChain {
                 terms.authorization(escrow), terms.payee(), terms.deadline(), signatureData(signature)));
     }
 
+    /** GpuEscrow.returnTransfer, encoded as the broker encodes it: the transfer's own part of depositTransfer's call. */
+    Sent returnTransfer(Credentials sender, TransferTerms terms, Signature signature) throws IOException {
+        return chain.sendData(sender, escrow, EscrowContract.returnTransfer(terms.authorization(escrow),
+                signatureData(signature)));
+    }
+
     /** What a front-runner does with a signed transfer it saw: submit it to the token itself. */
     Sent transferStraightToToken(Credentials sender, TransferTerms terms, Signature signature) throws IOException {
         return chain.send(sender, usdc, "transferWithAuthorization", new Address(terms.payer()), new Address(escrow),

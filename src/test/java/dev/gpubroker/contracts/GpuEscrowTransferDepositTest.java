@@ -185,6 +185,44 @@ class GpuEscrowTransferDepositTest {
     }
 
     @Test
+    void aStrayTransferGoesBackToItsPayerOnceAndIsNeverAlsoCredited() throws IOException {
+        TransferTerms terms = terms();
+        Signature signature = escrow.signedTransfer(terms, payer);
+        assertThat(escrow.transferStraightToToken(stranger, terms, signature).succeeded()).isTrue();
+        escrow.assertBooksBalance(AMOUNT);
+
+        Sent byStranger = escrow.returnTransfer(stranger, terms, signature);
+        Sent returned = escrow.returnTransfer(operator, terms, signature);
+
+        assertThat(byStranger.revertReason()).isEqualTo("CallerIsNotOperator(" + stranger.getAddress() + ")");
+        assertThat(returned.succeeded()).as(returned.revertReason()).isTrue();
+        assertThat(returned.logs(escrow.escrow, "TransferReturned(address,bytes32,uint256)")).singleElement()
+                .satisfies(log -> assertThat(log.getTopics()).containsExactly(EscrowContract.TRANSFER_RETURNED_TOPIC,
+                        topic(payer.getAddress())));
+        assertThat(escrow.balanceOf(payer.getAddress())).isEqualTo(THOUSAND_USDC);
+        escrow.assertBooksBalance(BigInteger.ZERO);
+
+        // Money that arrived some other way is there to be taken; the record of the nonce refuses both paths.
+        escrow.mint(escrow.escrow, AMOUNT);
+        String refusal = "TransferAlreadyCredited(" + payer.getAddress() + ", " + Numeric.toHexString(terms.nonce()) + ")";
+        assertThat(escrow.returnTransfer(operator, terms, signature).revertReason()).isEqualTo(refusal);
+        assertThat(escrow.creditTransfer(operator, terms, signature).revertReason()).isEqualTo(refusal);
+        escrow.assertBooksBalance(AMOUNT);
+    }
+
+    @Test
+    void aCancelledAuthorizationIsNeitherReturnedNorCreditedWhenNoMoneyArrived() throws IOException {
+        TransferTerms terms = terms();
+        Signature signature = escrow.signedTransfer(terms, payer);
+        assertThat(escrow.cancelAuthorization(payer, terms.nonce()).succeeded()).isTrue();
+
+        Sent returned = escrow.returnTransfer(operator, terms, signature);
+
+        assertThat(returned.revertReason()).isEqualTo("UnattributedBalanceTooLow(0, " + AMOUNT + ")");
+        escrow.assertBooksBalance(BigInteger.ZERO);
+    }
+
+    @Test
     void aCancelledAuthorizationIsNotCreditedWhenNoMoneyArrived() throws IOException {
         TransferTerms terms = terms();
         Signature signature = escrow.signedTransfer(terms, payer);

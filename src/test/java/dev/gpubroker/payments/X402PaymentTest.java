@@ -59,6 +59,9 @@ class X402PaymentTest extends PaymentTestSupport {
     @Autowired
     private Reconciliation reconciliation;
 
+    @Autowired
+    private StrayTransfers strayTransfers;
+
     @Test
     void aStockExactPaymentGoesIntoTheEscrowWithTheWalletAsPayerAndTheRefundComesBack() throws Exception {
         Wallet wallet = Wallet.create();
@@ -256,16 +259,7 @@ class X402PaymentTest extends PaymentTestSupport {
         CallToolResult paid;
         try {
             sendStraightToTokenUnmined(payload);
-            Thread miner = Thread.ofVirtual().start(() -> {
-                try {
-                    Thread.sleep(1500);
-                    chain().client().raw("evm_mine", List.of()).block(Duration.ofSeconds(5));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } finally {
-                    chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
-                }
-            });
+            Thread miner = mineSoon();
             paid = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-midflight-pay"),
                     v2Payment(accepted, payload, null));
             miner.join();
@@ -280,6 +274,70 @@ class X402PaymentTest extends PaymentTestSupport {
                 .isEqualTo(escrowBefore.add(BigInteger.valueOf(2_400_000)));
         assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(47_600_000));
         assertThat(ledgerImbalance()).isZero();
+    }
+
+    @Test
+    void aCopyOfAFailedPaymentsTransferThatReachesTheEscrowLaterGoesBackToItsPayer() throws Exception {
+        Wallet wallet = Wallet.create();
+        Wallet elsewhere = Wallet.create();
+        McpSyncClient client = client(externalAgent(wallet, "50.00").apiKey());
+        String reservationId = heldReservation(client, "H100", "demo-steady", 60, "x402-stray-1");
+        Map<String, Object> accepted = accepts(paymentRequired(ask(client, reservationId))).getFirst();
+        Map<String, Object> payload = transfer(accepted, wallet, Map.of());
+        try (DevChainAccount funder = new DevChainAccount(chain().client().url(), chain().chainId())) {
+            funder.sendEther(wallet.address(), Convert.toWei("1", Convert.Unit.ETHER).toBigInteger());
+        }
+        BigInteger escrowBefore = escrowBalance();
+
+        // The wallet spends its USDC elsewhere while the deposit is on its way: the deposit fails, nothing moved.
+        chain().client().raw("evm_setAutomine", List.of(false)).block(Duration.ofSeconds(5));
+        CallToolResult failed;
+        try {
+            sendUnmined(wallet.credentials(), chain().usdc().address(), org.web3j.abi.FunctionEncoder.encode(
+                    new Function("transfer", List.of(new Address(elsewhere.address()), new Uint256(50_000_000L)),
+                            List.of())));
+            Thread miner = mineSoon();
+            failed = payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-stray-pay"),
+                    v2Payment(accepted, payload, null));
+            miner.join();
+        } finally {
+            chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
+        }
+        assertThat(error(failed)).containsEntry("code", "chain_refused");
+        assertThat(escrowBalance()).isEqualTo(escrowBefore);
+
+        // Later, with USDC back in the wallet, someone submits the still valid signed transfer straight to the token.
+        mint(wallet.address(), "50.00");
+        submitStraightToToken(payload);
+        assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(47_600_000));
+        strayTransfers.sweep().block(Duration.ofSeconds(30));
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (usdcOf(wallet.address()).longValueExact() != 50_000_000 && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(usdcOf(wallet.address())).as("the stray transfer went back to the wallet that signed it")
+                .isEqualTo(BigInteger.valueOf(50_000_000));
+        assertThat(escrowBalance()).isEqualTo(escrowBefore);
+        assertThat(escrowDeposit(reservationId).state()).isEqualTo(EscrowDeposit.State.NONE);
+        // Returned once: another sweep finds nothing more to send.
+        strayTransfers.sweep().block(Duration.ofSeconds(30));
+        assertThat(count("chain_transactions", "purpose = 'return_transfer'", Map.of())).isEqualTo(1);
+        assertThat(reconciliation.run().block(Duration.ofSeconds(10)).mismatches())
+                .noneSatisfy(mismatch -> assertThat(mismatch.kind()).isEqualTo("unattributed_in_escrow"));
+    }
+
+    private Thread mineSoon() {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(1500);
+                chain().client().raw("evm_mine", List.of()).block(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
+            }
+        });
     }
 
     /** The paid answer, or the payment's latest status by the same key while its credit confirms. */
@@ -406,17 +464,20 @@ class X402PaymentTest extends PaymentTestSupport {
 
     /** The stranger's copy sent to the mempool without waiting for it to be mined, with a tip above the relayer's. */
     private void sendStraightToTokenUnmined(Map<String, Object> payload) throws Exception {
-        String call = transferWithAuthorization(payload);
+        sendUnmined(Credentials.create(EmbeddedAnvil.DEV_FUNDER_PRIVATE_KEY), chain().usdc().address(),
+                transferWithAuthorization(payload));
+    }
+
+    /** A transaction left in the mempool (blocks are mined by hand), tipped above the relayer's so it is mined first. */
+    private void sendUnmined(Credentials sender, String to, String call) throws Exception {
         Web3j web3j = Web3j.build(new HttpService(chain().client().url()));
         try {
-            Credentials stranger = Credentials.create(EmbeddedAnvil.DEV_FUNDER_PRIVATE_KEY);
-            BigInteger nonce = web3j.ethGetTransactionCount(stranger.getAddress(), DefaultBlockParameterName.PENDING)
+            BigInteger nonce = web3j.ethGetTransactionCount(sender.getAddress(), DefaultBlockParameterName.PENDING)
                     .send().getTransactionCount();
             BigInteger tip = Convert.toWei("50", Convert.Unit.GWEI).toBigInteger();
             RawTransaction transaction = RawTransaction.createTransaction(chain().chainId(), nonce,
-                    BigInteger.valueOf(300_000), chain().usdc().address(), BigInteger.ZERO, call, tip,
-                    tip.multiply(BigInteger.TWO));
-            String signed = Numeric.toHexString(TransactionEncoder.signMessage(transaction, stranger));
+                    BigInteger.valueOf(300_000), to, BigInteger.ZERO, call, tip, tip.multiply(BigInteger.TWO));
+            String signed = Numeric.toHexString(TransactionEncoder.signMessage(transaction, sender));
             assertThat(web3j.ethSendRawTransaction(signed).send().hasError()).isFalse();
         } finally {
             web3j.shutdown();

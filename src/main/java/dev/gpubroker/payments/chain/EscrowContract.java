@@ -39,6 +39,9 @@ public final class EscrowContract {
     public static final String REFUNDED_TOPIC = EventEncoder.encode(REFUNDED);
     public static final String RECLAIMED_TOPIC = EventEncoder.encode(RECLAIMED);
     public static final String TRANSFER_CREDITED_TOPIC = EventEncoder.encode(TRANSFER_CREDITED);
+    public static final Event TRANSFER_RETURNED = new Event("TransferReturned", List.of(
+            new TypeReference<Address>(true) { }, new TypeReference<Bytes32>() { }, new TypeReference<Uint256>() { }));
+    public static final String TRANSFER_RETURNED_TOPIC = EventEncoder.encode(TRANSFER_RETURNED);
 
     /** What {@code version()} answers on an escrow with depositTransfer, creditTransfer and settleBatch. */
     public static final BigInteger TRANSFER_DEPOSITS_VERSION = BigInteger.TWO;
@@ -90,6 +93,22 @@ public final class EscrowContract {
     public static String creditTransfer(String reservationKey, TransferAuthorization authorization, String payee,
             BigInteger deadline, Sign.SignatureData signature) {
         return transferCall("creditTransfer", reservationKey, authorization, payee, deadline, signature);
+    }
+
+    /**
+     * GpuEscrow.returnTransfer: sends back to its payer a TransferWithAuthorization to the escrow that someone submitted
+     * straight to the token after its payment had failed (docs/contracts.md). Same checks on chain as creditTransfer.
+     */
+    public static String returnTransfer(TransferAuthorization authorization, Sign.SignatureData signature) {
+        return FunctionEncoder.encode(new Function("returnTransfer", List.of(
+                new Address(authorization.from()),
+                new Uint256(authorization.value()),
+                new Uint256(authorization.validAfter()),
+                new Uint256(authorization.validBefore()),
+                new Bytes32(Numeric.hexStringToByteArray(authorization.nonce())),
+                new Uint8(Byte.toUnsignedInt(signature.getV()[0])),
+                new Bytes32(java.util.Arrays.copyOf(signature.getR(), 32)),
+                new Bytes32(java.util.Arrays.copyOf(signature.getS(), 32))), List.of()));
     }
 
     private static String transferCall(String functionName, String reservationKey, TransferAuthorization authorization,
