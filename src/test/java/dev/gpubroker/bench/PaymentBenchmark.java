@@ -1,5 +1,6 @@
 package dev.gpubroker.bench;
 
+import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,8 @@ public final class PaymentBenchmark {
      */
     private static final int PAYMENTS = Integer.getInteger("bench.payments", 300);
     private static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 64);
+    /** The server keeps 64 MCP sessions per agent; more payments in flight share them (a session takes concurrent calls). */
+    private static final int SESSIONS = Math.min(CONCURRENCY, 64);
     private static final List<Integer> BLOCK_TIMES_SECONDS = Arrays.stream(System.getProperty("bench.blockTimes", "0,1")
             .split(",")).map(String::strip).map(Integer::valueOf).toList();
     private static final Duration CONFIRMED_WAIT = Duration.ofSeconds(120);
@@ -82,21 +85,23 @@ public final class PaymentBenchmark {
                 "--gpubroker.chain.embedded-block-time=" + blockTimeSeconds + "s")) {
             String key = server.demoAgentKey();
             List<McpSyncClient> clients = new ArrayList<>();
-            for (int i = 0; i < CONCURRENCY; i++) {
+            for (int i = 0; i < SESSIONS; i++) {
                 clients.add(JarClient.connect(server, key));
             }
             JarClient.awaitFunded(clients.getFirst());
-            List<String> reservations = inParallel(PAYMENTS, index -> reserve(clients.get(index % CONCURRENCY),
+            List<String> reservations = inParallel(PAYMENTS, index -> reserve(clients.get(index % SESSIONS),
                     "bench-reserve-" + index));
             Web3j web3j = Web3j.build(new HttpService(find(ANVIL_URL, server.log())));
             try {
                 String relayer = relayerCredentials(dataDir).getAddress();
                 long firstNonce = chainNonce(web3j, relayer);
 
+                Duration serverCpuBefore = cpu(server.processHandle());
+                Duration chainCpuBefore = cpu(anvil(server));
                 long start = System.nanoTime();
                 AtomicInteger answeredConfirmed = new AtomicInteger();
                 List<String> deposits = inParallel(PAYMENTS, index -> {
-                    McpSyncClient client = clients.get(index % CONCURRENCY);
+                    McpSyncClient client = clients.get(index % SESSIONS);
                     Map<String, Object> answer = pay(client, reservations.get(index), "bench-pay-" + index);
                     if ("confirmed".equals(answer.get("status"))) {
                         answeredConfirmed.incrementAndGet();
@@ -105,13 +110,17 @@ public final class PaymentBenchmark {
                     return awaitConfirmed(client, reservations.get(index), "bench-pay-" + index, answer);
                 });
                 double seconds = (System.nanoTime() - start) / 1e9;
+                double serverCpuMillis = cpu(server.processHandle()).minus(serverCpuBefore).toNanos() / 1e6 / PAYMENTS;
+                double chainCpuMillis = cpu(anvil(server)).minus(chainCpuBefore).toNanos() / 1e6 / PAYMENTS;
 
                 Blocks blocks = checkExactlyOnce(web3j, relayer, firstNonce, deposits);
                 System.out.printf("block time %d s: %d payments over MCP by %d concurrent clients: %d confirmed in %.2f s "
                         + "= %.1f deposits/s (%d answered 'confirmed' at once); %d blocks, deposits per block median %d, "
-                        + "max %d; relayer nonces %d..%d, each once, no gap%n", blockTimeSeconds, PAYMENTS, CONCURRENCY,
+                        + "max %d; relayer nonces %d..%d, each once, no gap; CPU per deposit: server %.1f ms, anvil %.1f ms; "
+                        + "load average %.1f%n", blockTimeSeconds, PAYMENTS, CONCURRENCY,
                         deposits.size(), seconds, deposits.size() / seconds, answeredConfirmed.get(), blocks.count(),
-                        blocks.median(), blocks.max(), firstNonce, firstNonce + PAYMENTS - 1);
+                        blocks.median(), blocks.max(), firstNonce, firstNonce + PAYMENTS - 1, serverCpuMillis,
+                        chainCpuMillis, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
                 if (measureGas) {
                     gas(server, dataDir, deposits);
                 }
@@ -154,6 +163,17 @@ public final class PaymentBenchmark {
         }
         List<Integer> sizes = perBlock.values().stream().sorted().toList();
         return new Blocks(sizes.size(), sizes.get(sizes.size() / 2), sizes.getLast());
+    }
+
+    /** The embedded anvil: the server's child process. */
+    private static ProcessHandle anvil(BrokerJar server) {
+        return server.processHandle().children()
+                .filter(child -> child.info().command().map(command -> command.endsWith("anvil")).orElse(false))
+                .findFirst().orElseThrow(() -> new IllegalStateException("the server runs no anvil"));
+    }
+
+    private static Duration cpu(ProcessHandle process) {
+        return process.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 
     private static long chainNonce(Web3j web3j, String address) throws Exception {
