@@ -50,8 +50,11 @@ public class Relayer implements SmartLifecycle {
     private static final int ESTIMATES_IN_FLIGHT_MAX = 32;
     /** Submissions estimated and waiting for their nonce, and signed ones waiting for their broadcast: a stage's buffer. */
     private static final int STAGE_BUFFER_MAX = 32;
-    /** First broadcasts whose outcome (broadcast marked, or nonce freed) is being written at once. */
-    private static final int OUTCOMES_IN_FLIGHT_MAX = 32;
+    /**
+     * First broadcasts whose outcome (broadcast marked, or nonce freed) is being written at once: each takes a database
+     * connection, of 16 in the pool.
+     */
+    private static final int OUTCOMES_IN_FLIGHT_MAX = 8;
     private static final BigInteger GAS_HEADROOM_PERCENT = BigInteger.valueOf(125);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
     /** Free nonces are taken by the next submission of any instance; this long without one, the tracker fills them. */

@@ -56,9 +56,10 @@ public class TransactionTracker extends PeriodicSweep {
     private static final int BATCH_SIZE_MAX = 200;
     /**
      * Open transactions followed at once. Recording an outcome is a few database transactions (the claim, the
-     * listener's, the close); one after another they held a block of 50 deposits for seconds.
+     * listener's, the close); one after another they held a block of 50 deposits for seconds. Half the connection
+     * pool (16) at most, so that agents' calls still get connections while a full block is recorded.
      */
-    private static final int FOLLOWS_IN_FLIGHT_MAX = 16;
+    private static final int FOLLOWS_IN_FLIGHT_MAX = 8;
     /**
      * A transaction the block reading has not seen this long after it was signed is asked for by its own receipt, as
      * every transaction was before blocks were read whole: mined in a block read before this instance took the tracker
