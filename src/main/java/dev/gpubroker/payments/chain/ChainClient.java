@@ -146,6 +146,12 @@ public final class ChainClient implements AutoCloseable {
                 .map(response -> response.getTransactionReceipt());
     }
 
+    /** The receipts of every transaction in a block, in one call ({@code eth_getBlockReceipts}); empty for no block. */
+    public Mono<List<TransactionReceipt>> blockReceipts(BigInteger block) {
+        return call(() -> web3j.ethGetBlockReceipts(DefaultBlockParameter.valueOf(block)).sendAsync())
+                .map(response -> response.getBlockReceipts().orElse(List.of()));
+    }
+
     @SuppressWarnings("rawtypes")
     public Mono<List<EthLog.LogResult>> logs(String address, BigInteger fromBlock, BigInteger toBlock) {
         EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(fromBlock), DefaultBlockParameter.valueOf(toBlock), address);

@@ -3,7 +3,6 @@ package dev.gpubroker.payments.relayer;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -23,15 +22,18 @@ import dev.gpubroker.payments.chain.ChainRpcException;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.platform.faults.Faults;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 import reactor.util.concurrent.Queues;
 
 /**
- * The one account that submits every transaction, so agents need no ETH. Within one instance, submissions go through a
- * single serialized lane (a bounded queue), so one instance's transactions take their nonces in the order they came;
- * across instances sharing the database, each allocation locks the nonce counter row ({@link RelayerNonces}). Each
- * submission is signed at the next nonce and written to the database in one transaction, and only then broadcast. A
+ * The one account that submits every transaction, so agents need no ETH. Within one instance, submissions go through
+ * one lane (a bounded queue) that works as a pipeline: many submissions have their gas estimated and fees read at once
+ * (node round trips that need no nonce), then they take their nonces one at a time in the order they came, each signed
+ * and written to the database in one transaction ({@link RelayerNonces}: across instances sharing the database, each
+ * allocation locks the nonce counter row), and only then are they broadcast, in nonce order, while the next ones are
+ * being signed. So many transactions are in flight per block, and none waits for another's broadcast or receipt. A
  * node that refuses frees the nonce for the next submission of any instance (no gap); a node that does not answer
  * leaves the transaction signed, and the {@link TransactionTracker} of any instance broadcasts the very same bytes
  * again (same hash: it cannot pay twice).
@@ -41,6 +43,18 @@ public class Relayer implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(Relayer.class);
     private static final int QUEUE_SIZE_MAX = 1024;
+    /**
+     * Submissions whose gas is being estimated at once. Estimating is the longest step (the node runs the call) and
+     * needs no nonce; 32 covers a block's worth of deposits at the target rate without flooding the node.
+     */
+    private static final int ESTIMATES_IN_FLIGHT_MAX = 32;
+    /** Submissions estimated and waiting for their nonce, and signed ones waiting for their broadcast: a stage's buffer. */
+    private static final int STAGE_BUFFER_MAX = 32;
+    /**
+     * First broadcasts whose outcome (broadcast marked, or nonce freed) is being written at once: each takes a database
+     * connection, of 16 in the pool.
+     */
+    private static final int OUTCOMES_IN_FLIGHT_MAX = 8;
     private static final BigInteger GAS_HEADROOM_PERCENT = BigInteger.valueOf(125);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
     /** Free nonces are taken by the next submission of any instance; this long without one, the tracker fills them. */
@@ -121,28 +135,51 @@ public class Relayer implements SmartLifecycle {
         return chain.relayerAddress();
     }
 
-    private Mono<Void> process(Submission submission) {
-        waiting.decrementAndGet();
-        return send(submission, true)
-                .doOnNext(transaction -> submission.result().tryEmitValue(transaction))
-                .doOnError(error -> submission.result().tryEmitError(error))
-                .onErrorResume(error -> Mono.empty())
-                .then();
+    /**
+     * The lane's stages, each working on another submission at the same time. Only the nonce allocation (one database
+     * transaction each, in arrival order) and the sending (in nonce order, so the node sees no gap it would have to
+     * hold later transactions for) are one at a time; a stage's failure is that submission's answer and the lane goes on.
+     */
+    private Flux<Void> pipeline(Flux<Submission> submissions) {
+        return submissions
+                .flatMapSequential(submission -> {
+                    waiting.decrementAndGet();
+                    return answering(submission, price(submission.to(), submission.callData())
+                            .map(priced -> new Priced(submission, priced)));
+                }, ESTIMATES_IN_FLIGHT_MAX, 1)
+                .concatMap(priced -> answering(priced.submission(), store(priced.submission(), priced.fees())
+                        .map(stored -> new Stored(priced, stored))), STAGE_BUFFER_MAX)
+                .concatMap(stored -> answering(stored.priced().submission(), sendFirst(stored.transaction())
+                        .map(answer -> new Sent(stored, answer))), STAGE_BUFFER_MAX)
+                .flatMap(sent -> answering(sent.stored().priced().submission(), answer(sent, true)),
+                        OUTCOMES_IN_FLIGHT_MAX);
     }
 
-    private Mono<ChainTransaction> send(Submission submission, boolean retryOnUsedNonce) {
-        return signAndStore(submission.purpose(), submission.referenceId(), submission.to(), submission.callData())
-                .flatMap(signed -> broadcastFirst(signed).<ChainTransaction>flatMap(answer -> switch (answer) {
-                    case FirstBroadcast.Sent sent -> Mono.just(sent.transaction());
-                    case FirstBroadcast.NonceUsed used when retryOnUsedNonce -> {
-                        log.warn("Relayer nonce {} was already used on chain; taking the next one", signed.nonce());
-                        yield send(submission, false);
-                    }
-                    case FirstBroadcast.NonceUsed used -> Mono.<ChainTransaction>error(
-                            new RelayerRefusedException(used.message()));
-                    case FirstBroadcast.Refused refused -> Mono.<ChainTransaction>error(
-                            new RelayerRefusedException(refused.message()));
-                }));
+    /** The step's value, or its error told to the submission's caller and nothing passed on to the next stage. */
+    private static <T> Mono<T> answering(Submission submission, Mono<T> step) {
+        return step.onErrorResume(error -> {
+            submission.result().tryEmitError(error);
+            return Mono.empty();
+        });
+    }
+
+    /** Records the first broadcast's outcome and answers the submission's caller: the transaction, or the refusal. */
+    private Mono<Void> answer(Sent sent, boolean retryOnUsedNonce) {
+        ChainTransaction signed = sent.stored().transaction();
+        Submission submission = sent.stored().priced().submission();
+        return recordFirst(signed, sent.answer()).flatMap(outcome -> switch (outcome) {
+            case FirstBroadcast.Sent done -> Mono.fromRunnable(() -> submission.result().tryEmitValue(done.transaction()));
+            case FirstBroadcast.NonceUsed used when retryOnUsedNonce -> {
+                log.warn("Relayer nonce {} was already used on chain; taking the next one", signed.nonce());
+                // Out of the lane's order, rarely: the account was used elsewhere. Its gas and fees are still good.
+                yield store(submission, sent.stored().priced().fees())
+                        .flatMap(again -> sendFirst(again).map(answer -> new Sent(new Stored(sent.stored().priced(),
+                                again), answer)))
+                        .flatMap(again -> answer(again, false));
+            }
+            case FirstBroadcast.NonceUsed used -> Mono.error(new RelayerRefusedException(used.message()));
+            case FirstBroadcast.Refused refused -> Mono.error(new RelayerRefusedException(refused.message()));
+        });
     }
 
     /**
@@ -150,18 +187,32 @@ public class Relayer implements SmartLifecycle {
      * submission, and the state a crash between the commit and the broadcast leaves behind.
      */
     Mono<ChainTransaction> signAndStore(String purpose, String referenceId, String to, String callData) {
+        Submission submission = new Submission(purpose, referenceId, to, callData, Sinks.one());
+        return price(to, callData).flatMap(fees -> store(submission, fees));
+    }
+
+    /**
+     * The gas limit (the node's estimate with headroom), the fees and the chain's pending nonce of a call: what its
+     * transaction needs besides its nonce. An estimate that reverts is a refusal, before any nonce is taken.
+     */
+    private Mono<Fees> price(String to, String callData) {
         String from = chain.relayerAddress();
         return chain.client().estimateGas(from, to, callData)
                 .onErrorMap(ChainRpcException.class, error -> new RelayerRefusedException(error.getMessage()))
                 .flatMap(gasEstimate -> Mono.zip(chain.client().gasPrice(), chain.client().maxPriorityFeePerGas(),
                                 chain.client().pendingNonce(from))
-                        .flatMap(fees -> {
-                            BigInteger gasLimit = gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED);
+                        .map(fees -> {
                             BigInteger priority = fees.getT2();
-                            BigInteger maxFee = fees.getT1().multiply(BigInteger.TWO).add(priority);
-                            return nonces.signAtNextNonce(from, fees.getT3().longValueExact(), nonce -> sign(purpose,
-                                    referenceId, to, callData, nonce, gasLimit, maxFee, priority, null));
+                            return new Fees(gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED),
+                                    fees.getT1().multiply(BigInteger.TWO).add(priority), priority,
+                                    fees.getT3().longValueExact());
                         }));
+    }
+
+    private Mono<ChainTransaction> store(Submission submission, Fees fees) {
+        return nonces.signAtNextNonce(chain.relayerAddress(), fees.chainPendingNonce(), nonce -> sign(
+                submission.purpose(), submission.referenceId(), submission.to(), submission.callData(), nonce,
+                fees.gasLimit(), fees.maxFee(), fees.priority(), null));
     }
 
     /**
@@ -169,33 +220,49 @@ public class Relayer implements SmartLifecycle {
      * freed when the refusal says it is) before this answers; no answer at all is not a refusal.
      */
     Mono<FirstBroadcast> broadcastFirst(ChainTransaction signed) {
-        Mono<FirstBroadcast> sent = Mono.defer(() -> transactions.markBroadcast(signed.hash(), clock.instant()))
-                .<FirstBroadcast>thenReturn(new FirstBroadcast.Sent(signed));
+        return sendFirst(signed).flatMap(answer -> recordFirst(signed, answer));
+    }
+
+    /** Sends a just-stored transaction: the node's answer, with nothing written yet. */
+    private Mono<NodeAnswer> sendFirst(ChainTransaction signed) {
         return chain.client().sendRawTransaction(signed.signedRaw())
-                .map(hash -> Optional.<ChainRpcException>empty())
-                .onErrorResume(ChainRpcException.class, refusal -> Mono.just(Optional.of(refusal)))
+                .map(hash -> NodeAnswer.TAKEN)
+                .onErrorResume(ChainRpcException.class, refusal -> Mono.just(new NodeAnswer(true, refusal)))
                 // No answer is not a refusal: the node may have the transaction. It stays SIGNED; the tracker of any
-                // instance broadcasts the same bytes again. (Only the send is forgiven here, not the database steps.)
+                // instance broadcasts the same bytes again.
                 .onErrorResume(error -> !(error instanceof ChainRpcException), error -> {
                     log.warn("No answer while broadcasting {}; the tracker will retry the same transaction: {}",
                             signed.hash(), error.toString());
-                    return Mono.empty();
-                })
-                .flatMap(refusal -> refusal.isEmpty() ? sent : switch (Faults.classify(refusal.get())) {
-                    case ALREADY_KNOWN -> sent;
-                    case NONCE_USED -> nonceUsed(signed, refusal.get().getMessage());
-                    // Any other answer: the node did not take it, so it is never mined and its nonce is free again.
-                    case INSUFFICIENT_FUNDS, REVERTED, REFUSED, UNAVAILABLE, TIMEOUT, UNREACHABLE, UNEXPECTED -> nonces.release(signed, refusal.get().getMessage()).<FirstBroadcast>map(released -> {
+                    return Mono.just(NodeAnswer.NONE);
+                });
+    }
+
+    /** Writes what the node's answer to a first broadcast means: broadcast, or refused and its nonce free again. */
+    private Mono<FirstBroadcast> recordFirst(ChainTransaction signed, NodeAnswer answer) {
+        if (!answer.answered()) {
+            return Mono.just(new FirstBroadcast.Sent(signed));
+        }
+        if (answer.refusal() == null) {
+            return Mono.defer(() -> transactions.markBroadcast(signed.hash(), clock.instant()))
+                    .thenReturn(new FirstBroadcast.Sent(signed));
+        }
+        ChainRpcException refusal = answer.refusal();
+        return switch (Faults.classify(refusal)) {
+            case ALREADY_KNOWN -> transactions.markBroadcast(signed.hash(), clock.instant())
+                    .thenReturn(new FirstBroadcast.Sent(signed));
+            case NONCE_USED -> nonceUsed(signed, refusal.getMessage());
+            // Any other answer: the node did not take it, so it is never mined and its nonce is free again.
+            case INSUFFICIENT_FUNDS, REVERTED, REFUSED, UNAVAILABLE, TIMEOUT, UNREACHABLE, UNEXPECTED ->
+                    nonces.release(signed, refusal.getMessage()).<FirstBroadcast>map(released -> {
                         if (!released) {
                             // Another instance's tracker sent these bytes first and the node took them: in flight.
                             return new FirstBroadcast.Sent(signed);
                         }
                         log.warn("Node refused relayer transaction {} ({}, nonce {}): {}", signed.hash(), signed.purpose(),
-                                signed.nonce(), refusal.get().getMessage());
-                        return new FirstBroadcast.Refused(refusal.get().getMessage());
+                                signed.nonce(), refusal.getMessage());
+                        return new FirstBroadcast.Refused(refusal.getMessage());
                     });
-                })
-                .defaultIfEmpty(new FirstBroadcast.Sent(signed));
+        };
     }
 
     /**
@@ -251,7 +318,7 @@ public class Relayer implements SmartLifecycle {
     public void start() {
         synchronized (laneLock) {
             lane = Sinks.many().unicast().onBackpressureBuffer(Queues.<Submission>get(QUEUE_SIZE_MAX).get());
-            worker = lane.asFlux().concatMap(this::process, 1).subscribe();
+            worker = pipeline(lane.asFlux()).subscribe();
         }
     }
 
@@ -289,6 +356,25 @@ public class Relayer implements SmartLifecycle {
 
     private record Submission(String purpose, String referenceId, String to, String callData,
             Sinks.One<ChainTransaction> result) {
+    }
+
+    /** What a call's transaction needs besides its nonce. */
+    private record Fees(BigInteger gasLimit, BigInteger maxFee, BigInteger priority, long chainPendingNonce) {
+    }
+
+    private record Priced(Submission submission, Fees fees) {
+    }
+
+    private record Stored(Priced priced, ChainTransaction transaction) {
+    }
+
+    private record Sent(Stored stored, NodeAnswer answer) {
+    }
+
+    /** The node's answer to a broadcast: taken (no refusal), refused (its error), or none at all (not answered). */
+    private record NodeAnswer(boolean answered, ChainRpcException refusal) {
+        static final NodeAnswer TAKEN = new NodeAnswer(true, null);
+        static final NodeAnswer NONE = new NodeAnswer(false, null);
     }
 
 }

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
@@ -41,6 +42,10 @@ import reactor.core.publisher.Mono;
  * rebroadcast sends the same bytes (same hash), one replacement per transaction is allowed by the database, and the
  * outcome of a mined transaction is recorded by one instance only (see {@link #onMined}). The pass also fills free
  * nonces nobody took ({@link Relayer#fillGaps}).
+ *
+ * <p>A pass reads each new block's receipts in one call ({@link MinedReceipts}) rather than asking for every open
+ * transaction's receipt, and follows the open transactions several at a time: at a 1-second block time a block holds
+ * dozens of the relayer's transactions, and their outcomes one after another took longer than the next block.
  */
 @Component
 public class TransactionTracker extends PeriodicSweep {
@@ -49,6 +54,18 @@ public class TransactionTracker extends PeriodicSweep {
     private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
     private static final Duration REBROADCAST_AFTER = Duration.ofSeconds(5);
     private static final int BATCH_SIZE_MAX = 200;
+    /**
+     * Open transactions followed at once. Recording an outcome is a few database transactions (the claim, the
+     * listener's, the close); one after another they held a block of 50 deposits for seconds. Half the connection
+     * pool (16) at most, so that agents' calls still get connections while a full block is recorded.
+     */
+    private static final int FOLLOWS_IN_FLIGHT_MAX = 8;
+    /**
+     * A transaction the block reading has not seen this long after it was signed is asked for by its own receipt, as
+     * every transaction was before blocks were read whole: mined in a block read before this instance took the tracker
+     * over, or not mined yet on a slow chain. Longer than a block on the chains the broker runs on (1 to 2 s).
+     */
+    private static final Duration ASK_EACH_AFTER = Duration.ofSeconds(3);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
     /** How long the instance that claimed a mined transaction has to record its outcome before another may. */
     private static final Duration OUTCOME_LEASE = Duration.ofSeconds(30);
@@ -63,6 +80,7 @@ public class TransactionTracker extends PeriodicSweep {
     private final Duration receiptTimeout;
     private final int feeBumpPercent;
     private final RelayerMetrics metrics;
+    private final MinedReceipts mined;
 
     @Autowired
     public TransactionTracker(PaymentChain paymentChain, ChainTransactionRepository transactions, Relayer relayer,
@@ -96,25 +114,36 @@ public class TransactionTracker extends PeriodicSweep {
         this.clock = clock;
         this.receiptTimeout = receiptTimeout;
         this.feeBumpPercent = Math.max(10, feeBumpPercent);
+        this.mined = new MinedReceipts(chain.client(), chain.relayerAddress());
     }
 
     @Override
     public Mono<Void> sweep() {
         // Every pass reads the head anyway: it is reported, so that nobody else need ask the node which block is current.
-        return chain.client().blockNumber().doOnNext(chainHead::observed).flatMap(head -> transactions.findOpen(BATCH_SIZE_MAX)
-                .concatMap(transaction -> follow(transaction, head)
-                        .onErrorResume(error -> {
-                            log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(), error.toString());
-                            return Mono.empty();
-                        }))
-                .then())
+        return chain.client().blockNumber().doOnNext(chainHead::observed)
+                .flatMap(head -> mined.catchUp(head).flatMap(blocksRead -> transactions.findOpen(BATCH_SIZE_MAX)
+                        .flatMap(transaction -> follow(transaction, head, blocksRead)
+                                .onErrorResume(error -> {
+                                    log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(),
+                                            error.toString());
+                                    return Mono.empty();
+                                }), FOLLOWS_IN_FLIGHT_MAX)
+                        .then()))
                 // After the open transactions: a free nonce nobody took holds up every transaction above it.
                 .then(Mono.defer(relayer::fillGaps));
     }
 
-    private Mono<Void> follow(ChainTransaction transaction, BigInteger head) {
+    /** @param blocksRead whether every block up to {@code head} was read whole, so that a receipt not seen is not there */
+    private Mono<Void> follow(ChainTransaction transaction, BigInteger head, boolean blocksRead) {
+        Optional<TransactionReceipt> seen = mined.find(transaction.hash());
+        if (seen.isPresent()) {
+            return onMined(transaction, seen.get(), head, true);
+        }
+        if (blocksRead && transaction.createdAt().plus(ASK_EACH_AFTER).isAfter(clock.instant())) {
+            return onNotMined(transaction);
+        }
         return chain.client().receipt(transaction.hash()).flatMap(receipt -> receipt.isPresent()
-                ? onMined(transaction, receipt.get(), head)
+                ? onMined(transaction, receipt.get(), head, false)
                 : onNotMined(transaction));
     }
 
@@ -124,10 +153,19 @@ public class TransactionTracker extends PeriodicSweep {
      * marks the transaction final, so a final status always means the outcome is recorded. A crash in between leaves
      * the row open with a lease that runs out; then another instance claims it and runs the (idempotent) listener again.
      */
-    private Mono<Void> onMined(ChainTransaction transaction, TransactionReceipt receipt, BigInteger head) {
+    private Mono<Void> onMined(ChainTransaction transaction, TransactionReceipt receipt, BigInteger head,
+            boolean fromBlockRead) {
         long confirmations = head.subtract(receipt.getBlockNumber()).longValueExact() + 1;
         if (confirmations < chain.confirmations()) {
             return Mono.empty();
+        }
+        if (fromBlockRead && chain.confirmations() > 1) {
+            // More than one confirmation asked for means blocks may be replaced: the block this receipt was read from
+            // may be gone. Its own receipt, asked for now, says where it is (if anywhere) before it counts.
+            mined.forget(transaction.hash());
+            return chain.client().receipt(transaction.hash()).flatMap(again -> again.isPresent()
+                    ? onMined(transaction, again.get(), head, false)
+                    : onNotMined(transaction));
         }
         Instant now = clock.instant();
         // Millisecond precision: the lease is compared back as stored, and databases keep microseconds at most.
@@ -135,6 +173,7 @@ public class TransactionTracker extends PeriodicSweep {
         return transactions.claimOutcome(transaction.hash(), now, leaseUntil)
                 .filter(claimed -> claimed)
                 .flatMap(claimed -> recordOutcome(transaction, receipt)
+                        .doOnSuccess(recorded -> mined.forget(transaction.hash()))
                         .onErrorResume(error -> transactions.releaseOutcome(transaction.hash(), leaseUntil)
                                 .then(Mono.error(error))));
     }
