@@ -54,11 +54,13 @@ class EscrowOutcomes implements TransactionOutcomeListener {
     private final Clock clock;
     private final SettlementBatchRepository batchMembers;
     private final EscrowSubmissions submissions;
+    private final PaymentOutcomeSignals outcomeSignals;
 
     EscrowOutcomes(PaymentRepository payments, Reservations reservations, PaymentService paymentService,
             RefundService refunds, PolicyService policies, Ledger ledger, PaymentChain paymentChain,
             TransactionalOperator transaction, Clock clock, SettlementBatchRepository batchMembers,
-            EscrowSubmissions submissions) {
+            EscrowSubmissions submissions, PaymentOutcomeSignals outcomeSignals) {
+        this.outcomeSignals = outcomeSignals;
         this.batchMembers = batchMembers;
         this.submissions = submissions;
         this.payments = payments;
@@ -204,6 +206,8 @@ class EscrowOutcomes implements TransactionOutcomeListener {
                                             }))
                             .doOnNext(recorded -> log.info("Payment {} confirmed; reservation {} is paid",
                                     payment.paymentId(), payment.reservationId())))
+                            // After the commit: a pay call waiting on this instance reads the outcome now.
+                            .doOnSuccess(done -> outcomeSignals.recorded(payment.paymentId()))
                             // Read after the commit: a cancel that came while the deposit was confirming marked the
                             // reservation first, so either it sees PAID and refunds, or this sees its mark and refunds.
                             .then(Mono.defer(() -> reservations.findById(payment.reservationId())))

@@ -54,7 +54,7 @@ public class PaymentService {
 
     private static final Logger log = LoggerFactory.getLogger(PaymentService.class);
     private static final Duration HOLD_LEFT_MIN = Duration.ofSeconds(15);
-    private static final Duration CONFIRMATION_POLL = Duration.ofMillis(100);
+    private static final Duration OTHER_INSTANCE_POLL = Duration.ofSeconds(1);
     private static final int FRONT_RUN_LOOKS = 5;
     private static final Duration FRONT_RUN_LOOK_INTERVAL = Duration.ofSeconds(1);
 
@@ -70,14 +70,16 @@ public class PaymentService {
     private final Duration confirmationWait;
     private final PolicyService policies;
     private final DirectTransfers directTransfers;
+    private final PaymentOutcomeSignals outcomeSignals;
     private final boolean escrowTakesTransfers;
 
     public PaymentService(PolicyService policies, ReservationService reservationService, Reservations reservations,
             PaymentRepository payments, PaymentTerms terms, EscrowSubmissions submissions, WalletStore wallets,
             PaymentChain paymentChain, TransactionalOperator transaction, Clock clock, BrokerProperties properties,
-            DirectTransfers directTransfers) {
+            DirectTransfers directTransfers, PaymentOutcomeSignals outcomeSignals) {
         this.policies = policies;
         this.directTransfers = directTransfers;
+        this.outcomeSignals = outcomeSignals;
         this.escrowTakesTransfers = paymentChain.escrowTakesTransfers();
         this.reservationService = reservationService;
         this.reservations = reservations;
@@ -440,8 +442,9 @@ public class PaymentService {
 
     /** Waits a little for the confirmation, so most calls answer 'confirmed'; a retry later shows the final status. */
     private Mono<PayOutcome> awaitOutcome(String paymentId) {
-        return Flux.interval(Duration.ZERO, CONFIRMATION_POLL)
-                // Under load a query can outlast the poll period: skip ticks rather than fail.
+        // Read at once, when this instance records the outcome, and once a second for an outcome another instance
+        // recorded; a signal or tick that comes while a read is under way is dropped, the next one reads again.
+        return Flux.merge(Flux.interval(Duration.ZERO, OTHER_INSTANCE_POLL), outcomeSignals.of(paymentId))
                 .onBackpressureDrop()
                 .concatMap(tick -> payments.findById(paymentId), 1)
                 .takeUntil(current -> current.status() == Payment.Status.CONFIRMED || current.status() == Payment.Status.FAILED)
@@ -457,8 +460,11 @@ public class PaymentService {
                         clock.instant())
                 .flatMap(moved -> moved ? reservations.releasePaymentClaim(payment.reservationId(), payment.paymentId())
                         : Mono.empty()))
-                .doOnSuccess(ignored -> log.warn("Payment {} of reservation {} failed: {}", payment.paymentId(),
-                        payment.reservationId(), reason))
+                .doOnSuccess(ignored -> {
+                    log.warn("Payment {} of reservation {} failed: {}", payment.paymentId(), payment.reservationId(),
+                            reason);
+                    outcomeSignals.recorded(payment.paymentId());
+                })
                 // A cancel that came while this payment was under way waited for it: nothing was paid, so cancel now.
                 .then(Mono.defer(() -> reservations.findById(payment.reservationId())))
                 .filter(reservation -> reservation.cancelRequested() && reservation.paymentId() == null)
