@@ -33,6 +33,7 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 
 import dev.gpubroker.payments.chain.EmbeddedAnvil;
+import dev.gpubroker.contracts.EscrowGasTable;
 import dev.gpubroker.payments.chain.EscrowContract;
 import dev.gpubroker.payments.chain.TokenContract;
 import dev.gpubroker.support.BrokerJar;
@@ -75,6 +76,8 @@ public final class PaymentBenchmark {
         for (int blockTimeSeconds : BLOCK_TIMES_SECONDS) {
             run(blockTimeSeconds, blockTimeSeconds == BLOCK_TIMES_SECONDS.getFirst());
         }
+        // Gas per job for every escrow path (stock x402 transfers, batched settlement), on a fresh anvil of its own.
+        System.out.print(EscrowGasTable.measure().table());
     }
 
     private static void run(int blockTimeSeconds, boolean measureGas) throws Exception {
