@@ -327,6 +327,50 @@ class X402PaymentTest extends PaymentTestSupport {
                 .noneSatisfy(mismatch -> assertThat(mismatch.kind()).isEqualTo("unattributed_in_escrow"));
     }
 
+    @Test
+    void aRefundEstimatedWhileThePayerHeldUsdcStillGoesThroughWhenTheWalletIsEmptiedFirst() throws Exception {
+        Wallet wallet = Wallet.create();
+        Wallet elsewhere = Wallet.create();
+        McpSyncClient client = client(externalAgent(wallet, "50.00").apiKey());
+        String reservationId = heldReservation(client, "H100", "demo-steady", 60, "x402-drift-1");
+        Map<String, Object> accepted = accepts(paymentRequired(ask(client, reservationId))).getFirst();
+        assertThat(output(payCall(client, Map.of("reservationId", reservationId, "idempotencyKey", "x402-drift-pay"),
+                v2Payment(accepted, transfer(accepted, wallet, Map.of()), null)))).containsEntry("status", "confirmed");
+        try (DevChainAccount funder = new DevChainAccount(chain().client().url(), chain().chainId())) {
+            funder.sendEther(wallet.address(), Convert.toWei("1", Convert.Unit.ETHER).toBigInteger());
+        }
+
+        // The refund's gas is estimated while the wallet holds 47.60; the wallet empties itself before the refund
+        // runs, so the refund writes a zero balance slot, 17,100 gas more than the estimate saw.
+        chain().client().raw("evm_setAutomine", List.of(false)).block(Duration.ofSeconds(5));
+        try {
+            Map<String, Object> cancelled = output(call(client, "cancel", Map.of("reservationId", reservationId,
+                    "idempotencyKey", "x402-drift-cancel")));
+            assertThat(cancelled.toString()).contains("refund");
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (count("chain_transactions", "purpose = 'refund' AND reference_id = :r", Map.of("r", reservationId)) == 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            sendUnmined(wallet.credentials(), chain().usdc().address(), org.web3j.abi.FunctionEncoder.encode(
+                    new Function("transfer", List.of(new Address(elsewhere.address()), new Uint256(47_600_000L)),
+                            List.of())));
+            chain().client().raw("evm_mine", List.of()).block(Duration.ofSeconds(5));
+        } finally {
+            chain().client().raw("evm_setAutomine", List.of(true)).block(Duration.ofSeconds(5));
+        }
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (escrowDeposit(reservationId).state() == EscrowDeposit.State.DEPOSITED && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(escrowDeposit(reservationId).state()).as("the refund went through").isEqualTo(
+                EscrowDeposit.State.REFUNDED);
+        assertThat(usdcOf(wallet.address())).isEqualTo(BigInteger.valueOf(2_400_000));
+        assertThat(count("chain_transactions", "status = 'REVERTED' AND reference_id = :r", Map.of("r", reservationId)))
+                .isZero();
+    }
+
     private Thread mineSoon() {
         return Thread.ofVirtual().start(() -> {
             try {

@@ -56,6 +56,14 @@ public class Relayer implements SmartLifecycle {
      */
     private static final int OUTCOMES_IN_FLIGHT_MAX = 8;
     private static final BigInteger GAS_HEADROOM_PERCENT = BigInteger.valueOf(125);
+    /**
+     * Added to every estimate: it is made against the pending state, and by the time the transaction runs other ones
+     * (a settlement or refund that empties the escrow) may have set storage it writes back to zero, and writing a zero
+     * slot costs 19,200 gas more. A deposit writes two such slots (the escrow's USDC balance and its totalOpen), so a
+     * deposit estimated while the escrow held money ran out of gas once the escrow had emptied (CancelRacesOnPostgresTest
+     * caught it). Unused gas is not paid for.
+     */
+    private static final BigInteger GAS_HEADROOM_FRESH_SLOTS = BigInteger.valueOf(2 * 19_200 + 5_000);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
     /** Free nonces are taken by the next submission of any instance; this long without one, the tracker fills them. */
     static final Duration GAP_FILL_AFTER = Duration.ofSeconds(2);
@@ -203,7 +211,8 @@ public class Relayer implements SmartLifecycle {
                                 chain.client().pendingNonce(from))
                         .map(fees -> {
                             BigInteger priority = fees.getT2();
-                            return new Fees(gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED),
+                            return new Fees(gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED)
+                                            .add(GAS_HEADROOM_FRESH_SLOTS),
                                     fees.getT1().multiply(BigInteger.TWO).add(priority), priority,
                                     fees.getT3().longValueExact());
                         }));
