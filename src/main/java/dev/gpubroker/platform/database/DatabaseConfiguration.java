@@ -73,6 +73,11 @@ public class DatabaseConfiguration {
      */
     @Bean(destroyMethod = "dispose")
     public Scheduler embeddedDatabaseThreads() {
+        return newEmbeddedDatabaseThreads();
+    }
+
+    /** The embedded database's threads as described above; tests that build a part by hand use the same kind. */
+    static Scheduler newEmbeddedDatabaseThreads() {
         AtomicInteger count = new AtomicInteger();
         ThreadPoolExecutor threads = new ThreadPoolExecutor(0, DATABASE_THREADS_MAX, 60, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), task -> {
