@@ -57,9 +57,20 @@ class DirectTransfers {
         this.chain = paymentChain.context();
     }
 
-    /** The transaction that moved this authorization's money into the escrow without a deposit, if there is one. */
-    @SuppressWarnings("rawtypes")
+    /**
+     * The transaction that moved this authorization's money into the escrow without a deposit, if there is one and the
+     * escrow has not credited or returned it since (its own mark, which the transaction's logs cannot show: without it,
+     * a transfer credited to one reservation would still look free to credit again or to return).
+     */
     Mono<Optional<String>> unattributed(ReceiveAuthorization authorization) {
+        return chain.client().call(null, chain.escrowAddress(),
+                        EscrowContract.transferCreditedCall(authorization.from(), authorization.nonce()))
+                .map(answer -> Numeric.toBigInt(answer).signum() != 0)
+                .flatMap(marked -> marked ? Mono.just(Optional.<String>empty()) : transferWithoutDeposit(authorization));
+    }
+
+    @SuppressWarnings("rawtypes")
+    private Mono<Optional<String>> transferWithoutDeposit(ReceiveAuthorization authorization) {
         return chain.client().blockNumber()
                 .flatMap(head -> chain.client().logs(chain.usdc().address(),
                         head.subtract(LOOKBACK_BLOCKS).max(BigInteger.ZERO), List.of(AUTHORIZATION_USED_TOPIC,

@@ -323,6 +323,14 @@ class X402PaymentTest extends PaymentTestSupport {
         // Returned once: another sweep finds nothing more to send.
         strayTransfers.sweep().block(Duration.ofSeconds(30));
         assertThat(count("chain_transactions", "purpose = 'return_transfer'", Map.of())).isEqualTo(1);
+        // A returned transfer is not there to be credited either: sent again for another reservation, it is refused
+        // before anything is sent.
+        String another = heldReservation(client, "H100", "demo-steady", 60, "x402-stray-2");
+        long creditsBefore = count("chain_transactions", "purpose = 'credit'", Map.of());
+        assertThat(error(payCall(client, Map.of("reservationId", another, "idempotencyKey", "x402-stray-again"),
+                v2Payment(accepted, payload, null)))).containsEntry("code", "invalid_authorization")
+                .containsEntry("field", "authorization.nonce");
+        assertThat(count("chain_transactions", "purpose = 'credit'", Map.of())).isEqualTo(creditsBefore);
         assertThat(reconciliation.run().block(Duration.ofSeconds(10)).mismatches())
                 .noneSatisfy(mismatch -> assertThat(mismatch.kind()).isEqualTo("unattributed_in_escrow"));
     }

@@ -97,10 +97,6 @@ public final class Eip3009 {
     }
 
     /** The address that produced this signature over this authorization, checksummed; refuses malformed signatures. */
-    public String recoverSigner(ReceiveAuthorization authorization, String signatureHex) throws SignatureException {
-        return recoverSigner(authorization, signatureHex, Kind.RECEIVE);
-    }
-
     public String recoverSigner(ReceiveAuthorization authorization, String signatureHex, Kind kind)
             throws SignatureException {
         Sign.SignatureData signature = split(signatureHex);

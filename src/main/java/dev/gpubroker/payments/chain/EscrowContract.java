@@ -193,6 +193,12 @@ public final class EscrowContract {
     }
 
     /** The call data of {@code unattributed()}: tokens the escrow holds beyond its open deposits. */
+    /** The call data of {@code transferCredited(payer, nonce)}: whether that transfer was credited or returned already. */
+    public static String transferCreditedCall(String payer, String nonce) {
+        return FunctionEncoder.encode(new Function("transferCredited", List.of(new Address(payer),
+                new Bytes32(Numeric.hexStringToByteArray(nonce))), List.of(new TypeReference<org.web3j.abi.datatypes.Bool>() { })));
+    }
+
     public static String unattributedCall() {
         return FunctionEncoder.encode(new Function("unattributed", List.of(),
                 List.of(new TypeReference<Uint256>() { })));
