@@ -35,7 +35,8 @@ public record Job(
         PricePerGpuHour price,
         boolean hasEnvironment,
         List<String> faultedProviders,
-        boolean cancelRequested) {
+        boolean cancelRequested,
+        Instant seenRunningAt) {
 
     public Job {
         Objects.requireNonNull(jobId, "jobId");

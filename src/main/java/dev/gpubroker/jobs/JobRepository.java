@@ -1,6 +1,7 @@
 package dev.gpubroker.jobs;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -209,11 +210,25 @@ class JobRepository {
     }
 
     /** Running from {@code startedAt}, for this attempt only: a late signal of an attempt a failover left changes nothing. */
-    public Mono<Boolean> markRunning(String jobId, int attempt, Instant startedAt) {
-        return db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s WHERE job_id = :id "
-                        + "AND attempt = :attempt AND state IN " + from(JobState.RUNNING))
-                .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("attempt", attempt)
+    /**
+     * The attempt runs, metered from {@code startedAt}; {@code seenRunningAt}: when its provider was asked and said it
+     * runs (null when it said the attempt had already ended).
+     */
+    public Mono<Boolean> markRunning(String jobId, int attempt, Instant startedAt, Instant seenRunningAt) {
+        return Binds.nullable(db.sql("UPDATE jobs SET state = 'RUNNING', started_at = :s, updated_at = :s, "
+                                + "seen_running_at = :seen WHERE job_id = :id AND attempt = :attempt AND state IN "
+                                + from(JobState.RUNNING))
+                        .bind("s", startedAt.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("attempt", attempt),
+                        "seen", seenRunningAt == null ? null : seenRunningAt.atOffset(ZoneOffset.UTC), OffsetDateTime.class)
                 .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** Its provider, asked at {@code at}, said the running attempt still runs: its end cannot be before that. */
+    public Mono<Void> seenRunning(String jobId, int attempt, Instant at) {
+        return db.sql("UPDATE jobs SET seen_running_at = :at WHERE job_id = :id AND attempt = :attempt "
+                        + "AND state = 'RUNNING' AND (seen_running_at IS NULL OR seen_running_at < :at)")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("id", jobId).bind("attempt", attempt)
+                .fetch().rowsUpdated().then();
     }
 
     /** Ends a job once, from LAUNCHING or RUNNING, with what it used and cost. */
@@ -236,7 +251,8 @@ class JobRepository {
      */
     public Mono<Boolean> failOver(String jobId, int fromAttempt, String faultedProvider, String provider,
             PricePerGpuHour price, Instant at) {
-        return db.sql("UPDATE jobs SET state = 'LAUNCHING', step = 'launch', started_at = NULL, attempt = attempt + 1, "
+        return db.sql("UPDATE jobs SET state = 'LAUNCHING', step = 'launch', started_at = NULL, seen_running_at = NULL, "
+                        + "attempt = attempt + 1, "
                         + "provider = :provider, "
                         + "price_micros_per_gpu_hour = :price, updated_at = :at, faulted_providers = CASE "
                         + "WHEN faulted_providers = '' THEN :faulted ELSE faulted_providers || ',' || :faulted END "
@@ -333,7 +349,8 @@ class JobRepository {
                 row.get("heartbeat_seconds", Integer.class), Columns.instant(row, "last_heartbeat_at"),
                 Columns.intValue(row, "attempt"), price == null ? null : new PricePerGpuHour(price.longValue()),
                 Boolean.TRUE.equals(row.get("has_environment", Boolean.class)), faulted.isEmpty() ? List.of()
-                        : List.of(faulted.split(",")), Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
+                        : List.of(faulted.split(",")), Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)),
+                Columns.instant(row, "seen_running_at"));
     }
 
     /** Jobs per state, every state present (for the operator's gauges). */

@@ -146,7 +146,7 @@ public class JobService {
                 "job_" + UUID.randomUUID().toString().replace("-", ""), reservationId, agentId,
                 idempotencyKey, reservation.provider(), command, image, maxDuration.toSeconds(),
                 JobState.LAUNCHING, null, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, clock.instant(),
-                heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false),
+                heartbeatSeconds, null, 1, quote.price(), !environment.isEmpty(), List.of(), false, null),
                 reservation, environment, run));
     }
 

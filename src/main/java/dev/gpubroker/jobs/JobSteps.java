@@ -190,37 +190,50 @@ public class JobSteps {
                                     error.toString());
                             return Mono.empty();
                         });
-        return stopIfCancelled.then(Mono.defer(() -> provider.status(job.providerJobId())).timeout(statusTimeout)
-                // Retried by the engine at the next step; counted here, where the provider is asked.
-                .doOnError(error -> metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS,
-                        ProviderFaults.kindOf(error))))
-                .flatMap(status -> switch (status) {
-                    case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollIntervalOf(provider)));
-                    case JobStatus.Running running -> markRunning(job, running.startedAt(), running.readiness())
-                            .then(Mono.fromSupplier(() -> clock.instant().plus(pollIntervalOf(provider))));
-                    case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
-                                    : markRunning(job, ended.startedAt(), ended.readiness()))
-                            .then(ended(job, provider, ended.how()))
-                            .then(Mono.fromSupplier(clock::instant));
-                });
+        return stopIfCancelled.then(Mono.defer(() -> {
+            // When the provider was asked and when it answered bound what it says: a job it says runs ran at some
+            // moment between the two (Metering.billedStart, billedEnd).
+            Instant askedAt = clock.instant();
+            return provider.status(job.providerJobId()).timeout(statusTimeout)
+                    // Retried by the engine at the next step; counted here, where the provider is asked.
+                    .doOnError(error -> metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS,
+                            ProviderFaults.kindOf(error)))
+                    .flatMap(status -> {
+                        Instant answeredAt = clock.instant();
+                        return switch (status) {
+                            case JobStatus.Starting starting -> Mono.just(clock.instant().plus(pollIntervalOf(provider)));
+                            case JobStatus.Running running -> (job.state() == JobState.LAUNCHING
+                                            ? markRunning(job, Metering.billedStart(running.startedAt(), answeredAt),
+                                                    running.readiness(), askedAt)
+                                            : jobs.seenRunning(job.jobId(), job.attempt(), askedAt))
+                                    .then(Mono.fromSupplier(() -> clock.instant().plus(pollIntervalOf(provider))));
+                            case JobStatus.Ended ended -> (ended.startedAt() == null ? Mono.<Void>empty()
+                                            : markRunning(job, Metering.billedStart(ended.startedAt(), answeredAt),
+                                                    ended.readiness(), null))
+                                    .then(ended(job, provider, ended.how(), answeredAt))
+                                    .then(Mono.fromSupplier(clock::instant));
+                        };
+                    });
+        }));
     }
 
-    private Mono<Void> markRunning(Job job, Instant startedAt, String readiness) {
+    /** @param seenRunningAt when the provider was asked and said the attempt runs; null when it said it had ended */
+    private Mono<Void> markRunning(Job job, Instant startedAt, String readiness, Instant seenRunningAt) {
         if (job.state() != JobState.LAUNCHING) {
             return Mono.empty();
         }
-        return jobs.markRunning(job.jobId(), job.attempt(), startedAt)
+        return jobs.markRunning(job.jobId(), job.attempt(), startedAt, seenRunningAt)
                 .filter(Boolean::booleanValue)
                 .flatMap(moved -> (readiness == null ? Mono.<Void>empty() : event(job, "ready", readiness))
                         .then(event(job, "running", "GPU time is metered from " + startedAt)));
     }
 
-    private Mono<Void> ended(Job job, ComputeProvider provider, JobSignal how) {
+    private Mono<Void> ended(Job job, ComputeProvider provider, JobSignal how, Instant answeredAt) {
         return switch (how) {
             case JobSignal.Exited exited -> finish(job, exited.exitCode() == 0 && !exited.timedOut()
-                            ? JobState.COMPLETED : JobState.FAILED, exited.at(), exited.exitCode(),
+                            ? JobState.COMPLETED : JobState.FAILED, exited.at(), answeredAt, exited.exitCode(),
                     exited.timedOut() ? "stopped at its maximum duration" : "exited with code " + exited.exitCode());
-            case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), null,
+            case JobSignal.Terminated terminated -> finish(job, JobState.CANCELLED, terminated.at(), answeredAt, null,
                     "stopped on request");
             case JobSignal.Lost lost -> {
                 metrics.failed(job.provider(), ProviderMetrics.Operation.STATUS, ProviderMetrics.Kind.LOST);
@@ -245,13 +258,22 @@ public class JobSteps {
                 .flatMap(cancelled -> provider.terminate(job.providerJobId()));
     }
 
-    /** The job's own end: bill the GPU-seconds used at the price of the offer it ran on, refund the rest. */
-    private Mono<Void> finish(Job job, JobState state, Instant endedAt, Integer exitCode, String why) {
+    /**
+     * The job's own end: bill the GPU-seconds used at the price of the offer it ran on, refund the rest. The end billed
+     * is the one reported, bounded by what the broker saw itself ({@link Metering#billedEnd}).
+     */
+    private Mono<Void> finish(Job job, JobState state, Instant reportedEnd, Instant answeredAt, Integer exitCode,
+            String why) {
         return Mono.zip(jobs.findById(job.jobId()), reservations.findById(job.reservationId())).flatMap(found -> {
             Job current = found.getT1();
             Reservation reservation = found.getT2();
             if (current.attempt() != job.attempt()) {
                 return Mono.<Void>empty();
+            }
+            Instant endedAt = Metering.billedEnd(reportedEnd, current.seenRunningAt(), answeredAt);
+            if (endedAt.isAfter(reportedEnd)) {
+                log.warn("Job {}: {} reported its end at {}, before the broker last saw it running ({}): billed to {}",
+                        job.jobId(), job.provider(), reportedEnd, current.seenRunningAt(), endedAt);
             }
             long gpuSeconds = Metering.gpuSeconds(current.startedAt() == null ? endedAt : current.startedAt(), endedAt,
                     reservation.gpuCount());

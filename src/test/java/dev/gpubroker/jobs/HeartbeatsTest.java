@@ -83,7 +83,7 @@ class HeartbeatsTest {
     private static Job job(String jobId, Integer heartbeatSeconds, JobState state) {
         return new Job(jobId, "res_" + jobId, "agt_a", "key-" + jobId, "demo-steady", List.of("sleep", "60"), null, 3600,
                 state, START, null, null, 0, Usdc.ZERO, Usdc.ZERO, null, START, heartbeatSeconds, START, 1, null, false,
-                List.of(), false);
+                List.of(), false, null);
     }
 
     /** A clock the test moves by hand. */

@@ -86,7 +86,7 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         java.time.Instant now = java.time.Instant.now();
         assertThat(jobRepository.end(jobId, JobState.FAILED, now, 1, 0, Usdc.ZERO, Usdc.parse("36.00"))
                 .block(Duration.ofSeconds(5))).isFalse();
-        assertThat(jobRepository.markRunning(jobId, 1, now).block(Duration.ofSeconds(5))).isFalse();
+        assertThat(jobRepository.markRunning(jobId, 1, now, now).block(Duration.ofSeconds(5))).isFalse();
         assertThat(jobRepository.failOver(jobId, 1, "demo-steady", "demo-backup",
                 dev.gpubroker.money.PricePerGpuHour.parse("0.01"), now).block(Duration.ofSeconds(5))).isFalse();
         assertThat(reservations.startRunning(reservationId, "again", now).block(Duration.ofSeconds(5)))

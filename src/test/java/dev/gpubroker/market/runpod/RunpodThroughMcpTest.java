@@ -161,6 +161,31 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
                 .statusCode()).isEqualTo(400);
     }
 
+    @Test
+    void anEndTheJobReportsFromBeforeTheBrokerLastSawItRunningIsBilledToThatSighting() throws Exception {
+        // The job's last lines (its exit line among them) are stamped 3 s after the pod was created, but RunPod says
+        // the pod runs for ten more reads: a job that went quiet, or printed its end early, then kept the GPU.
+        RUNPOD.lifecycle("PROVISIONING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING",
+                "RUNNING", "RUNNING", "RUNNING", "EXITED");
+        RUNPOD.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER, RunpodCommand.EXIT_PREFIX + "0");
+        NewAgent agent = newAgent("runpod-quiet");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
+        McpSyncClient client = client(agent.apiKey());
+
+        String reservationId = paidReservation(client, "H100", "runpod", 60, "runpod-quiet-1");
+        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
+                "runpod-quiet-run", "command", List.of("nvidia-smi")))).get("jobId");
+        Map<String, Object> status = awaitSettled(client, jobId);
+
+        assertThat(status).containsEntry("status", "completed");
+        Instant startedAt = Instant.parse((String) status.get("startedAt"));
+        Instant endedAt = Instant.parse((String) status.get("endedAt"));
+        long gpuSeconds = ((Number) status.get("gpuSeconds")).longValue();
+        assertThat(Duration.between(startedAt, endedAt)).as("billed to the broker's last sighting of the pod running, "
+                + "not to the end the job's lines report (2 s after its start)").isGreaterThan(Duration.ofSeconds(4));
+        assertThat(gpuSeconds).isGreaterThanOrEqualTo(5);
+    }
+
     private BigInteger balance(String address) {
         return paymentChain.context().usdc().balanceOf(address).block(Duration.ofSeconds(10));
     }
