@@ -50,6 +50,7 @@ import dev.gpubroker.support.JarClient;
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.PaymentBenchmark -Dexec.classpathScope=test</pre>
  *
  * Options: {@code -Dbench.blockTimes=0,1} (seconds, one jar start each), {@code -Dbench.payments=300},
+ * {@code -Dbench.warmup=300} (payments before the measured ones),
  * {@code -Dbench.concurrency=64}, {@code -Dgpubroker.jar=} another build.
  */
 public final class PaymentBenchmark {
@@ -62,6 +63,11 @@ public final class PaymentBenchmark {
      * more would only measure the 2-core machine's MCP layer.
      */
     private static final int PAYMENTS = Integer.getInteger("bench.payments", 300);
+    /**
+     * Payments made, and checked, before the measured ones: a server that has just started compiles its payment path
+     * (the JIT) while it pays, which is CPU a running broker does not spend. 0 measures the cold start.
+     */
+    private static final int WARMUP = Integer.getInteger("bench.warmup", 300);
     private static final int CONCURRENCY = Integer.getInteger("bench.concurrency", 64);
     /** The server keeps 64 MCP sessions per agent; more payments in flight share them (a session takes concurrent calls). */
     private static final int SESSIONS = Math.min(CONCURRENCY, 64);
@@ -92,12 +98,21 @@ public final class PaymentBenchmark {
                 clients.add(JarClient.connect(server, key));
             }
             JarClient.awaitFunded(clients.getFirst());
-            List<String> reservations = inParallel(PAYMENTS, index -> reserve(clients.get(index % SESSIONS),
+            List<String> reservations = inParallel(WARMUP + PAYMENTS, index -> reserve(clients.get(index % SESSIONS),
                     "bench-reserve-" + index));
             Web3j web3j = Web3j.build(new HttpService(find(ANVIL_URL, server.log())));
             try {
                 String relayer = relayerCredentials(dataDir).getAddress();
+                if (WARMUP > 0) {
+                    long warmupStart = System.nanoTime();
+                    inParallel(WARMUP, index -> awaitConfirmed(clients.get(index % SESSIONS),
+                            reservations.get(PAYMENTS + index), "bench-warmup-" + index,
+                            pay(clients.get(index % SESSIONS), reservations.get(PAYMENTS + index), "bench-warmup-" + index)));
+                    System.out.printf("block time %d s: warm-up, %d payments confirmed in %.2f s (not measured)%n",
+                            blockTimeSeconds, WARMUP, (System.nanoTime() - warmupStart) / 1e9);
+                }
                 long firstNonce = chainNonce(web3j, relayer);
+                flightRecording(server, "start", blockTimeSeconds);
 
                 Duration serverCpuBefore = cpu(server.processHandle());
                 Duration chainCpuBefore = cpu(anvil(server));
@@ -113,6 +128,7 @@ public final class PaymentBenchmark {
                     return awaitConfirmed(client, reservations.get(index), "bench-pay-" + index, answer);
                 });
                 double seconds = (System.nanoTime() - start) / 1e9;
+                flightRecording(server, "stop", blockTimeSeconds);
                 double serverCpuMillis = cpu(server.processHandle()).minus(serverCpuBefore).toNanos() / 1e6 / PAYMENTS;
                 double chainCpuMillis = cpu(anvil(server)).minus(chainCpuBefore).toNanos() / 1e6 / PAYMENTS;
 
@@ -131,6 +147,33 @@ public final class PaymentBenchmark {
                 web3j.shutdown();
             }
             clients.forEach(McpSyncClient::closeGracefully);
+        }
+    }
+
+    /**
+     * {@code -Dbench.jfr=DIR}: a flight recording (profiling settings) of the server during the measured payments only,
+     * started and stopped with the JDK's jcmd, to DIR/payments-&lt;block time&gt;s.jfr.
+     */
+    private static void flightRecording(BrokerJar server, String action, int blockTimeSeconds) throws Exception {
+        String dir = System.getProperty("bench.jfr");
+        if (dir == null) {
+            return;
+        }
+        Path file = Files.createDirectories(Path.of(dir)).toAbsolutePath().resolve("payments-" + blockTimeSeconds + "s.jfr");
+        String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+        List<String> command = new ArrayList<>(List.of(jcmd, String.valueOf(server.processHandle().pid())));
+        if ("start".equals(action)) {
+            command.addAll(List.of("JFR.start", "name=bench", "settings=profile"));
+            // e.g. jdk.CPUTimeSample#enabled=true,jdk.CPUTimeSample#throttle=1ms (JDK 25: samples by CPU time)
+            Arrays.stream(System.getProperty("bench.jfrSettings", "").split(",")).filter(setting -> !setting.isBlank())
+                    .forEach(command::add);
+        } else {
+            command.addAll(List.of("JFR.stop", "name=bench", "filename=" + file));
+        }
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        if (process.waitFor() != 0) {
+            throw new IllegalStateException("jcmd " + action + " failed: " + output);
         }
     }
 

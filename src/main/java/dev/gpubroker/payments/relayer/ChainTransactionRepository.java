@@ -3,6 +3,7 @@ package dev.gpubroker.payments.relayer;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -123,6 +124,17 @@ class ChainTransactionRepository {
                         + "WHERE tx_hash = :hash AND status = 'SIGNED'")
                 .bind("at", at.atOffset(ZoneOffset.UTC)).bind("hash", hash)
                 .fetch().rowsUpdated().map(rows -> rows == 1);
+    }
+
+    /** {@link #markBroadcast} for several transactions in one statement: how many were still SIGNED. */
+    public Mono<Long> markBroadcast(List<String> hashes, Instant at) {
+        if (hashes.isEmpty()) {
+            return Mono.just(0L);
+        }
+        return db.sql("UPDATE chain_transactions SET status = 'BROADCAST', broadcast_at = :at, updated_at = :at "
+                        + "WHERE tx_hash IN (:hashes) AND status = 'SIGNED'")
+                .bind("at", at.atOffset(ZoneOffset.UTC)).bind("hashes", hashes)
+                .fetch().rowsUpdated();
     }
 
     /** Moves a transaction to a final status from an open one; true when this call did. */

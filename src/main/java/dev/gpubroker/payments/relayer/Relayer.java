@@ -3,7 +3,16 @@ package dev.gpubroker.payments.relayer;
 import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongFunction;
+import java.util.stream.IntStream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,14 +38,14 @@ import reactor.util.concurrent.Queues;
 
 /**
  * The one account that submits every transaction, so agents need no ETH. Within one instance, submissions go through
- * one lane (a bounded queue) that works as a pipeline: many submissions have their gas estimated and fees read at once
- * (node round trips that need no nonce), then they take their nonces one at a time in the order they came, each signed
- * and written to the database in one transaction ({@link RelayerNonces}: across instances sharing the database, each
- * allocation locks the nonce counter row), and only then are they broadcast, in nonce order, while the next ones are
- * being signed. So many transactions are in flight per block, and none waits for another's broadcast or receipt. A
- * node that refuses frees the nonce for the next submission of any instance (no gap); a node that does not answer
- * leaves the transaction signed, and the {@link TransactionTracker} of any instance broadcasts the very same bytes
- * again (same hash: it cannot pay twice).
+ * one lane (a bounded queue) that works as a pipeline: many submissions have their gas estimated at once (node round
+ * trips that need no nonce; the fees are read once for all of them), then those that waited take their nonces
+ * together in the order they came, signed and written to the database in one transaction ({@link RelayerNonces}:
+ * across instances sharing the database, each allocation locks the nonce counter row), and only then are they
+ * broadcast, in nonce order, while the next ones are being priced. So many transactions are in flight per block, and
+ * none waits for another's receipt. A node that refuses frees the nonce for the next submission of any instance (no
+ * gap); a node that does not answer leaves the transaction signed, and the {@link TransactionTracker} of any instance
+ * broadcasts the very same bytes again (same hash: it cannot pay twice).
  */
 @Component
 public class Relayer implements SmartLifecycle {
@@ -48,13 +57,16 @@ public class Relayer implements SmartLifecycle {
      * needs no nonce; 32 covers a block's worth of deposits at the target rate without flooding the node.
      */
     private static final int ESTIMATES_IN_FLIGHT_MAX = 32;
-    /** Submissions estimated and waiting for their nonce, and signed ones waiting for their broadcast: a stage's buffer. */
-    private static final int STAGE_BUFFER_MAX = 32;
     /**
-     * First broadcasts whose outcome (broadcast marked, or nonce freed) is being written at once: each takes a database
-     * connection, of 16 in the pool.
+     * Submissions that take their nonces in one database transaction. A database commit is the largest cost of a
+     * submission the relayer controls; under load, the submissions priced while the last batch was stored go together.
      */
-    private static final int OUTCOMES_IN_FLIGHT_MAX = 8;
+    private static final int ALLOCATION_BATCH_MAX = 32;
+    /**
+     * How long one reading of the fees and the pending nonce serves every submission: about a block on the chains this
+     * runs on, and the maximum fee (twice the gas price) covers several blocks of rising base fee.
+     */
+    static final Duration FEES_MAX_AGE = Duration.ofMillis(500);
     private static final BigInteger GAS_HEADROOM_PERCENT = BigInteger.valueOf(125);
     /**
      * Added to every estimate: it is made against the pending state, and by the time the transaction runs other ones
@@ -78,6 +90,11 @@ public class Relayer implements SmartLifecycle {
     private final Object laneLock = new Object();
     /** Submissions accepted into the lane and not yet taken up (about {@link #QUEUE_SIZE_MAX} at most): its depth. */
     private final AtomicInteger waiting = new AtomicInteger();
+    /** Priced submissions waiting for their nonces, and whether a batch is being allocated and sent. */
+    private final Queue<Priced> pricedWaiting = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean allocating = new AtomicBoolean();
+    /** The newest reading of the fees, shared for {@link #FEES_MAX_AGE}; a failed one is read again. */
+    private final AtomicReference<SharedFees> fees = new AtomicReference<>();
     private Sinks.Many<Submission> lane;
     private volatile Disposable worker;
 
@@ -144,9 +161,11 @@ public class Relayer implements SmartLifecycle {
     }
 
     /**
-     * The lane's stages, each working on another submission at the same time. Only the nonce allocation (one database
-     * transaction each, in arrival order) and the sending (in nonce order, so the node sees no gap it would have to
-     * hold later transactions for) are one at a time; a stage's failure is that submission's answer and the lane goes on.
+     * The lane's stages, each working on other submissions at the same time. Only the nonce allocation (one database
+     * transaction for all the submissions priced while the previous one ran, in arrival order) and the sending (in
+     * nonce order, so the node sees no gap it would have to hold later transactions for) are one batch at a time; the
+     * broadcasts a batch's node took are marked in one statement. A stage's failure is that submission's (or batch's)
+     * answer and the lane goes on.
      */
     private Flux<Void> pipeline(Flux<Submission> submissions) {
         return submissions
@@ -155,12 +174,46 @@ public class Relayer implements SmartLifecycle {
                     return answering(submission, price(submission.to(), submission.callData())
                             .map(priced -> new Priced(submission, priced)));
                 }, ESTIMATES_IN_FLIGHT_MAX, 1)
-                .concatMap(priced -> answering(priced.submission(), store(priced.submission(), priced.fees())
-                        .map(stored -> new Stored(priced, stored))), STAGE_BUFFER_MAX)
-                .concatMap(stored -> answering(stored.priced().submission(), sendFirst(stored.transaction())
-                        .map(answer -> new Sent(stored, answer))), STAGE_BUFFER_MAX)
-                .flatMap(sent -> answering(sent.stored().priced().submission(), answer(sent, true)),
-                        OUTCOMES_IN_FLIGHT_MAX);
+                .doOnNext(priced -> {
+                    pricedWaiting.add(priced);
+                    allocateWaiting();
+                })
+                .thenMany(Flux.empty());
+    }
+
+    /**
+     * Allocates, signs, stores and sends every priced submission waiting, one batch at a time (a group commit: under
+     * load the submissions priced while one batch was stored go together in the next; alone, one goes at once), then
+     * goes on while any are left. The next batch is allocated only once this one is sent, so the node gets every nonce
+     * in order; recording the broadcasts and answering the callers goes on beside the next batch.
+     */
+    private void allocateWaiting() {
+        if (!allocating.compareAndSet(false, true)) {
+            return;
+        }
+        List<Priced> batch = new ArrayList<>();
+        for (Priced next = pricedWaiting.poll(); next != null; next = batch.size() < ALLOCATION_BATCH_MAX
+                ? pricedWaiting.poll() : null) {
+            batch.add(next);
+        }
+        if (batch.isEmpty()) {
+            allocating.set(false);
+            // Added after the poll and before the flag came down: that caller found the flag up and left it to us.
+            if (!pricedWaiting.isEmpty()) {
+                allocateWaiting();
+            }
+            return;
+        }
+        answeringAll(batch, Mono.defer(() -> storeAll(batch))
+                        .flatMap(stored -> Flux.fromIterable(stored)
+                                .concatMap(one -> sendFirst(one.transaction()).map(answer -> new Sent(one, answer)))
+                                .collectList()))
+                .doOnNext(sent -> answerAll(sent).subscribe())
+                .doFinally(signal -> {
+                    allocating.set(false);
+                    allocateWaiting();
+                })
+                .subscribe();
     }
 
     /** The step's value, or its error told to the submission's caller and nothing passed on to the next stage. */
@@ -169,6 +222,36 @@ public class Relayer implements SmartLifecycle {
             submission.result().tryEmitError(error);
             return Mono.empty();
         });
+    }
+
+    /** {@link #answering} for a batch: its error is every submission's answer. */
+    private static <T> Mono<T> answeringAll(List<Priced> batch, Mono<T> step) {
+        return step.onErrorResume(error -> {
+            batch.forEach(priced -> priced.submission().result().tryEmitError(error));
+            return Mono.empty();
+        });
+    }
+
+    /**
+     * Answers a sent batch: the broadcasts the node took are marked in one statement, then their callers answered;
+     * one the node did not answer is answered at once (it stays SIGNED and the tracker sends it again); a refusal goes
+     * its own way ({@link #answer}).
+     */
+    private Mono<Void> answerAll(List<Sent> batch) {
+        List<Sent> taken = batch.stream().filter(sent -> sent.answer() == NodeAnswer.TAKEN).toList();
+        List<Sent> others = batch.stream().filter(sent -> sent.answer() != NodeAnswer.TAKEN).toList();
+        Mono<Void> marked = Mono.defer(() -> transactions.markBroadcast(taken.stream()
+                        .map(sent -> sent.stored().transaction().hash()).toList(), clock.instant()))
+                .then(Mono.fromRunnable(() -> taken.forEach(sent -> sent.stored().priced().submission().result()
+                        .tryEmitValue(sent.stored().transaction()))))
+                .onErrorResume(error -> {
+                    taken.forEach(sent -> sent.stored().priced().submission().result().tryEmitError(error));
+                    return Mono.empty();
+                })
+                .then();
+        return marked.then(Flux.fromIterable(others)
+                .concatMap(sent -> answering(sent.stored().priced().submission(), answer(sent, true)))
+                .then());
     }
 
     /** Records the first broadcast's outcome and answers the submission's caller: the transaction, or the refusal. */
@@ -201,27 +284,69 @@ public class Relayer implements SmartLifecycle {
 
     /**
      * The gas limit (the node's estimate with headroom), the fees and the chain's pending nonce of a call: what its
-     * transaction needs besides its nonce. An estimate that reverts is a refusal, before any nonce is taken.
+     * transaction needs besides its nonce. An estimate that reverts is a refusal, before any nonce is taken. The fees
+     * and the pending nonce are one reading shared by every submission priced within {@link #FEES_MAX_AGE}.
      */
     private Mono<Fees> price(String to, String callData) {
         String from = chain.relayerAddress();
         return chain.client().estimateGas(from, to, callData)
                 .onErrorMap(ChainRpcException.class, error -> new RelayerRefusedException(error.getMessage()))
-                .flatMap(gasEstimate -> Mono.zip(chain.client().gasPrice(), chain.client().maxPriorityFeePerGas(),
-                                chain.client().pendingNonce(from))
-                        .map(fees -> {
-                            BigInteger priority = fees.getT2();
-                            return new Fees(gasEstimate.multiply(GAS_HEADROOM_PERCENT).divide(HUNDRED)
-                                            .add(GAS_HEADROOM_FRESH_SLOTS),
-                                    fees.getT1().multiply(BigInteger.TWO).add(priority), priority,
-                                    fees.getT3().longValueExact());
-                        }));
+                .zipWith(currentFees(), (gasEstimate, reading) -> new Fees(gasEstimate.multiply(GAS_HEADROOM_PERCENT)
+                        .divide(HUNDRED).add(GAS_HEADROOM_FRESH_SLOTS),
+                        reading.gasPrice().multiply(BigInteger.TWO).add(reading.priority()), reading.priority(),
+                        reading.pendingNonce()));
+    }
+
+    /**
+     * The node's gas price, priority fee and the relayer's pending nonce, read at once. A pending nonce a moment old is
+     * as good as a new one: it only ever raises the database's counter (when the account was used elsewhere), and a
+     * nonce taken meanwhile is refused by the node and the call sent again at the next one.
+     */
+    private Mono<FeeReading> readFees() {
+        String from = chain.relayerAddress();
+        return Mono.zip(chain.client().gasPrice(), chain.client().maxPriorityFeePerGas(), chain.client().pendingNonce(from))
+                .map(read -> new FeeReading(read.getT1(), read.getT2(), read.getT3().longValueExact()));
+    }
+
+    /** The fee reading younger than {@link #FEES_MAX_AGE}, or a new one (one at a time, whoever asks meanwhile waits). */
+    private Mono<FeeReading> currentFees() {
+        return Mono.defer(() -> {
+            long now = System.nanoTime();
+            SharedFees current = fees.get();
+            if (current == null || now - current.readAtNanos() > FEES_MAX_AGE.toNanos()
+                    || current.reading().isCompletedExceptionally()) {
+                SharedFees fresh = new SharedFees(now, new CompletableFuture<>());
+                if (fees.compareAndSet(current, fresh)) {
+                    readFees().subscribe(fresh.reading()::complete, fresh.reading()::completeExceptionally,
+                            () -> fresh.reading().completeExceptionally(new IllegalStateException("no fees read")));
+                }
+                current = fees.get();
+            }
+            // Not cancelled with one asker's wait: the others share it.
+            return Mono.fromFuture(current.reading(), true);
+        });
+    }
+
+    private record SharedFees(long readAtNanos, CompletableFuture<FeeReading> reading) {
     }
 
     private Mono<ChainTransaction> store(Submission submission, Fees fees) {
-        return nonces.signAtNextNonce(chain.relayerAddress(), fees.chainPendingNonce(), nonce -> sign(
-                submission.purpose(), submission.referenceId(), submission.to(), submission.callData(), nonce,
-                fees.gasLimit(), fees.maxFee(), fees.priority(), null));
+        return nonces.signAtNextNonce(chain.relayerAddress(), fees.chainPendingNonce(), signer(submission, fees));
+    }
+
+    /** A batch's nonces, in arrival order, in one database transaction. */
+    private Mono<List<Stored>> storeAll(List<Priced> batch) {
+        long chainPendingNonce = batch.stream().mapToLong(priced -> priced.fees().chainPendingNonce()).max().orElseThrow();
+        List<LongFunction<ChainTransaction>> signers = batch.stream()
+                .map(priced -> signer(priced.submission(), priced.fees())).toList();
+        return nonces.signAtNextNonces(chain.relayerAddress(), chainPendingNonce, signers)
+                .map(stored -> IntStream.range(0, batch.size())
+                        .mapToObj(index -> new Stored(batch.get(index), stored.get(index))).toList());
+    }
+
+    private LongFunction<ChainTransaction> signer(Submission submission, Fees fees) {
+        return nonce -> sign(submission.purpose(), submission.referenceId(), submission.to(), submission.callData(), nonce,
+                fees.gasLimit(), fees.maxFee(), fees.priority(), null);
     }
 
     /**
@@ -365,6 +490,9 @@ public class Relayer implements SmartLifecycle {
 
     private record Submission(String purpose, String referenceId, String to, String callData,
             Sinks.One<ChainTransaction> result) {
+    }
+
+    private record FeeReading(BigInteger gasPrice, BigInteger priority, long pendingNonce) {
     }
 
     /** What a call's transaction needs besides its nonce. */

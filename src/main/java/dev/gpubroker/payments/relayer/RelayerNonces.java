@@ -2,8 +2,11 @@ package dev.gpubroker.payments.relayer;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
+import java.util.stream.LongStream;
 
 import org.springframework.transaction.reactive.TransactionalOperator;
 
@@ -17,7 +20,8 @@ import reactor.core.publisher.Mono;
  * <p>Every decision is made inside one database transaction that first locks the account's counter row
  * ({@code SELECT ... FOR UPDATE}, the same on H2 and PostgreSQL), so instances take turns. Allocating is: lock, take
  * the lowest free nonce if there is one, else the counter (raised to the chain's pending nonce if the chain is ahead,
- * never lowered by it), sign, insert the signed transaction, advance the counter, commit. The transaction is broadcast
+ * never lowered by it), sign, insert the signed transaction, advance the counter, commit; for several submissions
+ * waiting at once, the same for each in one transaction (one commit: what a relayer under load saves most on). The transaction is broadcast
  * only after the commit, so a crash can leave a signed transaction unsent (the tracker of any instance sends those
  * same bytes), never a sent transaction the database does not know.
  *
@@ -47,19 +51,42 @@ final class RelayerNonces {
      * committed. {@code sign} runs while the counter is locked; it must only sign.
      */
     Mono<ChainTransaction> signAtNextNonce(String address, long chainPendingNonce, LongFunction<ChainTransaction> sign) {
+        return signAtNextNonces(address, chainPendingNonce, List.of(sign)).map(List::getFirst);
+    }
+
+    /**
+     * Signs each call with the next nonces, in the order given, and stores them all in one database transaction (one
+     * lock of the counter, one commit, however many): answers them in that order once committed. The free nonces come
+     * first, lowest first, then the counter's. Each {@code sign} runs while the counter is locked; it must only sign.
+     */
+    Mono<List<ChainTransaction>> signAtNextNonces(String address, long chainPendingNonce,
+            List<LongFunction<ChainTransaction>> signs) {
+        if (signs.isEmpty()) {
+            return Mono.just(List.of());
+        }
         Mono<Void> counter = Mono.defer(() -> counterExists.get() ? Mono.empty()
                 : transactions.createCounterIfAbsent(address, chainPendingNonce)
                         .doOnSuccess(created -> counterExists.set(true)));
-        Mono<ChainTransaction> allocate = Mono.defer(() -> locked(address)
-                .flatMap(next -> transactions.freeNonces(address, 1).collectList()
-                        .filter(free -> !free.isEmpty())
-                        .flatMap(free -> transactions.takeFreeNonce(address, free.getFirst()).thenReturn(free.getFirst()))
-                        .switchIfEmpty(Mono.defer(() -> {
+        Mono<List<ChainTransaction>> allocate = Mono.defer(() -> locked(address)
+                .flatMap(next -> transactions.freeNonces(address, signs.size())
+                        .concatMap(free -> transactions.takeFreeNonce(address, free).filter(taken -> taken)
+                                .map(taken -> free))
+                        .collectList()
+                        .flatMap(free -> {
                             // The chain ahead of the counter means the account was used elsewhere: skip what it used.
-                            long nonce = Math.max(next, chainPendingNonce);
-                            return transactions.setCounter(address, nonce + 1).thenReturn(nonce);
-                        })))
-                .flatMap(nonce -> store(sign.apply(nonce), address, nonce)));
+                            long first = Math.max(next, chainPendingNonce);
+                            int fromCounter = signs.size() - free.size();
+                            List<Long> nonces = new ArrayList<>(free);
+                            LongStream.range(first, first + fromCounter).forEach(nonces::add);
+                            Mono<Void> advanced = fromCounter == 0 ? Mono.empty()
+                                    : transactions.setCounter(address, first + fromCounter);
+                            return advanced.thenReturn(nonces);
+                        }))
+                .flatMapMany(nonces -> Flux.range(0, nonces.size()).concatMap(index -> {
+                    long nonce = nonces.get(index);
+                    return store(signs.get(index).apply(nonce), address, nonce);
+                }))
+                .collectList());
         return counter.then(transaction.transactional(allocate));
     }
 

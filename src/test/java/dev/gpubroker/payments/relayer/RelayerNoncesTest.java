@@ -77,6 +77,45 @@ class RelayerNoncesTest {
     }
 
     @Test
+    void aBatchTakesTheFreeNoncesFirstThenTheCounterAndBatchesOfTwoInstancesNeverShareANonce() {
+        List<ChainTransaction> signed = Flux.range(0, 4).concatMap(i -> allocate(first, 0)).collectList().block(WAIT);
+        release(second, signed.get(1));
+
+        List<Long> batch = first.signAtNextNonces(RELAYER, 0, List.of(this::signed, this::signed, this::signed))
+                .block(WAIT).stream().map(ChainTransaction::nonce).toList();
+
+        assertThat(batch).as("the free nonce first, then the counter's, in order").containsExactly(1L, 4L, 5L);
+        assertThat(free()).isEmpty();
+        assertThat(counter()).isEqualTo(6);
+        assertThat(batch.stream().map(nonce -> DatabaseClient.create(firstPool)
+                        .sql("SELECT COUNT(*) AS n FROM chain_transactions WHERE nonce = :n AND status = 'SIGNED'")
+                        .bind("n", nonce).map(row -> row.get("n", Number.class).longValue()).one().block(WAIT)).toList())
+                .as("each stored, committed").containsOnly(1L);
+
+        List<Long> raced = Flux.range(0, 20)
+                .flatMap(i -> (i % 2 == 0 ? first : second).signAtNextNonces(RELAYER, 0,
+                                List.of(this::signed, this::signed, this::signed, this::signed, this::signed))
+                        .subscribeOn(Schedulers.boundedElastic()), 8)
+                .flatMapIterable(stored -> stored)
+                .map(ChainTransaction::nonce)
+                .collectSortedList()
+                .block(WAIT);
+        assertThat(raced).containsExactlyElementsOf(LongStream.range(6, 106).boxed().toList());
+        assertThat(counter()).isEqualTo(106);
+    }
+
+    @Test
+    void aBatchAfterTheChainMovedAheadStartsAtTheChainsPendingNonce() {
+        allocate(first, 0).block(WAIT);
+
+        List<Long> batch = second.signAtNextNonces(RELAYER, 7, List.of(this::signed, this::signed)).block(WAIT).stream()
+                .map(ChainTransaction::nonce).toList();
+
+        assertThat(batch).containsExactly(7L, 8L);
+        assertThat(counter()).isEqualTo(9);
+    }
+
+    @Test
     void aNonceRefusedBelowAnotherInstancesNonceGoesToTheNextSubmissionOfAnyInstance() {
         ChainTransaction refused = allocate(first, 0).block(WAIT);
         ChainTransaction above = allocate(second, 0).block(WAIT);
