@@ -70,6 +70,36 @@ class RelayerPipelineTest extends BrokerIntegrationTest {
     }
 
     @Test
+    void burstsAndLoneSubmissionsInTurnAreEachAnsweredAndSentOnceInNonceOrder() throws Exception {
+        long firstNonce = chainNonce();
+        String harmless = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
+
+        // Bursts of 1 to 25 with pauses from none to longer than a batch takes: a submission that arrives while a
+        // batch is stored, right after one was drained, or alone, is taken up in its turn, never left waiting.
+        List<ChainTransaction> sent = new ArrayList<>();
+        int[] bursts = {1, 25, 1, 1, 12, 3, 25, 1, 7, 2};
+        int[] pausesMillis = {0, 5, 0, 40, 1, 0, 120, 2, 0, 30};
+        List<Mono<ChainTransaction>> waiting = new ArrayList<>();
+        int index = 0;
+        for (int burst = 0; burst < bursts.length; burst++) {
+            for (int i = 0; i < bursts[burst]; i++) {
+                waiting.add(relayer.submit("probe", "turns-" + index++, chain.usdc().address(), harmless).cache());
+                waiting.getLast().subscribe(ignored -> { }, ignored -> { });
+            }
+            Thread.sleep(pausesMillis[burst]);
+        }
+        for (Mono<ChainTransaction> answer : waiting) {
+            sent.add(answer.block(Duration.ofSeconds(20)));
+        }
+
+        assertThat(sent).hasSize(78);
+        assertThat(sent.stream().map(ChainTransaction::nonce).toList()).as("nonces in submission order")
+                .containsExactlyElementsOf(LongStream.range(firstNonce, firstNonce + 78).boxed().toList());
+        awaitConfirmed(sent);
+        assertThat(chainNonce()).isEqualTo(firstNonce + 78);
+    }
+
+    @Test
     void aBurstGoesOutManyToABlockAndCallsThatWouldRevertTakeNoNonce() throws Exception {
         long firstNonce = chainNonce();
         String harmless = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
