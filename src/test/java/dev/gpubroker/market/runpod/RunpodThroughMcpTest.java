@@ -116,13 +116,8 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
     void aJobOnThePromisedGpuIsBilledFromItsReadinessProbeAndSettled() throws Exception {
         RUNPOD.lifecycle("PROVISIONING", "STARTING", "RUNNING", "RUNNING", "EXITED");
         RUNPOD.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER, RunpodCommand.EXIT_PREFIX + "0");
-        NewAgent agent = newAgent("runpod-happy");
-        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
-        McpSyncClient client = client(agent.apiKey());
-
-        String reservationId = paidReservation(client, "H100", "runpod", 60, "runpod-happy-1");
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
-                "runpod-happy-run", "command", List.of("nvidia-smi")))).get("jobId");
+        McpSyncClient client = fundedClient("runpod-happy");
+        String jobId = runNvidiaSmiOnRunpod(client, "runpod-happy");
         Map<String, Object> status = awaitSettled(client, jobId);
 
         assertThat(status).containsEntry("status", "completed").containsEntry("provider", "runpod");
@@ -168,14 +163,8 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
         RUNPOD.lifecycle("PROVISIONING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING", "RUNNING",
                 "RUNNING", "RUNNING", "RUNNING", "EXITED");
         RUNPOD.logLines(RunpodFake.H100_PROBE, ProviderContract.MARKER, RunpodCommand.EXIT_PREFIX + "0");
-        NewAgent agent = newAgent("runpod-quiet");
-        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
-        McpSyncClient client = client(agent.apiKey());
-
-        String reservationId = paidReservation(client, "H100", "runpod", 60, "runpod-quiet-1");
-        String jobId = (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
-                "runpod-quiet-run", "command", List.of("nvidia-smi")))).get("jobId");
-        Map<String, Object> status = awaitSettled(client, jobId);
+        McpSyncClient client = fundedClient("runpod-quiet");
+        Map<String, Object> status = awaitSettled(client, runNvidiaSmiOnRunpod(client, "runpod-quiet"));
 
         assertThat(status).containsEntry("status", "completed");
         Instant startedAt = Instant.parse((String) status.get("startedAt"));
@@ -184,6 +173,20 @@ class RunpodThroughMcpTest extends BrokerIntegrationTest {
         assertThat(Duration.between(startedAt, endedAt)).as("billed to the broker's last sighting of the pod running, "
                 + "not to the end the job's lines report (2 s after its start)").isGreaterThan(Duration.ofSeconds(4));
         assertThat(gpuSeconds).isGreaterThanOrEqualTo(5);
+    }
+
+    /** A new agent holding 10.00 test USDC, connected over MCP. */
+    private McpSyncClient fundedClient(String name) throws Exception {
+        NewAgent agent = newAgent(name);
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("10.00"));
+        return client(agent.apiKey());
+    }
+
+    /** Reserves an hour of one H100 at RunPod, pays it and runs nvidia-smi there: the job's id. */
+    private String runNvidiaSmiOnRunpod(McpSyncClient client, String name) throws Exception {
+        String reservationId = paidReservation(client, "H100", "runpod", 60, name + "-1");
+        return (String) output(call(client, "run", Map.of("reservationId", reservationId, "idempotencyKey",
+                name + "-run", "command", List.of("nvidia-smi")))).get("jobId");
     }
 
     private BigInteger balance(String address) {
