@@ -235,20 +235,22 @@ public class Relayer implements SmartLifecycle {
     /**
      * Answers a sent batch: the broadcasts the node took are marked in one statement, then their callers answered;
      * one the node did not answer is answered at once (it stays SIGNED and the tracker sends it again); a refusal goes
-     * its own way ({@link #answer}).
+     * its own way ({@link #answer}). A mark that fails is bookkeeping only: the node has the transactions, stored and
+     * followed as SIGNED (the tracker sends the same bytes again, "already known"), so their callers get them all the
+     * same, never an error that would read as "not sent".
      */
     private Mono<Void> answerAll(List<Sent> batch) {
         List<Sent> taken = batch.stream().filter(sent -> sent.answer() == NodeAnswer.TAKEN).toList();
         List<Sent> others = batch.stream().filter(sent -> sent.answer() != NodeAnswer.TAKEN).toList();
         Mono<Void> marked = Mono.defer(() -> transactions.markBroadcast(taken.stream()
                         .map(sent -> sent.stored().transaction().hash()).toList(), clock.instant()))
-                .then(Mono.fromRunnable(() -> taken.forEach(sent -> sent.stored().priced().submission().result()
-                        .tryEmitValue(sent.stored().transaction()))))
                 .onErrorResume(error -> {
-                    taken.forEach(sent -> sent.stored().priced().submission().result().tryEmitError(error));
+                    log.warn("Marking {} relayer transactions broadcast failed; they stay SIGNED and the tracker sends "
+                            + "them again: {}", taken.size(), error.toString());
                     return Mono.empty();
                 })
-                .then();
+                .then(Mono.fromRunnable(() -> taken.forEach(sent -> sent.stored().priced().submission().result()
+                        .tryEmitValue(sent.stored().transaction()))));
         return marked.then(Flux.fromIterable(others)
                 .concatMap(sent -> answering(sent.stored().priced().submission(), answer(sent, true)))
                 .then());

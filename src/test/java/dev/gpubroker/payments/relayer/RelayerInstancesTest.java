@@ -27,7 +27,6 @@ import org.springframework.r2dbc.connection.R2dbcTransactionManager;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.web3j.protocol.Web3j;
-import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.protocol.http.HttpService;
 
@@ -230,33 +229,15 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
     }
 
     private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            long open = Flux.fromIterable(sent)
-                    .flatMap(transaction -> transactions.findByHash(transaction.hash()), 8)
-                    .filter(transaction -> transaction.status() != ChainTransaction.Status.CONFIRMED)
-                    .count().block(WAIT);
-            if (open == 0) {
-                return;
-            }
-            assertThat(System.nanoTime()).as(open + " of " + sent.size() + " still not confirmed").isLessThan(deadline);
-            Thread.sleep(200);
-        }
+        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT);
     }
 
     private List<Long> chainNonces(List<ChainTransaction> sent) throws IOException {
-        List<Long> nonces = new ArrayList<>();
-        for (ChainTransaction transaction : sent) {
-            nonces.add(web3j.ethGetTransactionByHash(transaction.hash()).send().getTransaction().orElseThrow()
-                    .getNonce().longValueExact());
-        }
-        nonces.sort(null);
-        return nonces;
+        return RelayerOnChain.chainNonces(web3j, sent);
     }
 
     private long chainNonce() throws IOException {
-        return web3j.ethGetTransactionCount(relayer.address(), DefaultBlockParameterName.LATEST).send()
-                .getTransactionCount().longValueExact();
+        return RelayerOnChain.chainNonce(web3j, relayer.address());
     }
 
     private TransactionReceipt receipt(String hash) throws IOException {
