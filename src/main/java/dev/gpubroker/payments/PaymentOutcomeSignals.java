@@ -17,8 +17,12 @@ class PaymentOutcomeSignals {
     private final Sinks.Many<String> recorded = Sinks.many().multicast().directBestEffort();
 
     void recorded(String paymentId) {
-        // A waiter that is slow to take the signal loses nothing: it reads the database on its next tick.
-        recorded.tryEmitNext(paymentId);
+        // Outcomes are recorded by several listeners at once, and a sink refuses a signal emitted while another is
+        // (FAIL_NON_SERIALIZED): unserialized, most signals under load were lost and their pay calls waited for the
+        // once-a-second read. A waiter that is slow to take the signal loses nothing: it reads on its next tick.
+        synchronized (recorded) {
+            recorded.tryEmitNext(paymentId);
+        }
     }
 
     Flux<String> of(String paymentId) {
