@@ -12,7 +12,10 @@ public class JobUpdates {
     private final Sinks.Many<String> changed = Sinks.many().multicast().directBestEffort();
 
     void publish(String jobId) {
-        changed.tryEmitNext(jobId);
+        // Jobs change on several threads at once, and the sink refuses, silently, a signal emitted while another is.
+        synchronized (changed) {
+            changed.tryEmitNext(jobId);
+        }
     }
 
     /** The ids of jobs as they change; a slow subscriber misses updates rather than holding anyone up. */
