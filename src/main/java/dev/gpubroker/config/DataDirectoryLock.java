@@ -26,6 +26,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class DataDirectoryLock implements AutoCloseable {
 
     public static final String FILE = "broker.lock";
+    /**
+     * Below this much free space a start is refused. A full disk otherwise surfaces as H2's "The database has been
+     * closed" in the middle of a migration (or a half-unpacked anvil), which says nothing about the cause.
+     */
+    static final long MINIMUM_FREE_BYTES = 64L << 20;
     private static final Map<Path, DataDirectoryLock> HELD = new ConcurrentHashMap<>();
 
     private final Path dataDir;
@@ -56,6 +61,7 @@ public final class DataDirectoryLock implements AutoCloseable {
         FileChannel channel = null;
         try {
             PrivateFiles.dataDirectory(dir);
+            requireFreeSpace(dir, MINIMUM_FREE_BYTES);
             channel = open(file);
             FileLock lock;
             try {
@@ -76,6 +82,17 @@ public final class DataDirectoryLock implements AutoCloseable {
             throw new StartupRefusal("cannot use the data directory " + dir + " (" + e.getClass().getSimpleName() + ": "
                     + e.getMessage() + "): set GPUBROKER_DATA_DIR to a directory this user may create and write (an "
                     + "absolute path: MCP clients start servers in a working directory of their own)", e);
+        }
+    }
+
+    /** Refuses in one sentence when the disk under {@code dir} has less than {@code minimumBytes} left for this user. */
+    static void requireFreeSpace(Path dir, long minimumBytes) throws IOException {
+        long free = Files.getFileStore(dir).getUsableSpace();
+        if (free < minimumBytes) {
+            throw new StartupRefusal("the data directory " + dir + " has " + (free >> 20) + " MiB free; GPU Broker needs "
+                    + "at least " + (minimumBytes >> 20) + " MiB there to start (its database, the chain's state and "
+                    + "the embedded chain node): free space on that disk, or set GPUBROKER_DATA_DIR to a directory on "
+                    + "another");
         }
     }
 

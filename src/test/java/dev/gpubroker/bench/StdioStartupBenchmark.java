@@ -15,6 +15,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import dev.gpubroker.support.BrokerJar;
+import dev.gpubroker.support.Scratch;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -66,7 +67,7 @@ public final class StdioStartupBenchmark {
 
     private static Run run(Path jar, String jvmArgs, Path dataDir) throws Exception {
         String fixedDirectory = System.getProperty("bench.cwd", "");
-        Path workingDirectory = fixedDirectory.isBlank() ? Files.createTempDirectory("gpubroker-bench-cwd-")
+        Path workingDirectory = fixedDirectory.isBlank() ? Scratch.directory("gpubroker-bench-cwd-")
                 : Path.of(fixedDirectory);
         List<String> command = new ArrayList<>(List.of(BrokerJar.java()));
         if (!jvmArgs.isEmpty()) {

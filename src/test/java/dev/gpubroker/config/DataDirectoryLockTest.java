@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,7 +19,7 @@ class DataDirectoryLockTest {
 
     @Test
     void aSecondProcessIsRefusedNamingTheHolderAndGetsTheDirectoryOnceTheHolderIsKilled() throws Exception {
-        Path dataDir = Files.createTempDirectory("gpubroker-lock-");
+        Path dataDir = Scratch.directory("gpubroker-lock-");
         Process holder = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-cp",
                 System.getProperty("java.class.path"), Holder.class.getName(), dataDir.toString())
                 .redirectErrorStream(true).start();
@@ -43,6 +44,20 @@ class DataDirectoryLockTest {
             assertThat(DataDirectoryLock.acquire(dataDir, "stdio")).as("this process holds it already").isSameAs(lock);
         }
         assertThat(DataDirectoryLock.heldFor(dataDir)).isNull();
+    }
+
+    @Test
+    void aDiskWithoutRoomToStartIsRefusedInOneSentenceThatSaysSo() throws Exception {
+        Path dataDir = Scratch.directory("gpubroker-lock-");
+        long free = Files.getFileStore(dataDir).getUsableSpace();
+
+        assertThatThrownBy(() -> DataDirectoryLock.requireFreeSpace(dataDir, free + (1L << 40)))
+                .isInstanceOf(StartupRefusal.class)
+                .hasMessageStartingWith("the data directory " + dataDir + " has ")
+                .hasMessageContaining("MiB free; GPU Broker needs at least ")
+                .hasMessageContaining("GPUBROKER_DATA_DIR")
+                .satisfies(refusal -> assertThat(refusal.getMessage()).doesNotContain("\n"));
+        DataDirectoryLock.requireFreeSpace(dataDir, DataDirectoryLock.MINIMUM_FREE_BYTES);
     }
 
     /** Holds a data directory as an HTTP server would, until killed. */

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -82,7 +83,7 @@ class InspectorWebUiIT {
             }
             int port = freePort();
             String apiToken = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
-            Path home = Files.createTempDirectory("gpubroker-inspector-");
+            Path home = Scratch.directory("gpubroker-inspector-");
             Path log = home.resolve("inspector.log");
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             Map<String, String> environment = builder.environment();

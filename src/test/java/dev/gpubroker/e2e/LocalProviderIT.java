@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -32,7 +33,7 @@ class LocalProviderIT {
     void aHostWithTwoH100sSellsThemAndTheJobRunsOnTheGpusItWasGiven() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
         // Not <data>/bin: that is the broker's own (its anvil), owner-only.
-        Path bin = Files.createTempDirectory("gpubroker-fake-gpu-host-");
+        Path bin = Scratch.directory("gpubroker-fake-gpu-host-");
         Path nvidiaSmi = bin.resolve("nvidia-smi");
         Files.writeString(nvidiaSmi, """
                 #!/bin/sh

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -41,8 +42,8 @@ class StartAnywhereIT {
     @Test
     void startedTwiceFromUnrelatedDirectoriesTheServerKeepsBalancesEscrowsContractsAndKeystores() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
-        Path firstDirectory = Files.createTempDirectory("gpubroker-elsewhere-");
-        Path secondDirectory = Files.createTempDirectory("gpubroker-elsewhere-");
+        Path firstDirectory = Scratch.directory("gpubroker-elsewhere-");
+        Path secondDirectory = Scratch.directory("gpubroker-elsewhere-");
         String key;
         Map<String, Object> accountBefore;
         Map<String, String> keystoresBefore;
@@ -85,7 +86,7 @@ class StartAnywhereIT {
     @Test
     void aDataDirectoryWhoseKeystoresAreGoneIsRefusedNamingTheFileAndTheSettingAndNothingChanges() throws Exception {
         Path dataDir = BrokerJar.newDataDir();
-        Path workingDirectory = Files.createTempDirectory("gpubroker-elsewhere-");
+        Path workingDirectory = Scratch.directory("gpubroker-elsewhere-");
         String key;
         Map<String, Object> accountBefore;
         try (BrokerJar first = BrokerJar.startHttpIn(workingDirectory, dataDir, Map.of())) {
@@ -96,7 +97,7 @@ class StartAnywhereIT {
             client.closeGracefully();
             assertThat(first.stop(Duration.ofSeconds(30))).isTrue();
         }
-        Path keptAside = Files.createTempDirectory("gpubroker-kept-aside-").resolve("wallets");
+        Path keptAside = Scratch.directory("gpubroker-kept-aside-").resolve("wallets");
         Files.move(dataDir.resolve("wallets"), keptAside);
         Map<String, String> keptKeystores = digests(keptAside);
         Map<String, String> chainBefore = digests(dataDir.resolve("chain"), "anvil.log", "anvil.pid");

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 
 import io.modelcontextprotocol.client.McpClient;
@@ -197,8 +198,8 @@ class StdioTransportIT {
         }
 
         static RawStdio start(Path dataDir, Map<String, String> environment, String... arguments) throws IOException {
-            Path stdout = Files.createTempFile("gpubroker-stdio-", ".out");
-            Path stderr = Files.createTempFile("gpubroker-stdio-", ".err");
+            Path stdout = Scratch.file("gpubroker-stdio-", ".out");
+            Path stderr = Scratch.file("gpubroker-stdio-", ".err");
             List<String> command = new java.util.ArrayList<>(List.of(BrokerJar.java(), "-jar", BrokerJar.jar().toString(),
                     "--stdio"));
             command.addAll(List.of(arguments));

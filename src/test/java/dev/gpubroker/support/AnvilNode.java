@@ -51,7 +51,7 @@ public final class AnvilNode implements AutoCloseable {
             throw new IllegalStateException(ANVIL.toAbsolutePath() + " is missing: the Maven build installs it (npm ci)");
         }
         int port = freePort();
-        Path log = Files.createTempFile("anvil-", ".log");
+        Path log = Scratch.file("anvil-", ".log");
         Process process = new ProcessBuilder(ANVIL.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
                 "--chain-id", String.valueOf(CHAIN_ID), "--accounts", String.valueOf(ACCOUNT_COUNT), "--silent")
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -2,11 +2,8 @@ package dev.gpubroker.support;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,12 +55,7 @@ public abstract class BrokerIntegrationTest {
     @DynamicPropertySource
     static void freshDataDirectory(DynamicPropertyRegistry registry) {
         // Called once per application context: each context gets its own directory, asked for as often as needed.
-        String dataDir;
-        try {
-            dataDir = Files.createTempDirectory("gpubroker-test-").toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        String dataDir = Scratch.directory("gpubroker-test-").toString();
         registry.add("gpubroker.data-dir", () -> dataDir);
         registry.add("gpubroker.wallets.dir", () -> dataDir + "/wallets");
     }

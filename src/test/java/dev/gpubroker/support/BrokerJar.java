@@ -1,7 +1,6 @@
 package dev.gpubroker.support;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -42,11 +41,7 @@ public final class BrokerJar implements AutoCloseable {
     }
 
     public static Path newDataDir() {
-        try {
-            return Files.createTempDirectory("gpubroker-it-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Scratch.directory("gpubroker-it-");
     }
 
     /** Starts the HTTP server on a free loopback port and waits until it accepts connections. */
@@ -179,7 +174,7 @@ public final class BrokerJar implements AutoCloseable {
     /** The same, in {@code workingDirectory} (null: this process's). */
     public static Result run(Path workingDirectory, List<String> command, Map<String, String> environment,
             Duration timeout) throws IOException, InterruptedException {
-        Path output = Files.createTempFile("gpubroker-cmd-", ".out");
+        Path output = Scratch.file("gpubroker-cmd-", ".out");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
         if (workingDirectory != null) {
             builder.directory(workingDirectory.toFile());

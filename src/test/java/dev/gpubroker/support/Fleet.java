@@ -67,7 +67,7 @@ public final class Fleet implements AutoCloseable {
     }
 
     private static Fleet onDatabase(String databaseUrl, String... extraArgs) throws Exception {
-        Path sharedDir = Files.createTempDirectory("gpubroker-shared");
+        Path sharedDir = Scratch.directory("gpubroker-shared");
         Path deploymentFile = sharedDir.resolve("chain/deployment.json");
         AnvilNode chain = AnvilNode.start();
         // Named as docker/compose.yml names them, so that its settings are the ones this topology is tested with.

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
 import org.web3j.crypto.Credentials;
@@ -31,7 +32,7 @@ class ChainKeysTest {
 
     @Test
     void aFreshDataDirectoryGetsNewKeys() throws Exception {
-        WalletStore wallets = wallets(Files.createTempDirectory("gpubroker-keys-"), null);
+        WalletStore wallets = wallets(Scratch.directory("gpubroker-keys-"), null);
 
         ChainKeys.Keys keys = ChainKeys.forEmbedded(Optional.empty(), Path.of("deployment.json"), wallets,
                 RecordedWallets.NONE, List.of());
@@ -42,7 +43,7 @@ class ChainKeysTest {
 
     @Test
     void aRecordedDeploymentWhoseRelayerKeystoreIsMissingStopsNamingTheFileAndTheSettingAndCreatesNothing() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore wallets = wallets(data, null);
         Path record = data.resolve("chain/deployment.json");
 
@@ -58,7 +59,7 @@ class ChainKeysTest {
 
     @Test
     void anotherDataDirectorysRelayerIsRefusedForARecordedDeployment() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore wallets = wallets(data, null);
         String other = wallets.create("relayer").getAddress();
 
@@ -70,7 +71,7 @@ class ChainKeysTest {
 
     @Test
     void aDatabaseThatRecordsAgentsButNoDeploymentIsNotGivenNewContracts() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore wallets = wallets(data, null);
 
         assertThatThrownBy(() -> ChainKeys.forEmbedded(Optional.empty(), data.resolve("chain/deployment.json"), wallets,
@@ -83,7 +84,7 @@ class ChainKeysTest {
 
     @Test
     void aCustodialAgentWhoseKeystoreIsMissingStopsTheStartAndNoKeyIsMadeForIt() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore wallets = wallets(data, null);
         Credentials relayer = wallets.create("relayer");
         String payee = wallets.create("demo-seller").getAddress();
@@ -101,7 +102,7 @@ class ChainKeysTest {
 
     @Test
     void keystoresThatTheConfiguredPasswordDoesNotOpenStopTheStartNamingThePasswordSetting() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore original = wallets(data, "the-password");
         String relayer = original.create("relayer").getAddress();
         String payee = original.create("demo-seller").getAddress();
@@ -116,7 +117,7 @@ class ChainKeysTest {
 
     @Test
     void keystoresLeftInTheOldDefaultFolderAreCopiedOverWhenTheyOperateTheRecordedDeployment() throws Exception {
-        Path project = Files.createTempDirectory("gpubroker-project-");
+        Path project = Scratch.directory("gpubroker-project-");
         Path data = project.resolve("data");
         WalletStore legacy = wallets(project.resolve("old"), null);
         String relayer = legacy.create("relayer").getAddress();
@@ -136,7 +137,7 @@ class ChainKeysTest {
 
     @Test
     void keystoresOfAnotherDeploymentInTheOldDefaultFolderAreNotCopiedButNamedInTheMessage() throws Exception {
-        Path project = Files.createTempDirectory("gpubroker-project-");
+        Path project = Scratch.directory("gpubroker-project-");
         WalletStore legacy = wallets(project.resolve("old"), null);
         String otherRelayer = legacy.create("relayer").getAddress();
         WalletStore wallets = wallets(project.resolve("data"), null);
@@ -150,7 +151,7 @@ class ChainKeysTest {
 
     @Test
     void anRpcChainWhoseAgentsAreRecordedNeedsItsExistingRelayer() throws Exception {
-        Path data = Files.createTempDirectory("gpubroker-keys-");
+        Path data = Scratch.directory("gpubroker-keys-");
         WalletStore wallets = wallets(data, null);
 
         assertThatThrownBy(() -> ChainKeys.forRpc(wallets, recording(List.of())))

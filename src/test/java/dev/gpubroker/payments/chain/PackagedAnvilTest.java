@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 
 /** The anvil the build packs into the jar, unpacked into the data directory the way a jar started anywhere does it. */
@@ -16,7 +17,7 @@ class PackagedAnvilTest {
     void theBuildPacksAnvilWithItsDigestAndItUnpacksOwnerOnlyAndRuns() throws Exception {
         PackagedAnvil packaged = PackagedAnvil.inThisJar();
         assertThat(packaged).as("scripts/package-anvil.mjs ran at generate-resources").isNotNull();
-        Path bin = Files.createTempDirectory("gpubroker-bin-").resolve("bin");
+        Path bin = Scratch.directory("gpubroker-bin-").resolve("bin");
 
         Path anvil = packaged.unpackInto(bin);
 
@@ -34,7 +35,7 @@ class PackagedAnvilTest {
     @Test
     void aDamagedOrForeignAnvilInTheDataDirectoryIsReplacedByThePackedOne() throws Exception {
         PackagedAnvil packaged = PackagedAnvil.inThisJar();
-        Path bin = Files.createTempDirectory("gpubroker-bin-").resolve("bin");
+        Path bin = Scratch.directory("gpubroker-bin-").resolve("bin");
         Path anvil = packaged.unpackInto(bin);
         byte[] original = Files.readAllBytes(anvil);
         Files.writeString(anvil, "#!/bin/sh\necho not anvil\n");

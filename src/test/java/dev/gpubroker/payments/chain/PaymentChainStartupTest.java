@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import dev.gpubroker.support.Scratch;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
 
@@ -69,7 +70,7 @@ class PaymentChainStartupTest {
     @Test
     void aDevelopmentNodeStartedAfreshUnderARecordedDeploymentIsRefusedAndNotDeployedAgain() throws Exception {
         try (AnvilNode anvil = AnvilNode.start()) {
-            Path shared = Files.createTempDirectory("gpubroker-shared");
+            Path shared = Scratch.directory("gpubroker-shared");
             BrokerProperties properties = properties(new BrokerProperties.Chain("dev", "", anvil.rpcUrl(), 0, "", "", "",
                     "USD Coin", "2", 1, Duration.ofSeconds(5), Duration.ofSeconds(30), 15, Duration.ofHours(1),
                     Duration.ofHours(24), "0", Duration.ZERO, "", shared.resolve("deployment.json").toString()));
@@ -112,7 +113,7 @@ class PaymentChainStartupTest {
     @Test
     void aConfiguredTokenDomainTheTokenDoesNotSignUnderIsRefusedAtStart() throws Exception {
         try (AnvilNode anvil = AnvilNode.start()) {
-            Path shared = Files.createTempDirectory("gpubroker-shared");
+            Path shared = Scratch.directory("gpubroker-shared");
             BrokerProperties deployedAs = properties(devChain(anvil, shared, "USD Coin"));
             WalletStore wallets = wallets(deployedAs);
             new PaymentChain(deployedAs, wallets, RecordedWallets.NONE).destroy();
@@ -137,7 +138,7 @@ class PaymentChainStartupTest {
     }
 
     private static BrokerProperties properties(BrokerProperties.Chain chain) throws Exception {
-        Path dataDir = Files.createTempDirectory("gpubroker-chain-");
+        Path dataDir = Scratch.directory("gpubroker-chain-");
         return new BrokerProperties(dataDir, true,
                 new BrokerProperties.Quotes(Duration.ofSeconds(60), 20, 1.5),
                 new BrokerProperties.Reservations(Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofSeconds(30), 100),
