@@ -178,7 +178,7 @@ public final class TestPostgres {
     private static TestPostgres startHere() {
         Path bin = binaries().orElseThrow(() -> new IllegalStateException(whyUnavailable().orElse("no PostgreSQL")));
         try {
-            Path root = Scratch.directory("gpubroker-postgres-");
+            Path root = Files.createTempDirectory("gpubroker-postgres-");
             byte[] secret = new byte[16];
             new SecureRandom().nextBytes(secret);
             String password = HexFormat.of().formatHex(secret);
