@@ -229,7 +229,7 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
     }
 
     private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
-        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT);
+        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT, chain.client());
     }
 
     private List<Long> chainNonces(List<ChainTransaction> sent) throws IOException {

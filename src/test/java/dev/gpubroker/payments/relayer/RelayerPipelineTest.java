@@ -165,7 +165,7 @@ class RelayerPipelineTest extends BrokerIntegrationTest {
     }
 
     private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
-        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT);
+        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT, chain.client());
     }
 
     private Map<BigInteger, Integer> perBlock(List<ChainTransaction> sent) throws IOException {
