@@ -6,9 +6,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
@@ -121,30 +124,60 @@ public class TransactionTracker extends PeriodicSweep {
     public Mono<Void> sweep() {
         // Every pass reads the head anyway: it is reported, so that nobody else need ask the node which block is current.
         return chain.client().blockNumber().doOnNext(chainHead::observed)
-                .flatMap(head -> mined.catchUp(head).flatMap(blocksRead -> transactions.findOpen(BATCH_SIZE_MAX)
-                        .flatMap(transaction -> follow(transaction, head, blocksRead)
-                                .onErrorResume(error -> {
-                                    log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(),
-                                            error.toString());
-                                    return Mono.empty();
-                                }), FOLLOWS_IN_FLIGHT_MAX)
-                        .then()))
+                .flatMap(head -> mined.catchUp(head).flatMap(blocksRead -> {
+                    Queue<ChainTransaction> unsent = new ConcurrentLinkedQueue<>();
+                    return transactions.findOpen(BATCH_SIZE_MAX)
+                            .flatMap(transaction -> follow(transaction, head, blocksRead, unsent)
+                                    .onErrorResume(error -> {
+                                        log.warn("Tracking {} failed, retrying on the next pass: {}", transaction.hash(),
+                                                error.toString());
+                                        return Mono.empty();
+                                    }), FOLLOWS_IN_FLIGHT_MAX)
+                            .then(Mono.defer(() -> sendAgain(unsent)));
+                }))
                 // After the open transactions: a free nonce nobody took holds up every transaction above it.
                 .then(Mono.defer(relayer::fillGaps));
     }
 
+    /**
+     * Signed and stored but maybe never sent (a crash, no answer): the same bytes again, same hash, lowest nonce first
+     * and one at a time, after the pass has followed the rest. Sent as they were found (eight at a time, in any order)
+     * they reached the node out of nonce order, and anvil on automine can then leave a transaction that became ready
+     * unmined until the next one arrives (foundry-rs/foundry#10122); real nodes also hold only so many transactions
+     * above a gap per account. Whoever signed it (this instance, or one that died after signing): any tracker may send it.
+     */
+    private Mono<Void> sendAgain(Queue<ChainTransaction> unsent) {
+        return Flux.fromIterable(unsent)
+                .sort(Comparator.comparingLong(ChainTransaction::nonce))
+                .concatMap(transaction -> chain.client().sendRawTransaction(transaction.signedRaw())
+                        .onErrorResume(error -> error instanceof ChainRpcException
+                                        && Faults.classify(error) == Fault.ALREADY_KNOWN,
+                                known -> Mono.just(transaction.hash()))
+                        .flatMap(hash -> transactions.markBroadcast(transaction.hash(), clock.instant()))
+                        .doOnNext(sent -> log.info("Re-broadcast signed transaction {} (nonce {})", transaction.hash(),
+                                transaction.nonce()))
+                        .then()
+                        .onErrorResume(error -> {
+                            log.warn("Sending {} again failed, retrying on the next pass: {}", transaction.hash(),
+                                    error.toString());
+                            return Mono.empty();
+                        }))
+                .then();
+    }
+
     /** @param blocksRead whether every block up to {@code head} was read whole, so that a receipt not seen is not there */
-    private Mono<Void> follow(ChainTransaction transaction, BigInteger head, boolean blocksRead) {
+    private Mono<Void> follow(ChainTransaction transaction, BigInteger head, boolean blocksRead,
+            Queue<ChainTransaction> unsent) {
         Optional<TransactionReceipt> seen = mined.find(transaction.hash());
         if (seen.isPresent()) {
-            return onMined(transaction, seen.get(), head, true);
+            return onMined(transaction, seen.get(), head, true, unsent);
         }
         if (blocksRead && transaction.createdAt().plus(ASK_EACH_AFTER).isAfter(clock.instant())) {
-            return onNotMined(transaction);
+            return onNotMined(transaction, unsent);
         }
         return chain.client().receipt(transaction.hash()).flatMap(receipt -> receipt.isPresent()
-                ? onMined(transaction, receipt.get(), head, false)
-                : onNotMined(transaction));
+                ? onMined(transaction, receipt.get(), head, false, unsent)
+                : onNotMined(transaction, unsent));
     }
 
     /**
@@ -154,7 +187,7 @@ public class TransactionTracker extends PeriodicSweep {
      * the row open with a lease that runs out; then another instance claims it and runs the (idempotent) listener again.
      */
     private Mono<Void> onMined(ChainTransaction transaction, TransactionReceipt receipt, BigInteger head,
-            boolean fromBlockRead) {
+            boolean fromBlockRead, Queue<ChainTransaction> unsent) {
         long confirmations = head.subtract(receipt.getBlockNumber()).longValueExact() + 1;
         if (confirmations < chain.confirmations()) {
             return Mono.empty();
@@ -164,8 +197,8 @@ public class TransactionTracker extends PeriodicSweep {
             // may be gone. Its own receipt, asked for now, says where it is (if anywhere) before it counts.
             mined.forget(transaction.hash());
             return chain.client().receipt(transaction.hash()).flatMap(again -> again.isPresent()
-                    ? onMined(transaction, again.get(), head, false)
-                    : onNotMined(transaction));
+                    ? onMined(transaction, again.get(), head, false, unsent)
+                    : onNotMined(transaction, unsent));
         }
         Instant now = clock.instant();
         // Millisecond precision: the lease is compared back as stored, and databases keep microseconds at most.
@@ -220,22 +253,14 @@ public class TransactionTracker extends PeriodicSweep {
         return Duration.between(from, recordedAt);
     }
 
-    private Mono<Void> onNotMined(ChainTransaction transaction) {
+    /** @param unsent where a transaction that is due to be sent again goes, for {@link #sendAgain} at the pass's end */
+    private Mono<Void> onNotMined(ChainTransaction transaction, Queue<ChainTransaction> unsent) {
         Instant now = clock.instant();
         if (transaction.status() == Status.SIGNED) {
-            if (transaction.createdAt().plus(REBROADCAST_AFTER).isAfter(now)) {
-                return Mono.empty();
+            if (!transaction.createdAt().plus(REBROADCAST_AFTER).isAfter(now)) {
+                unsent.add(transaction);
             }
-            // Signed and stored but maybe never sent (crash, no answer): the same bytes again, same hash.
-            // Whoever signed it (this instance, or one that died after signing): any tracker may send it.
-            return chain.client().sendRawTransaction(transaction.signedRaw())
-                    .onErrorResume(error -> error instanceof ChainRpcException
-                                    && Faults.classify(error) == Fault.ALREADY_KNOWN,
-                            known -> Mono.just(transaction.hash()))
-                    .flatMap(hash -> transactions.markBroadcast(transaction.hash(), now))
-                    .doOnNext(sent -> log.info("Re-broadcast signed transaction {} (nonce {})", transaction.hash(),
-                            transaction.nonce()))
-                    .then();
+            return Mono.empty();
         }
         if (transaction.broadcastAt() == null || transaction.broadcastAt().plus(receiptTimeout).isAfter(now)) {
             return Mono.empty();

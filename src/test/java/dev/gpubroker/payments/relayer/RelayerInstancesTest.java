@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -166,6 +167,11 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
         for (ChainTransaction orphan : orphans) {
             assertThat(receipt(orphan.hash()).isStatusOK()).as("mined as the very bytes it signed").isTrue();
         }
+        List<ChainTransaction> resent = Flux.fromIterable(orphans).flatMap(orphan -> transactions.findByHash(orphan.hash()))
+                .sort(Comparator.comparingLong(ChainTransaction::nonce)).collectList().block(WAIT);
+        assertThat(resent).extracting(ChainTransaction::broadcastAt)
+                .as("sent again lowest nonce first, one after another (a node can stall on nonces out of order)")
+                .doesNotContainNull().isSortedAccordingTo(Comparator.naturalOrder());
         assertThat(chainNonces(submitted))
                 .containsExactlyElementsOf(LongStream.range(firstNonce, firstNonce + 40).boxed().toList());
         assertThat(outcomes.confirmations()).hasSize(40);
