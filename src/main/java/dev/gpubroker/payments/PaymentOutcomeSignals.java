@@ -2,8 +2,8 @@ package dev.gpubroker.payments;
 
 import org.springframework.stereotype.Component;
 
+import dev.gpubroker.platform.signals.Announcements;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.Sinks;
 
 /**
  * Tells the pay calls waiting on this instance that a payment's outcome was recorded (confirmed or failed), so that
@@ -14,18 +14,14 @@ import reactor.core.publisher.Sinks;
 @Component
 class PaymentOutcomeSignals {
 
-    private final Sinks.Many<String> recorded = Sinks.many().multicast().directBestEffort();
+    private final Announcements recorded = new Announcements();
 
+    /** Called by the listeners that record outcomes, several at once. A waiter that misses it reads on its next tick. */
     void recorded(String paymentId) {
-        // Outcomes are recorded by several listeners at once, and a sink refuses a signal emitted while another is
-        // (FAIL_NON_SERIALIZED): unserialized, most signals under load were lost and their pay calls waited for the
-        // once-a-second read. A waiter that is slow to take the signal loses nothing: it reads on its next tick.
-        synchronized (recorded) {
-            recorded.tryEmitNext(paymentId);
-        }
+        recorded.announce(paymentId);
     }
 
     Flux<String> of(String paymentId) {
-        return recorded.asFlux().filter(paymentId::equals);
+        return recorded.of(paymentId);
     }
 }

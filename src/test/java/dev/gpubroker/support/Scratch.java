@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Stream;
+
+import org.springframework.util.FileSystemUtils;
 
 /**
  * Temporary directories and files for tests and benchmarks, removed when the JVM exits. A started jar's data directory
@@ -54,18 +54,12 @@ public final class Scratch {
         CREATED.forEach(Scratch::removeQuietly);
     }
 
-    /** Deepest first; what a process still running there (or another user's file) refuses is left, not fatal. */
+    /** What a process still running there (or another user's file) refuses is left: nothing to fail a finished run for. */
     private static void removeQuietly(Path root) {
-        try (Stream<Path> tree = Files.walk(root)) {
-            tree.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                    // Best effort at exit: nothing here is worth failing a finished run for.
-                }
-            });
+        try {
+            FileSystemUtils.deleteRecursively(root);
         } catch (IOException | UncheckedIOException ignored) {
-            // Already gone, or unreadable: nothing more to do.
+            // Best effort at exit.
         }
     }
 }
