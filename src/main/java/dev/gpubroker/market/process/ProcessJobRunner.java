@@ -75,6 +75,8 @@ public final class ProcessJobRunner {
         final JobSandbox.Isolation isolation;
         final Long uid;
         volatile ProcessHandle process;
+        /** Taken back from its launch record: not this JVM's child, so the JDK learns of its exit only by polling. */
+        volatile boolean adopted;
         volatile String ending;
         volatile Instant startedAt;
         volatile JobSignal end;
@@ -177,7 +179,10 @@ public final class ProcessJobRunner {
     /** Where the job stands now: a job this runner does not hold in memory is taken back from its files. */
     public Mono<JobStatus> status(String handle) {
         return Mono.fromCallable(() -> Optional.ofNullable(jobs.get(handle)).or(() -> adopt(handle))
-                        .map(RunningJob::status)
+                        .map(job -> {
+                            endIfGone(job);
+                            return job.status();
+                        })
                         .orElseGet(() -> new JobStatus.Ended(null, new JobSignal.Lost(clock.instant(), "provider " + provider
                                 + " has no trace of job " + handle + " (it was never started)"))))
                 .subscribeOn(Schedulers.boundedElastic());
@@ -241,6 +246,7 @@ public final class ProcessJobRunner {
                 .filter(process -> process.info().startInstant().map(launch::isSameProcessStart).orElse(false));
         alive.ifPresent(process -> {
             job.process = process;
+            job.adopted = true;
             sandbox.hold(launch.uid());
         });
         // Published only once it knows its process: terminate reads the map without this lock, and a job it finds
@@ -255,6 +261,19 @@ public final class ProcessJobRunner {
             ended(job, null);
         }
         return Optional.of(job);
+    }
+
+    /**
+     * A job taken back after a restart is not this JVM's child: the JDK hears of its end by polling, at intervals that
+     * grow to 5 s, and counts a zombie as alive until whoever inherited it reaps it (seconds in a container whose first
+     * process reaps slowly, never in one whose first process does not). A status that said "running" then would be a
+     * sighting the broker bills to ({@code Metering.billedEnd}): so each status looks at the process itself first.
+     */
+    private void endIfGone(RunningJob job) {
+        ProcessHandle process = job.process;
+        if (job.adopted && job.ending == null && process != null && isGone(process)) {
+            ended(job, null);
+        }
     }
 
     /**

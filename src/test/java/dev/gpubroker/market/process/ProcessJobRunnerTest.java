@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.gpubroker.market.JobSignal;
+import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
 import reactor.test.StepVerifier;
 
@@ -80,6 +81,50 @@ class ProcessJobRunnerTest {
         StepVerifier.create(runner().logs("job-ended", null, 10))
                 .assertNext(page -> assertThat(page.lines()).containsExactly("done"))
                 .verifyComplete();
+    }
+
+    /**
+     * An instance that hangs (here: its JVM stopped) reaps nothing: the jobs it started stay zombies once they end,
+     * and are not this JVM's children, whose exit the JDK only learns by polling. The instance that took them up must
+     * still report the end at once, since every "running" it answers is a sighting the job is billed to.
+     */
+    @Test
+    void aJobTakenUpFromAHungInstanceIsReportedEndedAsSoonAsItEnds() throws Exception {
+        Process hung = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), FrozenBroker.class.getName(), jobs.toString(), "job-orphan",
+                "sleep 2; exit 5").redirectErrorStream(true).start();
+        try {
+            // Its log lines come first on the same stream.
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(hung.getInputStream())).lines()
+                    .filter(line -> !line.contains(" INFO ") && !line.contains(" WARN ")).findFirst()).contains("launched");
+            new ProcessBuilder("kill", "-STOP", Long.toString(hung.pid())).start().waitFor();
+            ProcessJobRunner after = runner();
+
+            java.time.Instant lastAskedRunning = null;
+            JobStatus status;
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (true) {
+                java.time.Instant asked = java.time.Instant.now();
+                status = after.status("job-orphan").block(Duration.ofSeconds(5));
+                if (!(status instanceof JobStatus.Running)) {
+                    break;
+                }
+                lastAskedRunning = asked;
+                assertThat(System.nanoTime()).as("the job (2 s) is reported ended within 15 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+
+            assertThat(status).isInstanceOf(JobStatus.Ended.class);
+            JobSignal how = ((JobStatus.Ended) status).how();
+            assertThat(how).isInstanceOfSatisfying(JobSignal.Exited.class, exited -> assertThat(exited.exitCode())
+                    .isEqualTo(5));
+            assertThat(lastAskedRunning).as("was asked while it ran").isNotNull();
+            assertThat(Duration.between(((JobSignal.Exited) how).at(), lastAskedRunning))
+                    .as("no answer 'running' after the job's recorded end, beyond the wrapper's own exit")
+                    .isLessThan(Duration.ofMillis(500));
+        } finally {
+            hung.destroyForcibly().waitFor();
+        }
     }
 
     @Test
