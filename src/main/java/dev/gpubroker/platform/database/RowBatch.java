@@ -1,9 +1,11 @@
 package dev.gpubroker.platform.database;
 
+import java.util.Arrays;
 import java.util.List;
 
 import org.springframework.r2dbc.core.DatabaseClient;
-import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
+
+import io.r2dbc.spi.Parameters;
 
 import reactor.core.publisher.Mono;
 
@@ -59,25 +61,32 @@ public final class RowBatch {
             }
             sql.append(')');
         }
-        GenericExecuteSpec[] spec = {db.sql(sql.toString())};
+        // One list bound at once: each bind() of Spring's spec copies every binding made before it, which made a batch
+        // quadratic in its parameters (a full audit batch of 1,000 rows took a fifth of the broker's CPU under load).
+        Object[] values = new Object[items.size() * width];
         for (int index = 0; index < items.size(); index++) {
             int offset = index * width;
             writer.write(new Row() {
                 @Override
                 public Row set(int column, Object value) {
-                    spec[0] = spec[0].bind(offset + checked(column, width), value);
+                    values[offset + checked(column, width)] = value;
                     return this;
                 }
 
                 @Override
                 public Row setNullable(int column, Object value, Class<?> type) {
-                    int at = offset + checked(column, width);
-                    spec[0] = value == null ? spec[0].bindNull(at, type) : spec[0].bind(at, value);
+                    values[offset + checked(column, width)] = value == null ? Parameters.in(type) : value;
                     return this;
                 }
             }, items.get(index));
         }
-        return spec[0].fetch().rowsUpdated();
+        for (int at = 0; at < values.length; at++) {
+            if (values[at] == null) {
+                throw new IllegalArgumentException("row " + at / width + " has no value for " + columns.get(at % width)
+                        + " (a null needs setNullable)");
+            }
+        }
+        return db.sql(sql.toString()).bindValues(Arrays.asList(values)).fetch().rowsUpdated();
     }
 
     private static int checked(int column, int width) {
