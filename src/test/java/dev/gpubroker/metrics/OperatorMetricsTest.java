@@ -100,6 +100,9 @@ class OperatorMetricsTest extends BrokerIntegrationTest {
                 .one().block(Duration.ofSeconds(10));
 
         assertThat(refused).containsEntry("code", "env_not_allowed");
+        String body = scrape(admin().token(), null).body();
+        assertThat(body).as("the HTTP server's request metrics, and none of Spring Security's own")
+                .contains("http_server_requests_seconds_count{").doesNotContain("spring_security");
         await().atMost(SCRAPE_WAIT_MAX).untilAsserted(() -> {
             ScrapedMetrics scraped = ScrapedMetrics.parse(scrape(admin().token(), null).body());
             // Both quotes asked demo-steady (the second from paidReservation); demo-hanging and demo-broken failed once.
