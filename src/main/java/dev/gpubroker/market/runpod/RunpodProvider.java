@@ -16,6 +16,9 @@ import java.util.OptionalInt;
 
 import org.springframework.http.HttpMethod;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import dev.gpubroker.market.CapacityHolds;
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.ProviderBilling;
@@ -72,6 +75,17 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
     private final ProviderPricing pricing;
     private final Clock clock;
     private final CapacityHolds holds = new RecheckedOffers(this);
+    /**
+     * The pod each job runs in, once known (from its create, or a list that found it): its status is then one
+     * {@code GET /pods/{id}}. RunPod's pod list has no filter, so finding a pod by name reads every pod of the
+     * account, and polling each job that way made every poll cost as much as all the account's pods. Forgotten when
+     * the job ends, and after a day unasked.
+     */
+    private final Cache<String, String> podIds = Caffeine.newBuilder().expireAfterAccess(Duration.ofDays(1))
+            .maximumSize(100_000).build();
+    /** A pod's passed or failed readiness probe, once read: it is read from the pod's log stream only until then. */
+    private final Cache<String, Probe> probes = Caffeine.newBuilder().expireAfterAccess(Duration.ofDays(1))
+            .maximumSize(100_000).build();
 
     /** {@code api} for reads and deletes; {@code creates} for {@code POST /pods}, reading a 400 as no capacity. */
     RunpodProvider(RunpodSettings settings, RemoteApi api, RemoteApi creates, RunpodLogStream logStream,
@@ -178,7 +192,13 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
                 new RunpodWire.GpuConfig(offer.gpuTypeId(), request.gpuCount()), RunpodCommand.args(request.command()),
                 environment, offer.cloud(), settings.containerDiskGb());
         return creates.sendOnce(HttpMethod.POST, "/pods", body)
-                .<LaunchOutcome>map(created -> new LaunchOutcome.Launched(request.jobId()))
+                .<LaunchOutcome>map(created -> {
+                    String podId = created.path("id").asString("");
+                    if (!podId.isBlank()) {
+                        podIds.put(request.jobId(), podId);
+                    }
+                    return new LaunchOutcome.Launched(request.jobId());
+                })
                 .defaultIfEmpty(new LaunchOutcome.LaunchFailed(new ProviderFault.ProvisioningFailed(
                         "runpod answered 404 to creating the pod (an unknown GPU type or template)")))
                 // A refusal is an outcome; a transient failure may or may not have created the pod, so it stays an
@@ -192,9 +212,42 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
 
     @Override
     public Mono<JobStatus> status(String jobId) {
-        return podsNamed(jobId).flatMap(pods -> pods.isEmpty()
-                ? Mono.just(lost(null, "runpod has no pod named " + jobId + " (never created, or deleted)"))
-                : statusOf(pods.getFirst()));
+        return podOf(jobId).flatMap(pod -> pod.isEmpty()
+                        ? Mono.just(lost(null, "runpod has no pod named " + jobId + " (never created, or deleted)"))
+                        : statusOf(pod.get()))
+                .doOnNext(status -> {
+                    if (status instanceof JobStatus.Ended) {
+                        forget(jobId);
+                    }
+                });
+    }
+
+    /** The job's pod: by its id when known (a pod gone since is looked for by name once more), else by name. */
+    private Mono<Optional<RunpodWire.Pod>> podOf(String jobId) {
+        Mono<Optional<RunpodWire.Pod>> byName = podsNamed(jobId).map(pods -> {
+            pods.stream().findFirst().ifPresent(pod -> podIds.put(jobId, pod.id()));
+            return pods.stream().findFirst();
+        });
+        String podId = podIds.getIfPresent(jobId);
+        if (podId == null) {
+            return byName;
+        }
+        return api.get("/pods/" + podId).map(json -> read(json, RunpodWire.Pod.class))
+                // The pod the id names is this job's (its name is the job's id), or it is looked for again by name.
+                .filter(pod -> podId.equals(pod.id()) && jobId.equals(pod.name()))
+                .map(Optional::of)
+                .switchIfEmpty(Mono.defer(() -> {
+                    forget(jobId);
+                    return byName;
+                }));
+    }
+
+    private void forget(String jobId) {
+        String podId = podIds.getIfPresent(jobId);
+        podIds.invalidate(jobId);
+        if (podId != null) {
+            probes.invalidate(podId);
+        }
     }
 
     private Mono<JobStatus> statusOf(RunpodWire.Pod pod) {
@@ -215,6 +268,18 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
     }
 
     private Mono<Probe> probe(RunpodWire.Pod pod) {
+        Probe known = probes.getIfPresent(pod.id());
+        if (known != null) {
+            return Mono.just(known);
+        }
+        return readProbe(pod).doOnNext(read -> {
+            if (read.result().isPresent()) {
+                probes.put(pod.id(), read);
+            }
+        });
+    }
+
+    private Mono<Probe> readProbe(RunpodWire.Pod pod) {
         RunpodLogStream.From from = instant(pod.createdAt()).<RunpodLogStream.From>map(RunpodLogStream.From.Since::new)
                 .orElse(new RunpodLogStream.From.Tail(RunpodLogStream.TAIL_MAX));
         return logStream.read(pod.id(), from, PROBE_LINES_MAX, settings.logWindow(),
@@ -317,11 +382,11 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
     @Override
     public Mono<LogPage> logs(String jobId, String cursor, int limit) {
         int pageSize = Math.min(Math.max(limit, 1), LOG_PAGE_MAX);
-        return podsNamed(jobId).flatMap(pods -> {
-            if (pods.isEmpty()) {
+        return podOf(jobId).flatMap(found -> {
+            if (found.isEmpty()) {
                 return Mono.just(new LogPage(List.of(), null));
             }
-            RunpodWire.Pod pod = pods.getFirst();
+            RunpodWire.Pod pod = found.get();
             RunpodLogStream.From from = cursor != null ? new RunpodLogStream.From.AfterEvent(cursor)
                     : instant(pod.createdAt()).<RunpodLogStream.From>map(RunpodLogStream.From.Since::new)
                             .orElse(new RunpodLogStream.From.Tail(RunpodLogStream.TAIL_MAX));
@@ -336,7 +401,9 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
 
     @Override
     public Mono<Void> terminate(String jobId) {
-        return podsNamed(jobId).flatMapMany(Flux::fromIterable).concatMap(this::terminatePod).then();
+        // By name: every pod of that name goes, one a lost create retry may have left included.
+        return podsNamed(jobId).flatMapMany(Flux::fromIterable).concatMap(this::terminatePod).then()
+                .doOnSuccess(done -> forget(jobId));
     }
 
     /** DELETE: RunPod answers 204, or 404 when it is already gone (fine). */

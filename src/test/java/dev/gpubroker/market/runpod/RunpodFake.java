@@ -36,7 +36,7 @@ import tools.jackson.databind.node.ObjectNode;
  * RunPod REST API v2 on a WireMock server, answering with the shapes of the fixtures in
  * {@code src/test/resources/providers/runpod/} (see its README for the document they follow). The catalog and the
  * error answers are plain stubs; the pods are a small scripted store (the pod list must carry the name the create gave,
- * which a static stub cannot): each pod goes through {@link #lifecycle} one step per read of the pod list, and its log
+ * which a static stub cannot): each pod goes through {@link #lifecycle} one step per read of it (in the pod list, or by its id), and its log
  * stream carries {@link #logLines} once it runs. Fault stubs sit at a higher priority than the store.
  */
 final class RunpodFake implements AutoCloseable {
@@ -87,7 +87,7 @@ final class RunpodFake implements AutoCloseable {
                 .willReturn(aResponse().withTransformers(PodStore.NAME)));
     }
 
-    /** The statuses each new pod goes through, one per read of the pod list; it stays at the last. */
+    /** The statuses each new pod goes through, one per read of it; it stays at the last. */
     synchronized void lifecycle(String... statuses) {
         lifecycle = List.of(statuses);
     }
@@ -154,6 +154,10 @@ final class RunpodFake implements AutoCloseable {
                 if (path.matches("/v2/pods/[^/]+/logs") && method.equals("GET")) {
                     return logs(path.split("/")[3], request);
                 }
+                if (path.matches("/v2/pods/[^/]+") && method.equals("GET")) {
+                    FakePod pod = pods.get(path.split("/")[3]);
+                    return pod == null ? notFound() : json(200, JSON.writeValueAsString(step(pod))).build();
+                }
                 if (path.matches("/v2/pods/[^/]+") && method.equals("DELETE")) {
                     String id = path.split("/")[3];
                     boolean removed = pods.values().removeIf(pod -> pod.json.path("id").asString().equals(id));
@@ -167,15 +171,20 @@ final class RunpodFake implements AutoCloseable {
             ObjectNode answer = JSON.createObjectNode();
             var array = answer.putArray("pods");
             for (FakePod pod : pods.values()) {
-                String status = lifecycle.get(Math.min(pod.reads, lifecycle.size() - 1));
-                pod.reads++;
-                pod.json.put("status", status);
-                if (status.equals("RUNNING") && pod.json.path("startedAt").isNull()) {
-                    pod.json.put("startedAt", Instant.now().toString());
-                }
-                array.add(pod.json);
+                array.add(step(pod));
             }
             return json(200, JSON.writeValueAsString(answer)).build();
+        }
+
+        /** The pod's next status in the lifecycle: each read of the pod (in the list, or by its id) is one step. */
+        private ObjectNode step(FakePod pod) {
+            String status = lifecycle.get(Math.min(pod.reads, lifecycle.size() - 1));
+            pod.reads++;
+            pod.json.put("status", status);
+            if (status.equals("RUNNING") && pod.json.path("startedAt").isNull()) {
+                pod.json.put("startedAt", Instant.now().toString());
+            }
+            return pod.json;
         }
 
         private ResponseDefinition create(String body) {

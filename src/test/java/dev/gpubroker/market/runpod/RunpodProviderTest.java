@@ -142,6 +142,31 @@ class RunpodProviderTest {
     }
 
     @Test
+    void aFollowedJobIsReadByItsPodsIdAndItsProbeOnceNeverByListingEveryPodOfTheAccount() {
+        fake.lifecycle("STARTING", "RUNNING");
+        RunpodProvider provider = provider();
+        provider.launch(request("job_polled", Duration.ofMinutes(30))).block(Duration.ofSeconds(30));
+
+        List<JobStatus> polls = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            polls.add(provider.status("job_polled").block(Duration.ofSeconds(30)));
+        }
+
+        assertThat(polls.getFirst()).isInstanceOf(JobStatus.Starting.class);
+        assertThat(polls.subList(1, 5)).allSatisfy(status -> assertThat(status).isInstanceOf(JobStatus.Running.class));
+        // One list: the launch's look for a pod an earlier try created.
+        fake.server.verify(1, getRequestedFor(urlPathEqualTo("/v2/pods")));
+        fake.server.verify(5, getRequestedFor(urlPathMatching("/v2/pods/[^/]+")));
+        fake.server.verify(1, getRequestedFor(urlPathMatching("/v2/pods/[^/]+/logs")));
+
+        // Another instance stops it: the pod the id names is gone, and the job is looked for by name once more.
+        provider().terminate("job_polled").block(Duration.ofSeconds(30));
+        assertThat(provider.status("job_polled").block(Duration.ofSeconds(30))).isInstanceOfSatisfying(JobStatus.Ended.class,
+                ended -> assertThat(ended.how()).isInstanceOfSatisfying(JobSignal.Lost.class,
+                        lost -> assertThat(lost.reason()).contains("no pod named job_polled")));
+    }
+
+    @Test
     void aJobPastItsLimitIsStoppedAndEndsTimedOut() {
         fake.lifecycle("RUNNING");
         RunpodProvider launching = provider();
