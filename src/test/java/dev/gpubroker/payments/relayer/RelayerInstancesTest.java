@@ -122,18 +122,19 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
                 .block(WAIT);
 
         assertThat(submitted).hasSize(200);
-        awaitConfirmed(submitted);
-        assertThat(chainNonces(submitted)).as("read from the chain: every nonce once, none skipped")
+        // Each submission's mined transaction: itself, or the tracker's replacement at its nonce (see awaitConfirmed).
+        List<ChainTransaction> mined = awaitConfirmed(submitted);
+        assertThat(chainNonces(mined)).as("read from the chain: every nonce once, none skipped")
                 .containsExactlyElementsOf(LongStream.range(firstNonce, firstNonce + 200).boxed().toList());
         assertThat(chainNonce()).isEqualTo(firstNonce + 200);
-        for (ChainTransaction sent : submitted) {
+        for (ChainTransaction sent : mined) {
             assertThat(receipt(sent.hash()).isStatusOK()).isTrue();
         }
         // Both trackers followed all 200; each outcome was recorded by one of them, once.
         assertThat(outcomes.confirmations()).hasSize(200);
         assertThat(outcomes.confirmations().values()).allSatisfy(count -> assertThat(count.get()).isEqualTo(1));
         assertThat(outcomes.confirmations().keySet())
-                .containsExactlyInAnyOrderElementsOf(submitted.stream().map(ChainTransaction::hash).toList());
+                .containsExactlyInAnyOrderElementsOf(mined.stream().map(ChainTransaction::hash).toList());
         assertThat(outcomes.failures()).isEmpty();
     }
 
@@ -234,8 +235,8 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
         assertThat(outcomes.failures()).isEmpty();
     }
 
-    private void awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
-        RelayerOnChain.awaitConfirmed(transactions, sent, WAIT, chain.client());
+    private List<ChainTransaction> awaitConfirmed(List<ChainTransaction> sent) throws InterruptedException {
+        return RelayerOnChain.awaitConfirmed(transactions, sent, WAIT, chain.client());
     }
 
     private List<Long> chainNonces(List<ChainTransaction> sent) throws IOException {

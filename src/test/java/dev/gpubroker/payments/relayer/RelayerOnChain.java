@@ -12,6 +12,7 @@ import org.web3j.protocol.core.DefaultBlockParameterName;
 
 import dev.gpubroker.payments.chain.ChainClient;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /** What the relayer tests read back: the chain's own nonces, and the database's outcome of what was sent. */
 final class RelayerOnChain {
@@ -23,26 +24,31 @@ final class RelayerOnChain {
     private static final Duration STALL = Duration.ofSeconds(5);
 
     /**
-     * Waits until every transaction is recorded CONFIRMED (by any instance's tracker); fails after {@code wait}.
+     * Waits until every transaction, or the fee-bumped transaction that replaced it at the same nonce, is recorded
+     * CONFIRMED (by any instance's tracker), and answers those, in the order given; fails after {@code wait}.
      * A real chain makes blocks whether or not a transaction arrives; anvil on automine makes one per arriving
      * transaction, and can miss a transaction that became ready when its lower nonce arrived after it (out-of-order
-     * arrival, foundry-rs/foundry#10122): it then sits in the pool until the next arrival, which in these tests is the
-     * tracker's replacement 30 s later. So after five seconds without progress this asks for one block, as
-     * the next block of a real chain would come. A transaction the node does not hold (never sent, sent above a gap)
-     * stays unmined all the same: the wait cannot hide a relayer that failed to send.
+     * arrival, foundry-rs/foundry#10122): it then sits in the pool until the next arrival. So after five seconds
+     * without progress this asks for one block, as the next block of a real chain would come. When that is not
+     * enough, the tracker replaces a transaction unmined for 30 s with higher fees at its nonce (the relayer's remedy
+     * for a node that dropped or stalled it, docs/payments.md), and the replacement is what gets mined: one outcome
+     * per submission still, at its nonce, which is what the callers check. A transaction the node does not hold
+     * (never sent, sent above a gap) stays unmined all the same: the wait cannot hide a relayer that failed to send.
      */
-    static void awaitConfirmed(ChainTransactionRepository transactions, List<ChainTransaction> sent, Duration wait,
-            ChainClient node) throws InterruptedException {
+    static List<ChainTransaction> awaitConfirmed(ChainTransactionRepository transactions, List<ChainTransaction> sent,
+            Duration wait, ChainClient node) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         long lastOpen = -1;
         long lastProgress = System.nanoTime();
         while (true) {
-            long open = Flux.fromIterable(sent)
-                    .flatMap(transaction -> transactions.findByHash(transaction.hash()), 8)
-                    .filter(transaction -> transaction.status() != ChainTransaction.Status.CONFIRMED)
-                    .count().block(wait);
+            List<ChainTransaction> mined = Flux.fromIterable(sent)
+                    .flatMapSequential(transaction -> minedFor(transactions, transaction)
+                            .defaultIfEmpty(transaction), 8)
+                    .collectList().block(wait);
+            long open = mined.stream().filter(transaction -> transaction.status() != ChainTransaction.Status.CONFIRMED)
+                    .count();
             if (open == 0) {
-                return;
+                return mined;
             }
             assertThat(System.nanoTime()).as(open + " of " + sent.size() + " still not confirmed").isLessThan(deadline);
             if (open != lastOpen) {
@@ -54,6 +60,15 @@ final class RelayerOnChain {
             }
             Thread.sleep(200);
         }
+    }
+
+    /** The transaction recorded CONFIRMED at this one's nonce for its reference and purpose: itself or its replacement. */
+    private static Mono<ChainTransaction> minedFor(ChainTransactionRepository transactions,
+            ChainTransaction sent) {
+        return transactions.findByReference(sent.referenceId())
+                .filter(candidate -> candidate.purpose().equals(sent.purpose()) && candidate.nonce() == sent.nonce()
+                        && candidate.status() == ChainTransaction.Status.CONFIRMED)
+                .next();
     }
 
     /** The nonces the chain holds for these transactions, lowest first. */
