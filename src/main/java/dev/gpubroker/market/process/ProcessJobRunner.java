@@ -271,7 +271,7 @@ public final class ProcessJobRunner {
      */
     private void endIfGone(RunningJob job) {
         ProcessHandle process = job.process;
-        if (job.adopted && job.ending == null && process != null && isGone(process)) {
+        if (job.adopted && job.ending == null && process != null && isGone(process, false)) {
             ended(job, null);
         }
     }
@@ -400,6 +400,15 @@ public final class ProcessJobRunner {
 
     /** Ended, or a zombie (it has ended and only waits for its parent to read its status). */
     private static boolean isGone(ProcessHandle process) {
+        return isGone(process, true);
+    }
+
+    /**
+     * @param unreadableMeansGone what a process whose state cannot be read counts as: gone while waiting for a killed
+     *        job to disappear (a process reaped meanwhile has no state left to read), still there when deciding that a
+     *        job ended (an end reported by mistake would fail it over unbilled while it runs)
+     */
+    private static boolean isGone(ProcessHandle process, boolean unreadableMeansGone) {
         if (!process.isAlive()) {
             return true;
         }
@@ -407,8 +416,10 @@ public final class ProcessJobRunner {
             String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
             // "pid (comm) S ...": the state follows the last parenthesis (comm may hold any character).
             return stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (IOException | RuntimeException e) {
+        } catch (java.nio.file.NoSuchFileException reaped) {
             return true;
+        } catch (IOException | RuntimeException e) {
+            return unreadableMeansGone;
         }
     }
 

@@ -224,10 +224,8 @@ final class RunpodProvider implements ComputeProvider, ProviderBilling {
 
     /** The job's pod: by its id when known (a pod gone since is looked for by name once more), else by name. */
     private Mono<Optional<RunpodWire.Pod>> podOf(String jobId) {
-        Mono<Optional<RunpodWire.Pod>> byName = podsNamed(jobId).map(pods -> {
-            pods.stream().findFirst().ifPresent(pod -> podIds.put(jobId, pod.id()));
-            return pods.stream().findFirst();
-        });
+        Mono<Optional<RunpodWire.Pod>> byName = podsNamed(jobId).map(pods -> pods.stream().findFirst())
+                .doOnNext(found -> found.ifPresent(pod -> podIds.put(jobId, pod.id())));
         String podId = podIds.getIfPresent(jobId);
         if (podId == null) {
             return byName;
