@@ -34,6 +34,11 @@ public final class ApiKeys {
         return dataDir.resolve("providers").resolve(provider + ".key").toAbsolutePath().normalize();
     }
 
+    /** Another file of a provider's account in the data directory, e.g. {@code <data>/providers/shadeform-ssh.key}. */
+    public Path accountFile(String fileName) {
+        return dataDir.resolve("providers").resolve(fileName).toAbsolutePath().normalize();
+    }
+
     public Optional<ApiKey> find(String provider, String environmentVariable) {
         String fromEnvironment = environment.get(environmentVariable);
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {

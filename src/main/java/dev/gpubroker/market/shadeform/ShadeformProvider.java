@@ -12,7 +12,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import org.springframework.http.HttpMethod;
 
@@ -38,18 +43,23 @@ import tools.jackson.databind.JsonNode;
 /**
  * Shadeform (one API key for many clouds): its instance types with availability are the offers; a job is a VM
  * instance named after the job id that runs the job's container ({@code launch_configuration} of type docker).
- * Shadeform's API reports the VM's status only: not the container's, and not its output. So a job is
- * {@link JobStatus.Running} (billed) from the VM's {@code active_at}, its readiness probe cannot be read, its logs are
- * empty pages, and its end is the agent's cancel or its time limit (the broker deletes the instance then; Shadeform's
- * own auto-delete is the backstop). See docs/providers/shadeform.md.
+ * Shadeform's API reports the VM's status only, not the container's nor its output, so the broker watches the
+ * container itself: every VM is created letting the broker's own SSH key in ({@link ShadeformSshKey}), and a status
+ * poll of an active VM reads {@code docker inspect} and the container's first output lines there ({@link VmShell},
+ * {@link ShadeformContainer}). A job is billed from the Docker daemon's stamp of its readiness probe's line, once that
+ * line lists the promised GPUs; its end is the container's, and the VM is deleted then (after {@code logRetention},
+ * so that its agent can still read the output). See docs/providers/shadeform.md.
  */
 final class ShadeformProvider implements ComputeProvider {
 
     static final String NAME = "shadeform";
 
-    /** What {@code job_status} shows as the probe's result: nothing could be verified. */
-    static final String READINESS_UNVERIFIED = "not verified: Shadeform reports the VM active but surfaces neither the "
-            + "container's status nor its output, so the readiness probe cannot be read; billed from the VM's active_at";
+    private static final Logger log = LoggerFactory.getLogger(ShadeformProvider.class);
+
+    /** The most of a status poll's or a log page's output read from the VM. */
+    private static final int OBSERVATION_MAX_BYTES = 64 * 1024;
+    private static final int LOG_PAGE_MAX_BYTES = 1024 * 1024;
+    private static final int LOG_PAGE_MAX_LINES = 1000;
 
     /** The tag that carries the job's time limit, so that any broker instance can enforce it. */
     static final String LIMIT_TAG_PREFIX = "gpubroker-max-seconds-";
@@ -69,13 +79,40 @@ final class ShadeformProvider implements ComputeProvider {
     private final ProviderPricing pricing;
     private final Clock clock;
     private final RecheckedOffers holds = new RecheckedOffers(this);
+    private final ShadeformSshKey sshKey;
+    private final VmShell shell;
+    private final Mono<String> sshKeyId;
+    /** The jobs whose VM this instance will delete once their output has been kept for {@code logRetention}. */
+    private final Set<String> deletionsDue = ConcurrentHashMap.newKeySet();
 
-    ShadeformProvider(ShadeformSettings settings, RemoteApi api, RemoteApi creates, ProviderPricing pricing, Clock clock) {
+    ShadeformProvider(ShadeformSettings settings, RemoteApi api, RemoteApi creates, ProviderPricing pricing, Clock clock,
+            ShadeformSshKey sshKey, VmShell shell) {
         this.settings = settings;
         this.api = api;
         this.creates = creates;
         this.pricing = pricing;
         this.clock = clock;
+        this.sshKey = sshKey;
+        this.shell = shell;
+        // Asked of Shadeform once per broker process (again only after a failure).
+        this.sshKeyId = registeredSshKeyId().cache(id -> Duration.ofDays(36_500), failed -> Duration.ZERO, () -> Duration.ZERO);
+    }
+
+    /** The id under which Shadeform knows the broker's SSH key: found among the account's keys, else added. */
+    private Mono<String> registeredSshKeyId() {
+        return api.get("/sshkeys")
+                .map(json -> read(json, ShadeformWire.SshKeys.class))
+                .flatMap(keys -> Mono.justOrEmpty((keys.sshKeys() == null ? List.<ShadeformWire.SshKey>of() : keys.sshKeys())
+                        .stream().filter(key -> key.id() != null && sshKey.isPublicHalfOf(key.publicKey()))
+                        .map(ShadeformWire.SshKey::id).findFirst()))
+                .switchIfEmpty(Mono.defer(() -> creates.sendOnce(HttpMethod.POST, "/sshkeys/add",
+                                ShadeformWire.JSON.valueToTree(new ShadeformWire.AddSshKey(
+                                        "gpubroker-" + Instant.now(clock).getEpochSecond(), sshKey.publicKeyLine())))
+                        .map(json -> read(json, ShadeformWire.AddSshKeyResponse.class))
+                        .flatMap(added -> Mono.justOrEmpty(added.id()))
+                        .doOnNext(id -> log.info("Provider shadeform: added the broker's SSH key to the account as {}", id))))
+                .switchIfEmpty(Mono.error(() -> new ProviderUnavailableException(new ProviderFault.Transient(
+                        "shadeform answered no id for the broker's SSH key"))));
     }
 
     @Override
@@ -120,7 +157,8 @@ final class ShadeformProvider implements ComputeProvider {
     }
 
     private Mono<LaunchOutcome> create(LaunchRequest request, ShadeformCatalog.OfferId offer) {
-        return creates.sendOnce(HttpMethod.POST, "/instances/create", ShadeformWire.JSON.valueToTree(body(request, offer)))
+        return sshKeyId.flatMap(keyId -> creates.sendOnce(HttpMethod.POST, "/instances/create",
+                        ShadeformWire.JSON.valueToTree(body(request, offer, keyId))))
                 .map(json -> read(json, ShadeformWire.CreateResponse.class))
                 .<LaunchOutcome>map(created -> new LaunchOutcome.Launched(request.jobId()))
                 .switchIfEmpty(Mono.error(() -> new ProviderUnavailableException(new ProviderFault.ProvisioningFailed(
@@ -131,7 +169,7 @@ final class ShadeformProvider implements ComputeProvider {
                         : Mono.just(new LaunchOutcome.LaunchFailed(failed.providerFault())));
     }
 
-    ShadeformWire.CreateRequest body(LaunchRequest request, ShadeformCatalog.OfferId offer) {
+    ShadeformWire.CreateRequest body(LaunchRequest request, ShadeformCatalog.OfferId offer, String sshKeyId) {
         Map<String, String> environment = new TreeMap<>(request.environment());
         environment.put("GPUBROKER_JOB_ID", request.jobId());
         List<ShadeformWire.Env> envs = environment.entrySet().stream()
@@ -140,7 +178,7 @@ final class ShadeformProvider implements ComputeProvider {
         String image = request.image() == null || request.image().isBlank() ? settings.defaultImage() : request.image();
         Instant deleteAfter = clock.instant().plus(settings.readyTimeout()).plus(request.maxDuration());
         return new ShadeformWire.CreateRequest(offer.cloud(), offer.region(), offer.shadeInstanceType(), true,
-                request.jobId(),
+                request.jobId(), sshKeyId,
                 new ShadeformWire.LaunchConfiguration("docker", new ShadeformWire.DockerConfiguration(image,
                         ShellWords.join(ReadinessProbe.wrap(request.command())), envs)),
                 new ShadeformWire.AutoDelete(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(
@@ -175,24 +213,19 @@ final class ShadeformProvider implements ComputeProvider {
                 }
                 yield Mono.just(new JobStatus.Starting());
             }
-            case "active" -> {
-                Instant startedAt = activeAt == null ? now : activeAt;
-                if (limit.isPresent() && !now.isBefore(startedAt.plus(limit.get()))) {
-                    yield delete(instance).thenReturn(new JobStatus.Ended(startedAt,
-                            new JobSignal.Exited(startedAt.plus(limit.get()), EXIT_TIMED_OUT, true)));
-                }
-                yield Mono.just(new JobStatus.Running(startedAt, READINESS_UNVERIFIED));
-            }
-            case "error" -> delete(instance).thenReturn(new JobStatus.Ended(activeAt, new JobSignal.Lost(now,
+            case "active" -> watch(instance, activeAt == null ? now : activeAt, limit, now);
+            case "error" -> delete(instance).thenReturn(new JobStatus.Ended(null, new JobSignal.Lost(now,
                     "shadeform reports the instance in error" + details
                             + (activeAt == null ? ": it never became active" : ": taken away while running"))));
+            // Billed, if the job had started, from the start the engine recorded when it saw the job run (the VM is
+            // gone, so its container's stamps cannot be read again).
             case "deleting", "deleted" -> {
+                shell.forget(instance.id());
                 Instant deletedAt = Optional.ofNullable(instantOf(instance.deletedAt())).orElse(now);
                 if (activeAt != null && limit.isPresent() && !deletedAt.isBefore(activeAt.plus(limit.get()).minus(CLOCK_SKEW_MAX))) {
-                    yield Mono.just(new JobStatus.Ended(activeAt,
-                            new JobSignal.Exited(activeAt.plus(limit.get()), EXIT_TIMED_OUT, true)));
+                    yield Mono.just(new JobStatus.Ended(null, new JobSignal.Exited(deletedAt, EXIT_TIMED_OUT, true)));
                 }
-                yield Mono.just(new JobStatus.Ended(activeAt, new JobSignal.Terminated(deletedAt)));
+                yield Mono.just(new JobStatus.Ended(null, new JobSignal.Terminated(deletedAt)));
             }
             // A status the document does not list: still coming up, as far as the broker can tell; the ready
             // timeout bounds the wait.
@@ -200,13 +233,160 @@ final class ShadeformProvider implements ComputeProvider {
         };
     }
 
+    /** An active VM: what its job's container does, read over SSH. */
+    private Mono<JobStatus> watch(ShadeformWire.Instance instance, Instant activeAt, Optional<Duration> limit, Instant now) {
+        Optional<VmShell.Address> at = addressOf(instance);
+        if (at.isEmpty()) {
+            return unwatchable(instance, activeAt, limit, now, "shadeform shows no IP address or SSH port for it yet", true);
+        }
+        return shell.run(at.get(), ShadeformContainer.observeCommand(), OBSERVATION_MAX_BYTES)
+                .map(answer -> {
+                    if (answer.exitStatus() != 0) {
+                        throw new VmShell.VmShellException("docker on the VM answered exit status " + answer.exitStatus(),
+                                false, null);
+                    }
+                    return ShadeformContainer.read(answer.output());
+                })
+                .flatMap(observation -> judge(instance, observation, activeAt, limit, now))
+                .onErrorResume(VmShell.VmShellException.class, failed ->
+                        unwatchable(instance, activeAt, limit, now, failed.getMessage(), failed.unreachable()))
+                .onErrorResume(IllegalArgumentException.class, unreadable ->
+                        unwatchable(instance, activeAt, limit, now, unreadable.getMessage(), false));
+    }
+
+    private Mono<JobStatus> judge(ShadeformWire.Instance instance, ShadeformContainer.Observation observation,
+            Instant activeAt, Optional<Duration> limit, Instant now) {
+        boolean late = now.isAfter(activeAt.plus(settings.readyTimeout()));
+        if (observation.state().isEmpty()) {
+            // Shadeform still pulls the image: not billed.
+            return late ? lost(instance, now, "no container ran on the VM within " + settings.readyTimeout()
+                    + " of it becoming active (the image could not be pulled or started)") : Mono.just(new JobStatus.Starting());
+        }
+        ShadeformContainer.State container = observation.state().get();
+        Optional<ReadinessProbe.Result> probe = promisedGpu(instance)
+                .flatMap(gpu -> ReadinessProbe.read(observation.texts(), gpu, promisedCount(instance)));
+        if (probe.isPresent() && !probe.get().passed()) {
+            return lost(instance, now, "not the GPU promised: " + probe.get().reason());
+        }
+        if (probe.isEmpty()) {
+            if (container.finished()) {
+                return lost(instance, now, "the container exited with code " + container.exitCode() + " before the "
+                        + "readiness probe ran (does its image's entrypoint run the command it is given?)");
+            }
+            return late ? lost(instance, now, "the readiness probe's line did not appear within " + settings.readyTimeout()
+                    + " of the VM becoming active") : Mono.just(new JobStatus.Starting());
+        }
+        Instant startedAt = observation.firstLineAt(ReadinessProbe.PREFIX).orElse(container.startedAt());
+        String readiness = probe.get().reason();
+        if (container.finished()) {
+            deleteAfterRetention(instance);
+            return Mono.just(new JobStatus.Ended(startedAt, new JobSignal.Exited(container.finishedAt().orElse(now),
+                    container.exitCode(), false), readiness));
+        }
+        if (limit.isPresent() && !now.isBefore(startedAt.plus(limit.get()))) {
+            return delete(instance).thenReturn(new JobStatus.Ended(startedAt,
+                    new JobSignal.Exited(startedAt.plus(limit.get()), EXIT_TIMED_OUT, true), readiness));
+        }
+        return Mono.just(new JobStatus.Running(startedAt, readiness));
+    }
+
     /**
-     * Shadeform's API has no endpoint for an instance's or a container's output (its docs say to SSH into the VM and
-     * run {@code docker logs}), so a job's logs are an empty page. Said in docs/providers/shadeform.md.
+     * The VM is active but its container cannot be read: a VM still booting is starting; one that stays unreadable
+     * is a transient fault while its job may still run, and is deleted (never billed) once even a job that started at
+     * once would be past its limit.
      */
+    private Mono<JobStatus> unwatchable(ShadeformWire.Instance instance, Instant activeAt, Optional<Duration> limit,
+            Instant now, String why, boolean unreachable) {
+        Instant giveUpAt = activeAt.plus(settings.readyTimeout()).plus(limit.orElse(Duration.ZERO));
+        if (now.isAfter(giveUpAt)) {
+            return lost(instance, now, "the broker could not watch the job's container over SSH: " + why);
+        }
+        if (unreachable && !now.isAfter(activeAt.plus(settings.readyTimeout()))) {
+            return Mono.just(new JobStatus.Starting());
+        }
+        return Mono.error(new ProviderUnavailableException(new ProviderFault.Transient(
+                "shadeform instance " + instance.id() + ": the broker cannot watch the job's container over SSH: " + why)));
+    }
+
+    /** Lost to the broker, never billed: the VM is deleted so that nothing runs on on the operator's account. */
+    private Mono<JobStatus> lost(ShadeformWire.Instance instance, Instant now, String reason) {
+        return delete(instance).thenReturn(new JobStatus.Ended(null, new JobSignal.Lost(now, reason + "; deleted, never billed")));
+    }
+
+    /**
+     * The container has exited: its VM is deleted after {@code logRetention}, so that the agent can still read the
+     * output (the VM's Docker holds it); Shadeform's auto-delete is the backstop should this broker stop before.
+     */
+    private void deleteAfterRetention(ShadeformWire.Instance instance) {
+        if (!deletionsDue.add(instance.id())) {
+            return;
+        }
+        Mono.delay(settings.logRetention())
+                .then(Mono.defer(() -> delete(instance)))
+                .doFinally(signal -> {
+                    deletionsDue.remove(instance.id());
+                    shell.forget(instance.id());
+                })
+                .subscribe(null, failed -> log.warn("Provider shadeform: deleting instance {} of job {} after its job "
+                        + "ended failed (Shadeform's auto-delete is the backstop): {}", instance.id(), instance.name(),
+                        failed.toString()));
+    }
+
+    private static Optional<VmShell.Address> addressOf(ShadeformWire.Instance instance) {
+        if (instance.ip() == null || instance.ip().isBlank() || instance.sshPort() == null || instance.sshPort() <= 0) {
+            return Optional.empty();
+        }
+        String user = instance.sshUser() == null || instance.sshUser().isBlank() ? "shadeform" : instance.sshUser();
+        return Optional.of(new VmShell.Address(instance.id(), instance.ip().strip(), instance.sshPort(), user));
+    }
+
+    private static Optional<String> promisedGpu(ShadeformWire.Instance instance) {
+        ShadeformWire.Configuration configuration = instance.configuration();
+        if (configuration == null || configuration.gpuType() == null || configuration.vramPerGpuInGb() == null) {
+            return Optional.empty();
+        }
+        return ShadeformCatalog.modelOf(configuration.gpuType(), configuration.vramPerGpuInGb());
+    }
+
+    private static int promisedCount(ShadeformWire.Instance instance) {
+        ShadeformWire.Configuration configuration = instance.configuration();
+        return configuration == null || configuration.numGpus() == null ? 1 : configuration.numGpus();
+    }
+
+    /** The container's output, read on its VM (Docker keeps it there): {@code cursor} is the number of lines read. */
     @Override
     public Mono<LogPage> logs(String jobId, String cursor, int limit) {
-        return Mono.just(new LogPage(List.of(), null));
+        long from = lineCursor(cursor);
+        int count = Math.min(Math.max(limit, 1), LOG_PAGE_MAX_LINES);
+        return instancesNamed(jobId).next()
+                .flatMap(listed -> api.get("/instances/" + listed.id() + "/info")
+                        .map(json -> read(json, ShadeformWire.Instance.class)))
+                .filter(instance -> "active".equals(instance.status()))
+                .flatMap(instance -> Mono.justOrEmpty(addressOf(instance)))
+                .flatMap(at -> shell.run(at, ShadeformContainer.logsCommand(from, count), LOG_PAGE_MAX_BYTES)
+                        .onErrorMap(VmShell.VmShellException.class, failed -> new ProviderUnavailableException(
+                                new ProviderFault.Transient("shadeform: the job's output cannot be read over SSH: "
+                                        + failed.getMessage()))))
+                .map(answer -> {
+                    List<String> lines = answer.output().lines().limit(count).toList();
+                    return new LogPage(lines, String.valueOf(from + lines.size()));
+                })
+                .defaultIfEmpty(new LogPage(List.of(), cursor));
+    }
+
+    private static long lineCursor(String cursor) {
+        if (cursor == null || cursor.isBlank()) {
+            return 0;
+        }
+        try {
+            long from = Long.parseLong(cursor.strip());
+            if (from >= 0) {
+                return from;
+            }
+        } catch (NumberFormatException notOurs) {
+            // Below.
+        }
+        throw new IllegalArgumentException("a shadeform log cursor is a line count, got " + cursor);
     }
 
     @Override
@@ -219,7 +399,8 @@ final class ShadeformProvider implements ComputeProvider {
         if ("deleting".equals(instance.status()) || "deleted".equals(instance.status())) {
             return Mono.empty();
         }
-        return api.stopSpending(HttpMethod.POST, "/instances/" + instance.id() + "/delete", null);
+        return api.stopSpending(HttpMethod.POST, "/instances/" + instance.id() + "/delete", null)
+                .doOnSuccess(deleted -> shell.forget(instance.id()));
     }
 
     /** The account's instances (not deleted) named after this job, oldest first. */

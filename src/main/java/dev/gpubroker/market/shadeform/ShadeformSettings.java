@@ -19,6 +19,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * <li>{@code readyTimeout}: from the instance's creation until it must be {@code active}; one that is not is deleted
  *     and the job is lost (never billed), so it fails over. It is also the slack of Shadeform's own auto-delete,
  *     set at creation to creation + readyTimeout + the job's limit, should no broker be left to delete it.</li>
+ * <li>{@code logRetention}: how long a job's VM is kept after its container exits, so that its agent can still read
+ *     the output (it lives in the VM's Docker); the operator pays for that time. Zero deletes it at once.</li>
  * <li>{@code statusPollInterval}: how often the job engine asks where a job stands (each answer costs several API
  *     calls against the operator's rate limit; the broker's own poll interval when that is longer).</li>
  * </ul>
@@ -32,7 +34,8 @@ public record ShadeformSettings(
         @DefaultValue("15s") Duration offerTtl,
         @DefaultValue("10s") Duration callTimeout,
         @DefaultValue("30m") Duration readyTimeout,
-        @DefaultValue("10s") Duration statusPollInterval) {
+        @DefaultValue("10s") Duration statusPollInterval,
+        @DefaultValue("2m") Duration logRetention) {
 
     public ShadeformSettings {
         if (baseUrl == null || !(baseUrl.startsWith("https://") || baseUrl.startsWith("http://"))) {
@@ -46,6 +49,9 @@ public record ShadeformSettings(
         cloudReliability.forEach((cloud, value) -> checkProbability("cloud-reliability." + cloud, value));
         if (offerTtl == null || offerTtl.isNegative()) {
             throw new IllegalStateException("gpubroker.providers.shadeform.offer-ttl is zero or positive");
+        }
+        if (logRetention == null || logRetention.isNegative()) {
+            throw new IllegalStateException("gpubroker.providers.shadeform.log-retention is zero or positive");
         }
         for (Duration duration : new Duration[] {callTimeout, readyTimeout}) {
             if (duration == null || duration.isNegative() || duration.isZero()) {
@@ -68,6 +74,17 @@ public record ShadeformSettings(
     /** The defaults, for tests that change one setting. */
     static ShadeformSettings defaults(String baseUrl) {
         return new ShadeformSettings(baseUrl, "nvidia/cuda:12.4.1-base-ubuntu22.04", 0.97, Map.of(),
-                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofSeconds(10));
+                Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofMinutes(30), Duration.ofSeconds(10),
+                Duration.ofMinutes(2));
+    }
+
+    ShadeformSettings withReadyTimeout(Duration timeout) {
+        return new ShadeformSettings(baseUrl, defaultImage, reliability, cloudReliability, offerTtl, callTimeout, timeout,
+                statusPollInterval, logRetention);
+    }
+
+    ShadeformSettings withLogRetention(Duration retention) {
+        return new ShadeformSettings(baseUrl, defaultImage, reliability, cloudReliability, offerTtl, callTimeout,
+                readyTimeout, statusPollInterval, retention);
     }
 }

@@ -58,13 +58,17 @@ final class ShadeformWire {
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Instance(String id, String name, String cloud, String region, String shadeInstanceType, String status,
-            String statusDetails, String activeAt, String createdAt, String deletedAt, List<String> tags) {
+            String statusDetails, String activeAt, String createdAt, String deletedAt, List<String> tags, String ip,
+            String sshUser, Integer sshPort, Configuration configuration) {
     }
 
-    /** {@code CreateRequest} of {@code POST /instances/create}. */
+    /**
+     * {@code CreateRequest} of {@code POST /instances/create}; {@code sshKeyId} names the key the VM lets in (the
+     * broker's own, so that it can watch the job's container).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record CreateRequest(String cloud, String region, String shadeInstanceType, boolean shadeCloud, String name,
-            LaunchConfiguration launchConfiguration, AutoDelete autoDelete, List<String> tags) {
+            String sshKeyId, LaunchConfiguration launchConfiguration, AutoDelete autoDelete, List<String> tags) {
     }
 
     /** {@code LaunchConfiguration} of type {@code docker}: the container runs once the VM is active. */
@@ -82,6 +86,24 @@ final class ShadeformWire {
 
     /** {@code AutoDelete}: {@code dateThreshold} is an RFC 3339 date after which Shadeform deletes the instance. */
     record AutoDelete(String dateThreshold) {
+    }
+
+    /** {@code SshKeysResponse} of {@code GET /sshkeys}: the account's SSH keys. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record SshKeys(List<SshKey> sshKeys) {
+    }
+
+    /** {@code SshKey}: {@code publicKey} in OpenSSH's one-line form. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record SshKey(String id, String name, String publicKey) {
+    }
+
+    /** {@code AddSshKeyRequest} of {@code POST /sshkeys/add}; its answer is an {@link AddSshKeyResponse}. */
+    record AddSshKey(String name, String publicKey) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record AddSshKeyResponse(String id) {
     }
 
     /** {@code CreateResponse}. */

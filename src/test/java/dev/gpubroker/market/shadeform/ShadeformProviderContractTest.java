@@ -11,19 +11,15 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.springframework.web.reactive.function.client.WebClient;
 
 import dev.gpubroker.market.ComputeProvider;
 import dev.gpubroker.market.LaunchRequest;
 import dev.gpubroker.market.ProviderContract;
 import dev.gpubroker.market.ProviderFault;
-import dev.gpubroker.market.remote.ApiKey;
-import dev.gpubroker.market.remote.ProviderPricing;
-import dev.gpubroker.market.remote.RemoteProvidersConfiguration.RemoteHttp;
 
 /**
- * Shadeform keeps the provider contract against a fake of its API, faults included. Its API shows no job output, so
- * the contract checks that its log pages are empty rather than looking for the job's line.
+ * Shadeform keeps the provider contract against a fake of its API, faults included; the job's output is read on its
+ * (fake) VM over SSH, as the broker reads it at Shadeform.
  */
 class ShadeformProviderContractTest extends ProviderContract {
 
@@ -37,9 +33,7 @@ class ShadeformProviderContractTest extends ProviderContract {
     void aWellBehavedShadeform() {
         fake = new ShadeformFake();
         clock = new ShiftableClock();
-        provider = ShadeformProviders.create(ShadeformSettings.defaults(fake.baseUrl()),
-                new ApiKey(ShadeformFake.API_KEY, "test"), new RemoteHttp(WebClient.builder()),
-                new ProviderPricing(BigDecimal.ZERO), clock);
+        provider = fake.provider(ShadeformSettings.defaults(fake.baseUrl()), BigDecimal.ZERO, clock);
         // Netty reads system files once, in static initialisers (NetUtil: /proc/sys/net/core/somaxconn): a first call
         // on the test's own thread, so that BlockHound does not see that one-time read on the contract's threads.
         provider.offers(query()).block(Duration.ofSeconds(30));
@@ -54,11 +48,6 @@ class ShadeformProviderContractTest extends ProviderContract {
     @Override
     protected ComputeProvider provider() {
         return provider;
-    }
-
-    @Override
-    protected boolean showsJobOutput() {
-        return false;
     }
 
     @Override

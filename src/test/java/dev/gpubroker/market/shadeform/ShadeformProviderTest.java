@@ -9,6 +9,7 @@ import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -19,7 +20,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.web.reactive.function.client.WebClient;
 
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 
@@ -34,12 +34,13 @@ import dev.gpubroker.market.OfferQuery;
 import dev.gpubroker.market.ProviderFault;
 import dev.gpubroker.market.ProviderUnavailableException;
 import dev.gpubroker.market.remote.ApiKey;
-import dev.gpubroker.market.remote.ProviderPricing;
 import dev.gpubroker.market.remote.ReadinessProbe;
-import dev.gpubroker.market.remote.RemoteProvidersConfiguration.RemoteHttp;
 import tools.jackson.databind.JsonNode;
 
-/** What the contract does not cover: Shadeform's exact requests, its prices, its limits and its key. */
+/**
+ * What the contract does not cover: Shadeform's exact requests, its prices, its limits and its key, and how the broker
+ * watches a job's container on its VM over SSH (what it bills from, when it deletes the VM).
+ */
 class ShadeformProviderTest {
 
     private ShadeformFake fake;
@@ -57,8 +58,11 @@ class ShadeformProviderTest {
     }
 
     private ShadeformProvider provider(BigDecimal markupPercent) {
-        return ShadeformProviders.create(ShadeformSettings.defaults(fake.baseUrl()), new ApiKey(ShadeformFake.API_KEY, "test"),
-                new RemoteHttp(WebClient.builder()), new ProviderPricing(markupPercent), clock);
+        return fake.provider(ShadeformSettings.defaults(fake.baseUrl()), markupPercent, clock);
+    }
+
+    private ShadeformProvider provider(ShadeformSettings settings) {
+        return fake.provider(settings, BigDecimal.ZERO, clock);
     }
 
     private ShadeformProvider provider() {
@@ -155,36 +159,162 @@ class ShadeformProviderTest {
         fake.server.verify(0, postRequestedFor(urlPathEqualTo("/v1/instances/create")));
     }
 
+    private static LaunchRequest running(String jobId, String script, Duration maxDuration) {
+        return new LaunchRequest(jobId, "hold_" + jobId, ShadeformProviderContractTest.H100_OFFER, 1,
+                List.of("sh", "-c", script), null, Map.of("GREETING", "hello from the agent"), maxDuration);
+    }
+
+    private static JobStatus statusOf(ShadeformProvider provider, String jobId) {
+        return provider.status(jobId).block(Duration.ofSeconds(20));
+    }
+
+    private static JobStatus awaitStatus(ShadeformProvider provider, String jobId, Class<? extends JobStatus> kind) {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                .until(() -> statusOf(provider, jobId), kind::isInstance);
+    }
+
     @Test
-    void aJobIsBilledFromTheVmsActiveAtAndSaysItsReadinessCouldNotBeVerified() {
+    void theVmLetsInTheBrokersOwnKeyWhichIsAddedToTheAccountOnceAndFoundThereAfterARestart() {
         ShadeformProvider provider = provider();
-        provider.launch(request("job_active", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
-        Instant activeAt = clock.instant().minus(Duration.ofMinutes(2));
-        fake.change("job_active", "active_at", activeAt.toString());
+        provider.launch(request("job_key_1", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+        provider.launch(request("job_key_2", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+        provider().launch(request("job_key_3", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
 
-        assertThat(provider.status("job_active").block(Duration.ofSeconds(20))).as("pending").isInstanceOf(JobStatus.Starting.class);
-        JobStatus active = provider.status("job_active").block(Duration.ofSeconds(20));
+        fake.server.verify(1, postRequestedFor(urlPathEqualTo("/v1/sshkeys/add")));
+        assertThat(fake.sshKeys()).singleElement().satisfies(key ->
+                assertThat(key.path("public_key").asString()).startsWith("ssh-rsa ").endsWith(" gpubroker"));
+        String keyId = fake.sshKeys().get(0).path("id").asString();
+        assertThat(fake.createRequests()).hasSize(3)
+                .allSatisfy(body -> assertThat(body.path("ssh_key_id").asString()).isEqualTo(keyId));
+    }
 
-        assertThat(active).isEqualTo(new JobStatus.Running(activeAt,
-                ShadeformProvider.READINESS_UNVERIFIED));
-        assertThat(provider.logs("job_active", null, 100).block(Duration.ofSeconds(20))).isEqualTo(new LogPage(List.of(), null));
+    @Test
+    void aJobIsBilledFromDockersStampOfItsProbeLineNeverWhileTheImageIsPulledAndItsOutputIsReadOnTheVm() {
+        fake.lifecycle("active");
+        fake.pullTime(Duration.ofSeconds(2));
+        ShadeformProvider provider = provider();
+        provider.launch(running("job_active", "echo \"$GREETING\"; sleep 600", Duration.ofMinutes(10)))
+                .block(Duration.ofSeconds(20));
+        Instant vmUp = Instant.now();
+
+        assertThat(statusOf(provider, "job_active")).as("the image is being pulled").isInstanceOf(JobStatus.Starting.class);
+        JobStatus running = awaitStatus(provider, "job_active", JobStatus.Running.class);
+
+        assertThat(running).isInstanceOfSatisfying(JobStatus.Running.class, up -> {
+            assertThat(up.startedAt()).as("after the pull, stamped by the VM's Docker")
+                    .isAfter(vmUp.plus(Duration.ofMillis(1500))).isBefore(Instant.now());
+            assertThat(up.readiness()).isEqualTo("1 x H100 found by nvidia-smi");
+        });
+        LogPage first = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+                .until(() -> provider.logs("job_active", null, 100).block(Duration.ofSeconds(20)),
+                        page -> page.lines().size() >= 2);
+        assertThat(first.lines()).hasSize(2);
+        assertThat(first.lines().get(0)).isEqualTo(ReadinessProbe.PREFIX + "NVIDIA H100 80GB HBM3, 81559;");
+        assertThat(first.lines().get(1)).isEqualTo("hello from the agent");
+        assertThat(first.nextCursor()).isEqualTo("2");
+        assertThat(provider.logs("job_active", first.nextCursor(), 100).block(Duration.ofSeconds(20)))
+                .isEqualTo(new LogPage(List.of(), "2"));
+        assertThat(provider.logs("job_active", "1", 100).block(Duration.ofSeconds(20)).lines())
+                .containsExactly("hello from the agent");
+    }
+
+    @Test
+    void aJobEndsWhenItsContainerExitsWithDockersCodeAndTimeAndItsVmIsDeletedAfterTheOutputWasKept() {
+        fake.lifecycle("active");
+        ShadeformProvider provider = provider(ShadeformSettings.defaults(fake.baseUrl()).withLogRetention(Duration.ofSeconds(2)));
+        provider.launch(running("job_exit", "echo working; sleep 1; exit 3", Duration.ofMinutes(10)))
+                .block(Duration.ofSeconds(20));
+
+        JobStatus ended = awaitStatus(provider, "job_exit", JobStatus.Ended.class);
+
+        assertThat(ended).isInstanceOfSatisfying(JobStatus.Ended.class, over -> {
+            assertThat(over.startedAt()).isNotNull();
+            assertThat(over.readiness()).isEqualTo("1 x H100 found by nvidia-smi");
+            assertThat(over.how()).isInstanceOfSatisfying(JobSignal.Exited.class, exited -> {
+                assertThat(exited.exitCode()).isEqualTo(3);
+                assertThat(exited.timedOut()).isFalse();
+                assertThat(Duration.between(over.startedAt(), exited.at())).as("the sleep, by Docker's clock")
+                        .isBetween(Duration.ofMillis(900), Duration.ofSeconds(5));
+            });
+        });
+        assertThat(provider.logs("job_exit", null, 100).block(Duration.ofSeconds(20)).lines())
+                .as("the output outlives the job for the retention").contains("working");
+        fake.server.verify(0, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                fake.server.verify(1, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete"))));
+    }
+
+    @Test
+    void aGpuThatIsNotThePromisedOneIsNeverBilledAndItsVmIsDeleted() {
+        fake.lifecycle("active");
+        fake.gpusShown("NVIDIA A10, 23028");
+        ShadeformProvider provider = provider();
+        provider.launch(running("job_wrong_gpu", "sleep 600", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+
+        JobStatus ended = awaitStatus(provider, "job_wrong_gpu", JobStatus.Ended.class);
+
+        assertThat(ended).isInstanceOfSatisfying(JobStatus.Ended.class, lost -> {
+            assertThat(lost.startedAt()).as("never billed").isNull();
+            assertThat(lost.how()).isInstanceOfSatisfying(JobSignal.Lost.class, how ->
+                    assertThat(how.reason()).contains("not the GPU promised").contains("0 x H100 where 1 were promised")
+                            .contains("NVIDIA A10"));
+        });
+        fake.server.verify(1, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
+    }
+
+    @Test
+    void aContainerThatNeverStartsIsStartingUntilTheReadyTimeoutThenLostNeverBilled() {
+        fake.lifecycle("active");
+        fake.pullTime(Duration.ofHours(1));
+        ShadeformProvider provider = provider();
+        provider.launch(running("job_no_image", "sleep 600", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+
+        assertThat(statusOf(provider, "job_no_image")).isInstanceOf(JobStatus.Starting.class);
+        clock.moveAhead(Duration.ofMinutes(31));
+        JobStatus late = statusOf(provider, "job_no_image");
+
+        assertThat(late).isInstanceOfSatisfying(JobStatus.Ended.class, lost -> {
+            assertThat(lost.startedAt()).isNull();
+            assertThat(lost.how()).isInstanceOfSatisfying(JobSignal.Lost.class, how ->
+                    assertThat(how.reason()).contains("no container ran on the VM"));
+        });
+        fake.server.verify(1, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
+    }
+
+    @Test
+    void aVmThatDoesNotLetTheBrokersKeyInIsATransientFaultNeverAFreeOrABilledRun() {
+        // Created elsewhere, with Shadeform's managed key (no ssh_key_id): its VM lets this broker's key not in.
+        fake.lifecycle("active");
+        fake.existing("job_foreign_key", "active");
+        ShadeformProvider provider = provider();
+
+        assertThatThrownBy(() -> statusOf(provider, "job_foreign_key"))
+                .isInstanceOfSatisfying(ProviderUnavailableException.class, failed -> {
+                    assertThat(failed.providerFault()).isInstanceOf(ProviderFault.Transient.class);
+                    assertThat(failed.getMessage()).contains("did not let the broker's SSH key in");
+                });
+        fake.server.verify(0, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
     }
 
     @Test
     void aJobPastItsTimeLimitIsDeletedAndEndsTimedOut() {
         ShadeformProvider provider = provider();
         fake.lifecycle("active");
-        provider.launch(request("job_long", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
-        JobStatus running = provider.status("job_long").block(Duration.ofSeconds(20));
+        provider.launch(running("job_long", "sleep 600", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+        JobStatus running = awaitStatus(provider, "job_long", JobStatus.Running.class);
         Instant startedAt = ((JobStatus.Running) running).startedAt();
 
         clock.moveAhead(Duration.ofMinutes(11));
-        JobStatus over = provider.status("job_long").block(Duration.ofSeconds(20));
+        JobStatus over = statusOf(provider, "job_long");
 
         assertThat(over).isEqualTo(new JobStatus.Ended(startedAt,
-                new JobSignal.Exited(startedAt.plus(Duration.ofMinutes(10)), 124, true)));
+                new JobSignal.Exited(startedAt.plus(Duration.ofMinutes(10)), 124, true), "1 x H100 found by nvidia-smi"));
         fake.server.verify(1, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
-        assertThat(provider.status("job_long").block(Duration.ofSeconds(20))).isEqualTo(over);
+        assertThat(statusOf(provider, "job_long")).isInstanceOfSatisfying(JobStatus.Ended.class, deleted ->
+                assertThat(deleted.how()).isInstanceOfSatisfying(JobSignal.Exited.class, exited -> {
+                    assertThat(exited.exitCode()).isEqualTo(124);
+                    assertThat(exited.timedOut()).isTrue();
+                }));
     }
 
     @Test

@@ -35,7 +35,7 @@ class ShadeformProvidersTest {
     }
 
     @Test
-    void withAKeyShadeformIsOfferedAndNamesWhereTheKeyCameFromButNotTheKey(@TempDir Path dataDir) {
+    void withAKeyShadeformIsOfferedAndNamesWhereTheKeyCameFromButNotTheKey(@TempDir Path dataDir) throws Exception {
         ShadeformProviders source = source(Map.of("SHADEFORM_API_KEY", "sf-secret-123"), dataDir);
 
         assertThat(source.providers()).singleElement().satisfies(provider -> {
@@ -46,5 +46,16 @@ class ShadeformProvidersTest {
             assertThat(configuration.enabled()).isTrue();
             assertThat(configuration.detail()).contains("SHADEFORM_API_KEY").doesNotContain("sf-secret-123");
         });
+        // The broker's SSH key for its VMs is made on first use, readable by its owner only, and kept across starts.
+        Path sshKey = dataDir.resolve("providers/shadeform-ssh.key");
+        assertThat(sshKey).isRegularFile();
+        assertThat(java.nio.file.Files.getPosixFilePermissions(sshKey))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        String publicHalf = ShadeformSshKey.loadOrCreate(sshKey).publicKeyLine();
+        source.destroy();
+        ShadeformProviders again = source(Map.of("SHADEFORM_API_KEY", "sf-secret-123"), dataDir);
+        assertThat(ShadeformSshKey.loadOrCreate(sshKey).publicKeyLine()).isEqualTo(publicHalf);
+        again.destroy();
     }
 }
