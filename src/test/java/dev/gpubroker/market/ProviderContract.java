@@ -74,14 +74,6 @@ public abstract class ProviderContract {
     /** What provokes each fault this provider can show, and the kind it must be read as. At least one. */
     protected abstract List<FaultScenario> faultScenarios();
 
-    /**
-     * Whether the provider's API shows a job's output. One that does not (Shadeform surfaces neither a container's
-     * output nor its status) answers empty log pages, and its docs say so.
-     */
-    protected boolean showsJobOutput() {
-        return true;
-    }
-
     /** The longest a job of this provider takes to come up and print its line. */
     protected Duration upWithin() {
         return Duration.ofSeconds(30);
@@ -145,12 +137,8 @@ public abstract class ProviderContract {
             assertThat(ended.how()).as("it ran to its end").isInstanceOf(JobSignal.Exited.class);
             assertThat(ended.startedAt()).as("it ran").isNotNull();
         }
-        if (showsJobOutput()) {
-            await().atMost(upWithin()).pollInterval(Duration.ofMillis(200))
-                    .until(() -> output(jobId), lines -> lines.stream().anyMatch(line -> line.contains(MARKER)));
-        } else {
-            assertThat(output(jobId)).as(provider().name() + " cannot show a job's output: its pages are empty").isEmpty();
-        }
+        await().atMost(upWithin()).pollInterval(Duration.ofMillis(200))
+                .until(() -> output(jobId), lines -> lines.stream().anyMatch(line -> line.contains(MARKER)));
 
         onNonBlockingThread(() -> provider().terminate(jobId).thenReturn(true));
         onNonBlockingThread(() -> provider().terminate(jobId).thenReturn(true));
