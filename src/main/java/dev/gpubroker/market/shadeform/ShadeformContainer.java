@@ -24,6 +24,12 @@ final class ShadeformContainer {
     /** How many of the container's first output lines a status poll reads (the readiness probe's line is the first). */
     static final int FIRST_LINES = 20;
 
+    /**
+     * The most bytes of them sent back: a job can print one line without end, and the VM stops reading there rather
+     * than sending it all over SSH.
+     */
+    static final int FIRST_BYTES = 32 * 1024;
+
     /** Docker's {@code FinishedAt} of a container that has not finished. */
     private static final Instant NEVER = Instant.parse("0001-01-01T00:00:00Z");
 
@@ -35,12 +41,16 @@ final class ShadeformContainer {
         return DOCKER + "if [ -z \"$C\" ]; then echo " + NO_CONTAINER + "; exit 0; fi; "
                 + "$D inspect --format '" + STATE.strip()
                 + " {{.State.Status}} {{.State.ExitCode}} {{.State.StartedAt}} {{.State.FinishedAt}}' \"$C\" || exit 3; "
-                + "$D logs --timestamps \"$C\" 2>&1 | head -n " + FIRST_LINES;
+                + "$D logs --timestamps \"$C\" 2>&1 | head -c " + FIRST_BYTES + " | head -n " + FIRST_LINES;
     }
 
-    /** Lines {@code from} (0-based) to {@code from + count} of the container's output, without Docker's stamps. */
-    static String logsCommand(long from, int count) {
-        return DOCKER + "[ -n \"$C\" ] || exit 0; $D logs \"$C\" 2>&1 | tail -n +" + (from + 1) + " | head -n " + count;
+    /**
+     * Lines {@code from} (0-based) to {@code from + count} of the container's output, without Docker's stamps, at most
+     * {@code maxBytes} of them.
+     */
+    static String logsCommand(long from, int count, int maxBytes) {
+        return DOCKER + "[ -n \"$C\" ] || exit 0; $D logs \"$C\" 2>&1 | tail -n +" + (from + 1) + " | head -n " + count
+                + " | head -c " + maxBytes;
     }
 
     /** The container as {@code docker inspect} shows it; {@code finishedAt} is empty while it has not finished. */

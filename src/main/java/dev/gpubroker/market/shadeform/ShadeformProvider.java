@@ -363,12 +363,18 @@ final class ShadeformProvider implements ComputeProvider {
                         .map(json -> read(json, ShadeformWire.Instance.class)))
                 .filter(instance -> "active".equals(instance.status()))
                 .flatMap(instance -> Mono.justOrEmpty(addressOf(instance)))
-                .flatMap(at -> shell.run(at, ShadeformContainer.logsCommand(from, count), LOG_PAGE_MAX_BYTES)
+                .flatMap(at -> shell.run(at, ShadeformContainer.logsCommand(from, count, LOG_PAGE_MAX_BYTES),
+                                LOG_PAGE_MAX_BYTES)
                         .onErrorMap(VmShell.VmShellException.class, failed -> new ProviderUnavailableException(
                                 new ProviderFault.Transient("shadeform: the job's output cannot be read over SSH: "
                                         + failed.getMessage()))))
                 .map(answer -> {
                     List<String> lines = answer.output().lines().limit(count).toList();
+                    boolean cut = answer.output().getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= LOG_PAGE_MAX_BYTES;
+                    if (cut && lines.size() > 1) {
+                        // The page's last line was cut at the byte bound: it is read whole on the next page.
+                        lines = lines.subList(0, lines.size() - 1);
+                    }
                     return new LogPage(lines, String.valueOf(from + lines.size()));
                 })
                 .defaultIfEmpty(new LogPage(List.of(), cursor));

@@ -21,6 +21,9 @@ import org.apache.sshd.common.config.keys.KeyUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
@@ -64,7 +67,9 @@ final class VmShell implements AutoCloseable {
 
     private final ShadeformSshKey key;
     private final Duration timeout;
-    private final Map<String, PublicKey> hostKeys = new ConcurrentHashMap<>();
+    /** The host key each VM showed first, by instance id; a VM unasked for a day has long been deleted. */
+    private final Cache<String, PublicKey> hostKeys = Caffeine.newBuilder().expireAfterAccess(Duration.ofDays(1))
+            .maximumSize(100_000).build();
     private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
     private volatile SshClient client;
 
@@ -85,7 +90,7 @@ final class VmShell implements AutoCloseable {
 
     /** Closes this VM's session and forgets its host key: the instance is gone. */
     void forget(String instanceId) {
-        hostKeys.remove(instanceId);
+        hostKeys.invalidate(instanceId);
         ClientSession session = sessions.remove(instanceId);
         if (session != null) {
             session.close(true);
@@ -142,6 +147,8 @@ final class VmShell implements AutoCloseable {
             session.close(true);
             return raced;
         }
+        // A session the VM closes (deleted, rebooted) is forgotten at once, not at the next call for this instance.
+        session.addCloseFutureListener(closed -> sessions.remove(at.instanceId(), session));
         return session;
     }
 
@@ -172,7 +179,7 @@ final class VmShell implements AutoCloseable {
         if (instanceId == null) {
             return false;
         }
-        PublicKey known = hostKeys.putIfAbsent(instanceId, shown);
+        PublicKey known = hostKeys.asMap().putIfAbsent(instanceId, shown);
         if (known == null || KeyUtils.compareKeys(known, shown)) {
             return true;
         }

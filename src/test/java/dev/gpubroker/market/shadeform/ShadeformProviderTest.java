@@ -245,6 +245,26 @@ class ShadeformProviderTest {
     }
 
     @Test
+    void aJobThatPrintsWithoutEndNeitherStallsItsStatusNorFloodsTheBroker() {
+        fake.lifecycle("active");
+        ShadeformProvider provider = provider();
+        // 8 MB on one line, then 3,000 short lines.
+        provider.launch(running("job_flood", "head -c 8000000 /dev/zero | tr '\\0' x; echo; seq 1 3000; sleep 600",
+                Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+        await().atMost(Duration.ofSeconds(30)).until(() -> provider.logs("job_flood", "2", 10).block(Duration.ofSeconds(20))
+                .lines().size() == 10);
+
+        assertThat(awaitStatus(provider, "job_flood", JobStatus.Running.class)).isInstanceOfSatisfying(JobStatus.Running.class,
+                running -> assertThat(running.readiness()).isEqualTo("1 x H100 found by nvidia-smi"));
+        LogPage flood = provider.logs("job_flood", "1", 1000).block(Duration.ofSeconds(20));
+        assertThat(flood.lines()).as("the endless line, cut at the page's bound").singleElement()
+                .satisfies(line -> assertThat(line.length()).isEqualTo(1024 * 1024));
+        LogPage after = provider.logs("job_flood", "2", 5000).block(Duration.ofSeconds(20));
+        assertThat(after.lines()).as("a page holds at most 1,000 lines").hasSize(1000).startsWith("1", "2");
+        assertThat(after.nextCursor()).isEqualTo("1002");
+    }
+
+    @Test
     void aGpuThatIsNotThePromisedOneIsNeverBilledAndItsVmIsDeleted() {
         fake.lifecycle("active");
         fake.gpusShown("NVIDIA A10, 23028");
