@@ -16,8 +16,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     maps Shadeform's cloud names ({@code lambdalabs}, {@code hyperstack}, ...) to their own.</li>
  * <li>{@code offerTtl}: how long the broker's offer cache serves one answer of {@code /instances/types}.</li>
  * <li>{@code callTimeout}: one API call.</li>
- * <li>{@code readyTimeout}: from the instance's creation until it must be {@code active}; one that is not is deleted
- *     and the job is lost (never billed), so it fails over. It is also the slack of Shadeform's own auto-delete,
+ * <li>{@code readyTimeout}: from the instance's creation until it must be {@code active}, and again from then until
+ *     the job's container has printed a passing readiness probe line; one that does not is deleted and the job is lost
+ *     (never billed), so it fails over. It is also the slack of Shadeform's own auto-delete,
  *     set at creation to creation + readyTimeout + the job's limit, should no broker be left to delete it.</li>
  * <li>{@code logRetention}: how long a job's VM is kept after its container exits, so that its agent can still read
  *     the output (it lives in the VM's Docker); the operator pays for that time. Zero deletes it at once.</li>

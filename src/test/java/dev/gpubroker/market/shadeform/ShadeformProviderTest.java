@@ -191,7 +191,7 @@ class ShadeformProviderTest {
     @Test
     void aJobIsBilledFromDockersStampOfItsProbeLineNeverWhileTheImageIsPulledAndItsOutputIsReadOnTheVm() {
         fake.lifecycle("active");
-        fake.pullTime(Duration.ofSeconds(2));
+        fake.pullTime(Duration.ofSeconds(3));
         ShadeformProvider provider = provider();
         provider.launch(running("job_active", "echo \"$GREETING\"; sleep 600", Duration.ofMinutes(10)))
                 .block(Duration.ofSeconds(20));
@@ -202,7 +202,7 @@ class ShadeformProviderTest {
 
         assertThat(running).isInstanceOfSatisfying(JobStatus.Running.class, up -> {
             assertThat(up.startedAt()).as("after the pull, stamped by the VM's Docker")
-                    .isAfter(vmUp.plus(Duration.ofMillis(1500))).isBefore(Instant.now());
+                    .isAfter(vmUp.plus(Duration.ofMillis(2500))).isBefore(Instant.now());
             assertThat(up.readiness()).isEqualTo("1 x H100 found by nvidia-smi");
         });
         LogPage first = await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
