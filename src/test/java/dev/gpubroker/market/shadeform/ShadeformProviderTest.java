@@ -216,6 +216,9 @@ class ShadeformProviderTest {
                 .isEqualTo(new LogPage(List.of(), "2"));
         assertThat(provider.logs("job_active", "1", 100).block(Duration.ofSeconds(20)).lines())
                 .containsExactly("hello from the agent");
+        assertThat(provider.logs("job_active", "99999999999999999999", 100).block(Duration.ofSeconds(20)))
+                .as("a cursor past any line count (job_logs lets 20 digits through)")
+                .isEqualTo(new LogPage(List.of(), "99999999999999999999"));
     }
 
     @Test
