@@ -64,6 +64,12 @@ final class ShadeformProvider implements ComputeProvider {
 
     /** The tag that carries the job's time limit, so that any broker instance can enforce it. */
     static final String LIMIT_TAG_PREFIX = "gpubroker-max-seconds-";
+    /**
+     * The tag that carries the container's exit ({@code gpubroker-exited-<epoch millis>-<code>}), written when a broker
+     * first sees it: once the VM is deleting, Docker cannot be asked again, and any broker instance still bills the job
+     * to its real end, not to the deletion.
+     */
+    static final String EXIT_TAG_PREFIX = "gpubroker-exited-";
     static final String JOB_TAG = "gpubroker-job";
 
     private static final int EXIT_TIMED_OUT = 124;
@@ -222,6 +228,10 @@ final class ShadeformProvider implements ComputeProvider {
             // gone, so its container's stamps cannot be read again).
             case "deleting", "deleted" -> {
                 shell.forget(instance.id());
+                Optional<JobSignal.Exited> exited = exitOf(instance);
+                if (exited.isPresent()) {
+                    yield Mono.just(new JobStatus.Ended(null, exited.get()));
+                }
                 Instant deletedAt = Optional.ofNullable(instantOf(instance.deletedAt())).orElse(now);
                 if (activeAt != null && limit.isPresent() && !deletedAt.isBefore(activeAt.plus(limit.get()).minus(CLOCK_SKEW_MAX))) {
                     yield Mono.just(new JobStatus.Ended(null, new JobSignal.Exited(deletedAt, EXIT_TIMED_OUT, true)));
@@ -280,9 +290,11 @@ final class ShadeformProvider implements ComputeProvider {
         Instant startedAt = observation.firstLineAt(ReadinessProbe.PREFIX).orElse(container.startedAt());
         String readiness = probe.get().reason();
         if (container.finished()) {
-            deleteAfterRetention(instance);
-            return Mono.just(new JobStatus.Ended(startedAt, new JobSignal.Exited(container.finishedAt().orElse(now),
-                    container.exitCode(), false), readiness));
+            Instant finishedAt = container.finishedAt().orElse(now);
+            return recordExit(instance, finishedAt, container.exitCode(), now)
+                    .then(Mono.fromRunnable(() -> deleteAfterRetention(instance)))
+                    .thenReturn(new JobStatus.Ended(startedAt, new JobSignal.Exited(finishedAt, container.exitCode(), false),
+                            readiness));
         }
         if (limit.isPresent() && !now.isBefore(startedAt.plus(limit.get()))) {
             return delete(instance).thenReturn(new JobStatus.Ended(startedAt,
@@ -312,6 +324,48 @@ final class ShadeformProvider implements ComputeProvider {
     /** Lost to the broker, never billed: the VM is deleted so that nothing runs on on the operator's account. */
     private Mono<JobStatus> lost(ShadeformWire.Instance instance, Instant now, String reason) {
         return delete(instance).thenReturn(new JobStatus.Ended(null, new JobSignal.Lost(now, reason + "; deleted, never billed")));
+    }
+
+    /**
+     * Writes the container's exit into the instance's tags, and brings Shadeform's own auto-delete forward to the end of
+     * the retention (should no broker be left to delete it). Once written it is not written again. A failure is logged
+     * and does not hold up the job's end: the broker still deletes the VM itself.
+     */
+    private Mono<Void> recordExit(ShadeformWire.Instance instance, Instant finishedAt, int exitCode, Instant now) {
+        if (exitOf(instance).isPresent()) {
+            return Mono.empty();
+        }
+        List<String> tags = new ArrayList<>(instance.tags() == null ? List.of() : instance.tags());
+        tags.add(EXIT_TAG_PREFIX + finishedAt.toEpochMilli() + "-" + exitCode);
+        ShadeformWire.AutoDelete deleteAt = new ShadeformWire.AutoDelete(DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(
+                now.plus(settings.logRetention()).atOffset(ZoneOffset.UTC)));
+        return api.stopSpending(HttpMethod.POST, "/instances/" + instance.id() + "/update",
+                        ShadeformWire.JSON.valueToTree(new ShadeformWire.UpdateRequest(tags, deleteAt)))
+                .onErrorResume(failed -> {
+                    log.warn("Provider shadeform: recording the exit of job {} on instance {} failed (its VM is still "
+                            + "deleted after the retention): {}", instance.name(), instance.id(), failed.toString());
+                    return Mono.empty();
+                });
+    }
+
+    /** The container's exit as a broker recorded it in the instance's tags. */
+    private static Optional<JobSignal.Exited> exitOf(ShadeformWire.Instance instance) {
+        if (instance.tags() == null) {
+            return Optional.empty();
+        }
+        for (String tag : instance.tags()) {
+            if (tag == null || !tag.startsWith(EXIT_TAG_PREFIX)) {
+                continue;
+            }
+            String[] fields = tag.substring(EXIT_TAG_PREFIX.length()).split("-", 2);
+            try {
+                return Optional.of(new JobSignal.Exited(Instant.ofEpochMilli(Long.parseLong(fields[0])),
+                        Integer.parseInt(fields[1]), false));
+            } catch (RuntimeException notOurs) {
+                // A tag someone else wrote in our prefix: not evidence of an exit.
+            }
+        }
+        return Optional.empty();
     }
 
     /**

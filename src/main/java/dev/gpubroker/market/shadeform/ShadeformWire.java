@@ -88,6 +88,14 @@ final class ShadeformWire {
     record AutoDelete(String dateThreshold) {
     }
 
+    /**
+     * {@code UpdateRequest} of {@code POST /instances/{id}/update}: the instance's tags (the whole list) and an earlier
+     * auto-delete date.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record UpdateRequest(List<String> tags, AutoDelete autoDelete) {
+    }
+
     /** {@code SshKeysResponse} of {@code GET /sshkeys}: the account's SSH keys. */
     @JsonIgnoreProperties(ignoreUnknown = true)
     record SshKeys(List<SshKey> sshKeys) {

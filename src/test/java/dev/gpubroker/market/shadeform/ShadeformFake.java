@@ -50,7 +50,7 @@ final class ShadeformFake implements AutoCloseable {
     static final String API_KEY = "sf-test-key-7f3a9c";
     static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private static final Pattern INSTANCE_PATH = Pattern.compile("/v1/instances/([^/]+)/(info|delete)");
+    private static final Pattern INSTANCE_PATH = Pattern.compile("/v1/instances/([^/]+)/(info|delete|update)");
 
     /** What nvidia-smi prints ({@code name, memory.total} in MiB) for one GPU of each Shadeform gpu_type. */
     private static final Map<String, String> NVIDIA_SMI_NAMES = Map.of(
@@ -125,7 +125,7 @@ final class ShadeformFake implements AutoCloseable {
         server.stubFor(get(urlPathEqualTo("/v1/instances/types")).atPriority(50)
                 .withHeader("X-API-KEY", equalTo(API_KEY))
                 .willReturn(json(200, fixture("instance-types.json"))));
-        server.stubFor(any(urlPathMatching("/v1/(sshkeys(/add)?|instances(/create|/[^/]+/(info|delete))?)")).atPriority(60)
+        server.stubFor(any(urlPathMatching("/v1/(sshkeys(/add)?|instances(/create|/[^/]+/(info|delete|update))?)")).atPriority(60)
                 .withHeader("X-API-KEY", equalTo(API_KEY))
                 .willReturn(aResponse().withTransformers(Instances.NAME)));
     }
@@ -329,6 +329,16 @@ final class ShadeformFake implements AutoCloseable {
                 return new ResponseDefinition(404, "instance not found");
             }
             String id = matcher.group(1);
+            if (matcher.group(2).equals("update")) {
+                // UpdateRequest: a field present replaces the instance's, a null one deletes it, one absent stays.
+                JsonNode body = JSON.readTree(event.getRequest().getBodyAsString());
+                for (String field : new String[] {"name", "auto_delete", "alert", "tags"}) {
+                    if (body.has(field)) {
+                        instance.set(field, body.get(field));
+                    }
+                }
+                return new ResponseDefinition(200, "");
+            }
             if (matcher.group(2).equals("delete")) {
                 if (!instance.path("status").asString().equals("deleting")) {
                     shutDown(id);
@@ -388,6 +398,15 @@ final class ShadeformFake implements AutoCloseable {
             return new ResponseDefinitionBuilder().withStatus(200).withHeader("Content-Type", "application/json")
                     .withBody(JSON.writeValueAsString(body)).build();
         }
+    }
+
+    /** The update requests the fake saw, as JSON. */
+    List<JsonNode> updateRequests() {
+        List<JsonNode> bodies = new ArrayList<>();
+        server.getAllServeEvents().stream()
+                .filter(event -> event.getRequest().getUrl().endsWith("/update"))
+                .forEach(event -> bodies.add(JSON.readTree(event.getRequest().getBodyAsString())));
+        return bodies;
     }
 
     /** The create requests the fake saw, as JSON. */

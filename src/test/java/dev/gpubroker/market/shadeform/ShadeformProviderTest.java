@@ -240,6 +240,16 @@ class ShadeformProviderTest {
                         .isBetween(Duration.ofMillis(900), Duration.ofSeconds(5));
             });
         });
+        Instant finishedAt = ((JobSignal.Exited) ((JobStatus.Ended) ended).how()).at();
+        assertThat(fake.updateRequests()).as("the exit is written on the instance, Shadeform's auto-delete brought forward")
+                .singleElement().satisfies(update -> {
+                    assertThat(update.path("tags").toString()).contains("gpubroker-job")
+                            .contains("gpubroker-exited-" + finishedAt.toEpochMilli() + "-3");
+                    assertThat(Instant.parse(update.path("auto_delete").path("date_threshold").asString()))
+                            .isBetween(Instant.now(clock), Instant.now(clock).plusSeconds(3));
+                });
+        assertThat(statusOf(provider, "job_exit")).as("asked again").isEqualTo(ended);
+        assertThat(fake.updateRequests()).as("written once").hasSize(1);
         assertThat(provider.logs("job_exit", null, 100).block(Duration.ofSeconds(20)).lines())
                 .as("the output outlives the job for the retention").contains("working");
         fake.server.verify(0, postRequestedFor(urlPathMatching("/v1/instances/[^/]+/delete")));
@@ -265,6 +275,24 @@ class ShadeformProviderTest {
         LogPage after = provider.logs("job_flood", "2", 5000).block(Duration.ofSeconds(20));
         assertThat(after.lines()).as("a page holds at most 1,000 lines").hasSize(1000).startsWith("1", "2");
         assertThat(after.nextCursor()).isEqualTo("1002");
+    }
+
+    @Test
+    void aBrokerThatFindsTheVmDeletingAfterAnotherSawTheExitReportsThatExitNotTheDeletion() {
+        fake.lifecycle("active");
+        ShadeformProvider first = provider();
+        first.launch(running("job_handover", "echo done; exit 7", Duration.ofMinutes(10))).block(Duration.ofSeconds(20));
+        JobStatus seen = awaitStatus(first, "job_handover", JobStatus.Ended.class);
+        JobSignal.Exited exited = (JobSignal.Exited) ((JobStatus.Ended) seen).how();
+
+        // That broker stops before it records the end; the VM is deleted (its retention, or Shadeform's auto-delete)
+        // ten minutes later, and another broker asks.
+        clock.moveAhead(Duration.ofMinutes(10));
+        first.terminate("job_handover").block(Duration.ofSeconds(20));
+        JobStatus asked = statusOf(provider(), "job_handover");
+
+        assertThat(asked).isEqualTo(new JobStatus.Ended(null, new JobSignal.Exited(
+                exited.at().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), 7, false)));
     }
 
     @Test
