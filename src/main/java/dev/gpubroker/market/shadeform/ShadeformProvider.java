@@ -321,7 +321,7 @@ final class ShadeformProvider implements ComputeProvider {
                 "shadeform instance " + instance.id() + ": the broker cannot watch the job's container over SSH: " + why)));
     }
 
-    /** Lost to the broker, never billed: the VM is deleted so that nothing runs on on the operator's account. */
+    /** Lost to the broker, never billed: the VM is deleted so that nothing runs on the operator's account. */
     private Mono<JobStatus> lost(ShadeformWire.Instance instance, Instant now, String reason) {
         return delete(instance).thenReturn(new JobStatus.Ended(null, new JobSignal.Lost(now, reason + "; deleted, never billed")));
     }
