@@ -86,20 +86,18 @@ final class ShadeformProvider implements ComputeProvider {
     private final ProviderPricing pricing;
     private final Clock clock;
     private final RecheckedOffers holds = new RecheckedOffers(this);
-    private final ShadeformSshKey sshKey;
     private final VmShell shell;
     private final Mono<String> sshKeyId;
     /** The jobs whose VM this instance will delete once their output has been kept for {@code logRetention}. */
     private final Set<String> deletionsDue = ConcurrentHashMap.newKeySet();
 
     ShadeformProvider(ShadeformSettings settings, RemoteApi api, RemoteApi creates, ProviderPricing pricing, Clock clock,
-            ShadeformSshKey sshKey, VmShell shell) {
+            VmShell shell) {
         this.settings = settings;
         this.api = api;
         this.creates = creates;
         this.pricing = pricing;
         this.clock = clock;
-        this.sshKey = sshKey;
         this.shell = shell;
         // Asked of Shadeform once per broker process (again only after a failure).
         this.sshKeyId = registeredSshKeyId().cache(id -> Duration.ofDays(36_500), failed -> Duration.ZERO, () -> Duration.ZERO);
@@ -107,12 +105,13 @@ final class ShadeformProvider implements ComputeProvider {
 
     /** The id under which Shadeform knows the broker's SSH key: found among the account's keys, else added. */
     private Mono<String> registeredSshKeyId() {
+        ShadeformSshKey sshKey = shell.key();
         return api.get("/sshkeys")
                 .map(json -> read(json, ShadeformWire.SshKeys.class))
                 .flatMap(keys -> Mono.justOrEmpty((keys.sshKeys() == null ? List.<ShadeformWire.SshKey>of() : keys.sshKeys())
                         .stream().filter(key -> key.id() != null && sshKey.isPublicHalfOf(key.publicKey()))
                         .map(ShadeformWire.SshKey::id).findFirst()))
-                .switchIfEmpty(Mono.defer(() -> creates.sendOnce(HttpMethod.POST, "/sshkeys/add",
+                .switchIfEmpty(Mono.defer(() -> api.sendOnce(HttpMethod.POST, "/sshkeys/add",
                                 ShadeformWire.JSON.valueToTree(new ShadeformWire.AddSshKey(
                                         "gpubroker-" + Instant.now(clock).getEpochSecond(), sshKey.publicKeyLine())))
                         .map(json -> read(json, ShadeformWire.AddSshKeyResponse.class))

@@ -54,7 +54,7 @@ public class ShadeformProviders implements ProviderSource, DisposableBean {
                 RemoteApi.KeyHeader.X_API_KEY, calls, ErrorReading.NONE);
         RemoteApi creates = new RemoteApi(ShadeformProvider.NAME, http.builder(), settings.baseUrl(), key,
                 RemoteApi.KeyHeader.X_API_KEY, calls, ShadeformFaults.CREATES);
-        return new ShadeformProvider(settings, api, creates, pricing, clock, shell.key(), shell);
+        return new ShadeformProvider(settings, api, creates, pricing, clock, shell);
     }
 
     @Override
