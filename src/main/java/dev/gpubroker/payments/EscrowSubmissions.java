@@ -7,6 +7,7 @@ import org.springframework.stereotype.Service;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.payments.relayer.ChainTransaction;
+import dev.gpubroker.payments.relayer.Relayed;
 import dev.gpubroker.payments.relayer.Relayer;
 import dev.gpubroker.scheduler.ReservationState;
 import reactor.core.publisher.Mono;
@@ -15,7 +16,9 @@ import reactor.core.publisher.Mono;
  * The one way an escrow call is sent: refused before anything is sent when it would break an escrow invariant (a
  * settlement never takes more than was escrowed; only a refunding or running reservation is refunded), nothing sent
  * when one of the same purpose is already on its way or done for the same reference (what makes a settlement or a
- * refund happen at most once per reservation; the escrow refuses a second one anyway), else handed to the relayer.
+ * refund happen at most once per reservation; the escrow refuses a second one anyway), else handed to the relayer,
+ * which looks again under its nonce lock ({@link Relayer#relay}), so two instances that both found nothing here still
+ * sign one transaction between them.
  * The relayer's own refusal ({@link dev.gpubroker.payments.relayer.RelayerRefusedException}) reaches the caller.
  *
  * <p>With batched settlement on ({@link SettlementBatching}), a settlement goes to the {@link SettlementBatcher}, and
@@ -80,9 +83,15 @@ public class EscrowSubmissions {
     }
 
     private Mono<EscrowSubmission> sendAlone(EscrowOperation operation) {
-        return relayer.submit(operation.purpose(), operation.referenceId(), chain.escrowAddress(), operation.callData())
-                .doOnNext(sent -> logSubmitted(operation, sent))
-                .map(EscrowSubmission.Submitted::new);
+        return relayer.relay(operation.purpose(), operation.referenceId(), chain.escrowAddress(), operation.callData())
+                .map(relayed -> switch (relayed) {
+                    case Relayed.Submitted sent -> {
+                        logSubmitted(operation, sent.transaction());
+                        yield new EscrowSubmission.Submitted(sent.transaction());
+                    }
+                    // Found live under the relayer's lock: another instance (or caller) submitted it after our look.
+                    case Relayed.AlreadyLive live -> new EscrowSubmission.AlreadyLive(live.transaction());
+                });
     }
 
     /**

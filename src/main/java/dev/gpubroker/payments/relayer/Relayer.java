@@ -11,7 +11,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.LongFunction;
 import java.util.stream.IntStream;
 
 import org.slf4j.Logger;
@@ -118,14 +117,20 @@ public class Relayer implements SmartLifecycle {
         metrics.watchQueueDepth(waiting::get);
     }
 
-    /**
-     * Queues a contract call for submission. Answers the persisted transaction once the node has it (or once it is
-     * signed and stored, when the node did not answer); fails with {@link RelayerRefusedException} when it was not
-     * sent and nothing moved.
-     */
+    /** {@link #relay}, answering only the transaction. */
     public Mono<ChainTransaction> submit(String purpose, String referenceId, String to, String callData) {
+        return relay(purpose, referenceId, to, callData).map(Relayed::transaction);
+    }
+
+    /**
+     * Queues a contract call for submission, at most one live transaction per purpose and reference across every
+     * instance ({@link RelayerNonces}). Answers the persisted transaction once the node has it (or once it is signed
+     * and stored, when the node did not answer), or the live one of the same purpose and reference that was signed
+     * first; fails with {@link RelayerRefusedException} when it was not sent and nothing moved.
+     */
+    public Mono<Relayed> relay(String purpose, String referenceId, String to, String callData) {
         return Mono.defer(() -> {
-            Sinks.One<ChainTransaction> result = Sinks.one();
+            Sinks.One<Relayed> result = Sinks.one();
             Sinks.EmitResult emitted;
             synchronized (laneLock) {
                 // Counted before it is in the lane: the worker may take it up (and count it out) before the emit returns.
@@ -206,6 +211,7 @@ public class Relayer implements SmartLifecycle {
         }
         answeringAll(batch, Mono.defer(() -> storeAll(batch))
                         .flatMap(stored -> Flux.fromIterable(stored)
+                                .filter(Relayer::signedNow)
                                 .concatMap(one -> sendFirst(one.transaction()).map(answer -> new Sent(one, answer)))
                                 .collectList()))
                 .doOnNext(sent -> answerAll(sent).subscribe())
@@ -250,7 +256,7 @@ public class Relayer implements SmartLifecycle {
                     return Mono.empty();
                 })
                 .then(Mono.fromRunnable(() -> taken.forEach(sent -> sent.stored().priced().submission().result()
-                        .tryEmitValue(sent.stored().transaction()))));
+                        .tryEmitValue(new Relayed.Submitted(sent.stored().transaction())))));
         return marked.then(Flux.fromIterable(others)
                 .concatMap(sent -> answering(sent.stored().priced().submission(), answer(sent, true)))
                 .then());
@@ -261,14 +267,18 @@ public class Relayer implements SmartLifecycle {
         ChainTransaction signed = sent.stored().transaction();
         Submission submission = sent.stored().priced().submission();
         return recordFirst(signed, sent.answer()).flatMap(outcome -> switch (outcome) {
-            case FirstBroadcast.Sent done -> Mono.fromRunnable(() -> submission.result().tryEmitValue(done.transaction()));
+            case FirstBroadcast.Sent done -> Mono.fromRunnable(() -> submission.result()
+                    .tryEmitValue(new Relayed.Submitted(done.transaction())));
             case FirstBroadcast.NonceUsed used when retryOnUsedNonce -> {
                 log.warn("Relayer nonce {} was already used on chain; taking the next one", signed.nonce());
                 // Out of the lane's order, rarely: the account was used elsewhere. Its gas and fees are still good.
                 yield store(submission, sent.stored().priced().fees())
-                        .flatMap(again -> sendFirst(again).map(answer -> new Sent(new Stored(sent.stored().priced(),
-                                again), answer)))
-                        .flatMap(again -> answer(again, false));
+                        .flatMap(again -> switch (again) {
+                            case Relayed.AlreadyLive live -> Mono.fromRunnable(() -> submission.result().tryEmitValue(live));
+                            case Relayed.Submitted signedAgain -> sendFirst(signedAgain.transaction())
+                                    .map(answer -> new Sent(new Stored(sent.stored().priced(), signedAgain), answer))
+                                    .flatMap(resent -> answer(resent, false));
+                        });
             }
             case FirstBroadcast.NonceUsed used -> Mono.error(new RelayerRefusedException(used.message()));
             case FirstBroadcast.Refused refused -> Mono.error(new RelayerRefusedException(refused.message()));
@@ -281,7 +291,7 @@ public class Relayer implements SmartLifecycle {
      */
     Mono<ChainTransaction> signAndStore(String purpose, String referenceId, String to, String callData) {
         Submission submission = new Submission(purpose, referenceId, to, callData, Sinks.one());
-        return price(to, callData).flatMap(fees -> store(submission, fees));
+        return price(to, callData).flatMap(fees -> store(submission, fees)).map(Relayed::transaction);
     }
 
     /**
@@ -332,23 +342,38 @@ public class Relayer implements SmartLifecycle {
     private record SharedFees(long readAtNanos, CompletableFuture<FeeReading> reading) {
     }
 
-    private Mono<ChainTransaction> store(Submission submission, Fees fees) {
+    private Mono<Relayed> store(Submission submission, Fees fees) {
         return nonces.signAtNextNonce(chain.relayerAddress(), fees.chainPendingNonce(), signer(submission, fees));
     }
 
     /** A batch's nonces, in arrival order, in one database transaction. */
     private Mono<List<Stored>> storeAll(List<Priced> batch) {
         long chainPendingNonce = batch.stream().mapToLong(priced -> priced.fees().chainPendingNonce()).max().orElseThrow();
-        List<LongFunction<ChainTransaction>> signers = batch.stream()
+        List<RelayerNonces.Signing> signers = batch.stream()
                 .map(priced -> signer(priced.submission(), priced.fees())).toList();
         return nonces.signAtNextNonces(chain.relayerAddress(), chainPendingNonce, signers)
                 .map(stored -> IntStream.range(0, batch.size())
                         .mapToObj(index -> new Stored(batch.get(index), stored.get(index))).toList());
     }
 
-    private LongFunction<ChainTransaction> signer(Submission submission, Fees fees) {
-        return nonce -> sign(submission.purpose(), submission.referenceId(), submission.to(), submission.callData(), nonce,
-                fees.gasLimit(), fees.maxFee(), fees.priority(), null);
+    private RelayerNonces.Signing signer(Submission submission, Fees fees) {
+        return new RelayerNonces.Signing(submission.purpose(), submission.referenceId(), nonce -> sign(
+                submission.purpose(), submission.referenceId(), submission.to(), submission.callData(), nonce,
+                fees.gasLimit(), fees.maxFee(), fees.priority(), null));
+    }
+
+    /**
+     * Whether a stored submission was signed by this batch and is to be sent; one answered a live transaction of the
+     * same purpose and reference is answered now, and nothing is sent for it.
+     */
+    private static boolean signedNow(Stored stored) {
+        if (stored.relayed() instanceof Relayed.AlreadyLive live) {
+            log.info("A {} transaction for {} is already live ({}); nothing new signed", live.transaction().purpose(),
+                    live.transaction().referenceId(), live.transaction().hash());
+            stored.priced().submission().result().tryEmitValue(live);
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -491,7 +516,7 @@ public class Relayer implements SmartLifecycle {
     }
 
     private record Submission(String purpose, String referenceId, String to, String callData,
-            Sinks.One<ChainTransaction> result) {
+            Sinks.One<Relayed> result) {
     }
 
     private record FeeReading(BigInteger gasPrice, BigInteger priority, long pendingNonce) {
@@ -504,7 +529,10 @@ public class Relayer implements SmartLifecycle {
     private record Priced(Submission submission, Fees fees) {
     }
 
-    private record Stored(Priced priced, ChainTransaction transaction) {
+    private record Stored(Priced priced, Relayed relayed) {
+        ChainTransaction transaction() {
+            return relayed.transaction();
+        }
     }
 
     private record Sent(Stored stored, NodeAnswer answer) {

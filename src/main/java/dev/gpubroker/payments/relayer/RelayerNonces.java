@@ -3,7 +3,10 @@ package dev.gpubroker.payments.relayer;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
 import java.util.stream.LongStream;
@@ -20,7 +23,9 @@ import reactor.core.publisher.Mono;
  * <p>Every decision is made inside one database transaction that first locks the account's counter row
  * ({@code SELECT ... FOR UPDATE}, the same on H2 and PostgreSQL), so instances take turns. Allocating is: lock, take
  * the lowest free nonce if there is one, else the counter (raised to the chain's pending nonce if the chain is ahead,
- * never lowered by it), sign, insert the signed transaction, advance the counter, commit; for several submissions
+ * never lowered by it), look for a live transaction of the same purpose and reference (answered instead of signing a
+ * second: what keeps a settlement or a refund to one transaction when two instances submit it at once), sign, insert
+ * the signed transaction, advance the counter, commit; for several submissions
  * waiting at once, the same for each in one transaction (one commit: what a relayer under load saves most on). The transaction is broadcast
  * only after the commit, so a crash can leave a signed transaction unsent (the tracker of any instance sends those
  * same bytes), never a sent transaction the database does not know.
@@ -46,48 +51,117 @@ final class RelayerNonces {
         this.clock = clock;
     }
 
+    /** A call to sign for its purpose and reference, at most once while a transaction of both is live. */
+    record Signing(String purpose, String referenceId, LongFunction<ChainTransaction> sign) {
+    }
+
     /**
      * Signs with the next nonce and stores the signed transaction, in one database transaction: answers it once
-     * committed. {@code sign} runs while the counter is locked; it must only sign.
+     * committed, or the live transaction of the same purpose and reference found under the lock (nothing signed).
+     * {@code sign} runs while the counter is locked; it must only sign.
      */
-    Mono<ChainTransaction> signAtNextNonce(String address, long chainPendingNonce, LongFunction<ChainTransaction> sign) {
-        return signAtNextNonces(address, chainPendingNonce, List.of(sign)).map(List::getFirst);
+    Mono<Relayed> signAtNextNonce(String address, long chainPendingNonce, Signing signing) {
+        return signAtNextNonces(address, chainPendingNonce, List.of(signing)).map(List::getFirst);
     }
 
     /**
      * Signs each call with the next nonces, in the order given, and stores them all in one database transaction (one
      * lock of the counter, one commit, however many): answers them in that order once committed. The free nonces come
      * first, lowest first, then the counter's. Each {@code sign} runs while the counter is locked; it must only sign.
+     *
+     * <p>A call whose purpose and reference already have a live transaction (signed, broadcast, confirmed or replaced;
+     * not rejected or reverted), stored by any instance or earlier in this batch, is answered that transaction and takes
+     * no nonce. Looked up after the lock is taken, this is the one check that two instances (or two callers of one) that
+     * both found nothing live before submitting cannot both pass: the other's insert committed before the lock was
+     * released, and every statement here reads what was committed before it began.
      */
-    Mono<List<ChainTransaction>> signAtNextNonces(String address, long chainPendingNonce,
-            List<LongFunction<ChainTransaction>> signs) {
-        if (signs.isEmpty()) {
+    Mono<List<Relayed>> signAtNextNonces(String address, long chainPendingNonce, List<Signing> signings) {
+        if (signings.isEmpty()) {
             return Mono.just(List.of());
         }
         Mono<Void> counter = Mono.defer(() -> counterExists.get() ? Mono.empty()
                 : transactions.createCounterIfAbsent(address, chainPendingNonce)
                         .doOnSuccess(created -> counterExists.set(true)));
-        Mono<List<ChainTransaction>> allocate = Mono.defer(() -> locked(address)
-                .flatMap(next -> transactions.freeNonces(address, signs.size())
-                        .concatMap(free -> transactions.takeFreeNonce(address, free).filter(taken -> taken)
-                                .map(taken -> free))
+        Mono<List<Relayed>> allocate = Mono.defer(() -> locked(address)
+                .flatMap(next -> Flux.fromIterable(signings)
+                        .concatMap(signing -> transactions.findLive(signing.referenceId(), signing.purpose())
+                                .map(Optional::of).defaultIfEmpty(Optional.empty()))
                         .collectList()
-                        .flatMap(free -> {
-                            // The chain ahead of the counter means the account was used elsewhere: skip what it used.
-                            long first = Math.max(next, chainPendingNonce);
-                            int fromCounter = signs.size() - free.size();
-                            List<Long> nonces = new ArrayList<>(free);
-                            LongStream.range(first, first + fromCounter).forEach(nonces::add);
-                            Mono<Void> advanced = fromCounter == 0 ? Mono.empty()
-                                    : transactions.setCounter(address, first + fromCounter);
-                            return advanced.thenReturn(nonces);
-                        }))
-                .flatMapMany(nonces -> Flux.range(0, nonces.size()).concatMap(index -> {
-                    long nonce = nonces.get(index);
-                    return store(signs.get(index).apply(nonce), address, nonce);
-                }))
-                .collectList());
+                        .flatMap(live -> {
+                            Plan plan = Plan.of(signings, live);
+                            return nonces(address, chainPendingNonce, next, plan.toSign().size())
+                                    .flatMapMany(nonces -> Flux.range(0, nonces.size()).concatMap(index -> {
+                                        long nonce = nonces.get(index);
+                                        return store(plan.toSign().get(index).sign().apply(nonce), address, nonce);
+                                    }))
+                                    .collectList()
+                                    .map(plan::answers);
+                        })));
         return counter.then(transaction.transactional(allocate));
+    }
+
+    /** {@code count} nonces: the free ones first, lowest first, then the counter's (advanced past them). */
+    private Mono<List<Long>> nonces(String address, long chainPendingNonce, long next, int count) {
+        if (count == 0) {
+            return Mono.just(List.of());
+        }
+        return transactions.freeNonces(address, count)
+                .concatMap(free -> transactions.takeFreeNonce(address, free).filter(taken -> taken).map(taken -> free))
+                .collectList()
+                .flatMap(free -> {
+                    // The chain ahead of the counter means the account was used elsewhere: skip what it used.
+                    long first = Math.max(next, chainPendingNonce);
+                    int fromCounter = count - free.size();
+                    List<Long> nonces = new ArrayList<>(free);
+                    LongStream.range(first, first + fromCounter).forEach(nonces::add);
+                    Mono<Void> advanced = fromCounter == 0 ? Mono.empty()
+                            : transactions.setCounter(address, first + fromCounter);
+                    return advanced.thenReturn(nonces);
+                });
+    }
+
+    /**
+     * Which calls of a batch are signed: those with nothing live for their purpose and reference, the first of each
+     * such pair only. The others are answered what is live, or what the first of their pair was signed.
+     */
+    private record Plan(List<Signing> signings, List<Optional<ChainTransaction>> live, List<Signing> toSign,
+            int[] signedAs) {
+
+        static Plan of(List<Signing> signings, List<Optional<ChainTransaction>> live) {
+            List<Signing> toSign = new ArrayList<>();
+            Map<List<String>, Integer> firstOfPair = new HashMap<>();
+            int[] signedAs = new int[signings.size()];
+            for (int index = 0; index < signings.size(); index++) {
+                Signing signing = signings.get(index);
+                if (live.get(index).isPresent()) {
+                    signedAs[index] = -1;
+                    continue;
+                }
+                Integer first = firstOfPair.putIfAbsent(List.of(signing.purpose(), signing.referenceId()), toSign.size());
+                signedAs[index] = first == null ? toSign.size() : first;
+                if (first == null) {
+                    toSign.add(signing);
+                }
+            }
+            return new Plan(signings, live, List.copyOf(toSign), signedAs);
+        }
+
+        List<Relayed> answers(List<ChainTransaction> signed) {
+            List<Relayed> answers = new ArrayList<>(signings.size());
+            boolean[] answered = new boolean[signed.size()];
+            for (int index = 0; index < signings.size(); index++) {
+                int as = signedAs[index];
+                if (as < 0) {
+                    answers.add(new Relayed.AlreadyLive(live.get(index).orElseThrow()));
+                } else if (!answered[as]) {
+                    answered[as] = true;
+                    answers.add(new Relayed.Submitted(signed.get(as)));
+                } else {
+                    answers.add(new Relayed.AlreadyLive(signed.get(as)));
+                }
+            }
+            return answers;
+        }
     }
 
     /**

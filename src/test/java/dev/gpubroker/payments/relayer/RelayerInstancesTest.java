@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
@@ -138,6 +139,40 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
         assertThat(outcomes.failures()).isEmpty();
     }
 
+    /**
+     * What keeps a settlement or a refund to one transaction: two instances (and two callers on each) that both looked
+     * and found nothing live, then submit the same purpose for the same reference at once, sign one transaction between
+     * them. Before the relayer looked again under its nonce lock, each of the four signed its own (TwoInstancesIT saw
+     * two settle transactions for one reservation; the escrow reverted the second).
+     */
+    @Test
+    void twoInstancesSubmittingTheSamePurposeForTheSameReferenceAtOnceSignOneTransaction() throws Exception {
+        second.start();
+        secondTracker.start();
+        String call = TokenContract.transfer(relayer.address(), BigInteger.ZERO);
+
+        List<Relayed> answers = Flux.range(0, 80)
+                .flatMap(i -> (i % 2 == 0 ? relayer : second).relay(ProbeOutcomes.PURPOSE, "once-" + (i / 4),
+                        chain.usdc().address(), call), 32)
+                .collectList()
+                .block(WAIT);
+
+        Map<String, List<Relayed>> byReference = new TreeMap<>();
+        answers.forEach(answer -> byReference.computeIfAbsent(answer.transaction().referenceId(),
+                reference -> new ArrayList<>()).add(answer));
+        assertThat(byReference).hasSize(20);
+        byReference.forEach((reference, four) -> {
+            assertThat(four).hasSize(4);
+            assertThat(four).extracting(answer -> answer.transaction().hash()).as("every caller of %s answered the "
+                    + "one transaction", reference).containsOnly(four.getFirst().transaction().hash());
+            assertThat(four).filteredOn(Relayed.Submitted.class::isInstance).as("signed by one of them").hasSize(1);
+            assertThat(transactions.findByReference(reference).collectList().block(WAIT)).as("stored once")
+                    .hasSize(1);
+        });
+        awaitConfirmed(answers.stream().filter(Relayed.Submitted.class::isInstance).map(Relayed::transaction).toList());
+        assertThat(outcomes.confirmations()).as("twenty transactions mined, each recorded once").hasSize(20);
+    }
+
     @Test
     void theTransactionsAnInstanceSignedAndNeverSentBeforeItDiedAreSentByTheOther() throws Exception {
         long firstNonce = chainNonce();
@@ -187,8 +222,9 @@ class RelayerInstancesTest extends BrokerIntegrationTest {
         // broadcast ("insufficient funds"), after its nonce was handed out.
         BigInteger maxFee = BigInteger.TEN.pow(15);
         ChainTransaction doomed = secondNonces.signAtNextNonce(relayer.address(), firstNonce,
-                nonce -> second.sign(ProbeOutcomes.PURPOSE, "doomed", chain.usdc().address(), call, nonce,
-                        BigInteger.valueOf(1_000_000), maxFee, BigInteger.ONE, null)).block(WAIT);
+                new RelayerNonces.Signing(ProbeOutcomes.PURPOSE, "doomed", nonce -> second.sign(ProbeOutcomes.PURPOSE,
+                        "doomed", chain.usdc().address(), call, nonce, BigInteger.valueOf(1_000_000), maxFee,
+                        BigInteger.ONE, null))).map(Relayed::transaction).block(WAIT);
         ChainTransaction above = relayer.submit(ProbeOutcomes.PURPOSE, "above", chain.usdc().address(), call).block(WAIT);
         assertThat(above.nonce()).isEqualTo(doomed.nonce() + 1);
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 
 import org.flywaydb.core.Flyway;
@@ -81,8 +82,8 @@ class RelayerNoncesTest {
         List<ChainTransaction> signed = Flux.range(0, 4).concatMap(i -> allocate(first, 0)).collectList().block(WAIT);
         release(second, signed.get(1));
 
-        List<Long> batch = first.signAtNextNonces(RELAYER, 0, List.of(this::signed, this::signed, this::signed))
-                .block(WAIT).stream().map(ChainTransaction::nonce).toList();
+        List<Long> batch = first.signAtNextNonces(RELAYER, 0, signings(3))
+                .block(WAIT).stream().map(relayed -> relayed.transaction().nonce()).toList();
 
         assertThat(batch).as("the free nonce first, then the counter's, in order").containsExactly(1L, 4L, 5L);
         assertThat(free()).isEmpty();
@@ -94,10 +95,10 @@ class RelayerNoncesTest {
 
         List<Long> raced = Flux.range(0, 20)
                 .flatMap(i -> (i % 2 == 0 ? first : second).signAtNextNonces(RELAYER, 0,
-                                List.of(this::signed, this::signed, this::signed, this::signed, this::signed))
+                                signings(5))
                         .subscribeOn(Schedulers.boundedElastic()), 8)
                 .flatMapIterable(stored -> stored)
-                .map(ChainTransaction::nonce)
+                .map(relayed -> relayed.transaction().nonce())
                 .collectSortedList()
                 .block(WAIT);
         assertThat(raced).containsExactlyElementsOf(LongStream.range(6, 106).boxed().toList());
@@ -105,11 +106,34 @@ class RelayerNoncesTest {
     }
 
     @Test
+    void aCallWhoseReferenceHasALiveTransactionOfItsPurposeIsAnsweredThatOneAndTakesNoNonce() {
+        List<Relayed> batch = first.signAtNextNonces(RELAYER, 0,
+                List.of(signing("reservation-1"), signing("reservation-1"), signing("reservation-2"))).block(WAIT);
+
+        assertThat(batch.get(0)).isInstanceOf(Relayed.Submitted.class);
+        assertThat(batch.get(1)).as("the same reference later in the same batch").isInstanceOf(Relayed.AlreadyLive.class);
+        assertThat(batch.get(1).transaction().hash()).isEqualTo(batch.get(0).transaction().hash());
+        assertThat(batch.get(2)).isInstanceOf(Relayed.Submitted.class);
+        assertThat(counter()).isEqualTo(2);
+
+        Relayed elsewhere = second.signAtNextNonce(RELAYER, 0, signing("reservation-1")).block(WAIT);
+        assertThat(elsewhere).as("another instance, after the first committed").isInstanceOf(Relayed.AlreadyLive.class);
+        assertThat(elsewhere.transaction().hash()).isEqualTo(batch.get(0).transaction().hash());
+        assertThat(counter()).isEqualTo(2);
+
+        release(first, batch.get(0).transaction());
+        Relayed afterRefusal = second.signAtNextNonce(RELAYER, 0, signing("reservation-1")).block(WAIT);
+        assertThat(afterRefusal).as("a refused transaction is not live: the call is signed again")
+                .isInstanceOf(Relayed.Submitted.class);
+        assertThat(afterRefusal.transaction().nonce()).as("at the nonce the refusal freed").isZero();
+    }
+
+    @Test
     void aBatchAfterTheChainMovedAheadStartsAtTheChainsPendingNonce() {
         allocate(first, 0).block(WAIT);
 
-        List<Long> batch = second.signAtNextNonces(RELAYER, 7, List.of(this::signed, this::signed)).block(WAIT).stream()
-                .map(ChainTransaction::nonce).toList();
+        List<Long> batch = second.signAtNextNonces(RELAYER, 7, signings(2)).block(WAIT).stream()
+                .map(relayed -> relayed.transaction().nonce()).toList();
 
         assertThat(batch).containsExactly(7L, 8L);
         assertThat(counter()).isEqualTo(9);
@@ -184,7 +208,17 @@ class RelayerNoncesTest {
     }
 
     private Mono<ChainTransaction> allocate(RelayerNonces instance, long chainPendingNonce) {
-        return instance.signAtNextNonce(RELAYER, chainPendingNonce, this::signed);
+        return instance.signAtNextNonce(RELAYER, chainPendingNonce, signing("probe-" + UUID.randomUUID()))
+                .map(Relayed::transaction);
+    }
+
+    /** {@code count} calls, each for a reference of its own. */
+    private List<RelayerNonces.Signing> signings(int count) {
+        return IntStream.range(0, count).mapToObj(i -> signing("probe-" + UUID.randomUUID())).toList();
+    }
+
+    private RelayerNonces.Signing signing(String reference) {
+        return new RelayerNonces.Signing("probe", reference, nonce -> signed(nonce, reference));
     }
 
     private void release(RelayerNonces instance, ChainTransaction refused) {
@@ -193,8 +227,12 @@ class RelayerNoncesTest {
 
     /** A stand-in for a signature: a unique hash, the nonce it was given. */
     private ChainTransaction signed(long nonce) {
+        return signed(nonce, "probe-" + UUID.randomUUID());
+    }
+
+    private ChainTransaction signed(long nonce, String reference) {
         String raw = "0x" + UUID.randomUUID().toString().replace("-", "");
-        return new ChainTransaction(Hash.sha3(raw), RELAYER, nonce, "probe", "probe-" + nonce, RELAYER, "0x", 21_000,
+        return new ChainTransaction(Hash.sha3(raw), RELAYER, nonce, "probe", reference, RELAYER, "0x", 21_000,
                 BigInteger.TWO, BigInteger.ONE, raw, ChainTransaction.Status.SIGNED, null, null, clock.instant());
     }
 

@@ -136,8 +136,9 @@ class RelayerPipelineTest extends BrokerIntegrationTest {
         // Fees the relayer's 100 test ETH cannot cover (a million gas at a million gwei): the node refuses it once its
         // nonce was handed out, as it would a transaction whose fees went stale.
         ChainTransaction doomed = new RelayerNonces(transactions, transaction, clock).signAtNextNonce(relayer.address(),
-                firstNonce, nonce -> relayer.sign("probe", "doomed", chain.usdc().address(), call, nonce,
-                        BigInteger.valueOf(1_000_000), BigInteger.TEN.pow(15), BigInteger.ONE, null)).block(WAIT);
+                firstNonce, new RelayerNonces.Signing("probe", "doomed", nonce -> relayer.sign("probe", "doomed",
+                        chain.usdc().address(), call, nonce, BigInteger.valueOf(1_000_000), BigInteger.TEN.pow(15),
+                        BigInteger.ONE, null))).map(Relayed::transaction).block(WAIT);
         // Sent while the doomed nonce below them is not: the node holds them until it is filled.
         List<ChainTransaction> above = burst("above", 10, call);
         assertThat(above).allSatisfy(sent -> assertThat(sent.nonce()).isGreaterThan(doomed.nonce()));
