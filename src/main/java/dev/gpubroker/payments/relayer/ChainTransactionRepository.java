@@ -209,6 +209,14 @@ class ChainTransactionRepository {
                 .next();
     }
 
+    /** Every live transaction (as {@link #findLive}) of any of these references, whatever its purpose: one query. */
+    public Flux<ChainTransaction> findLive(List<String> referenceIds) {
+        return db.sql("SELECT * FROM chain_transactions WHERE reference_id IN (:r) AND status NOT IN ('REJECTED', "
+                        + "'REVERTED')")
+                .bind("r", referenceIds)
+                .map(ChainTransactionRepository::toTransaction).all();
+    }
+
     public Mono<ChainTransaction> findByHash(String hash) {
         return db.sql("SELECT * FROM chain_transactions WHERE tx_hash = :hash")
                 .bind("hash", hash)

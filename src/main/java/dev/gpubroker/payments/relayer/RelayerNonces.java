@@ -83,10 +83,11 @@ final class RelayerNonces {
                 : transactions.createCounterIfAbsent(address, chainPendingNonce)
                         .doOnSuccess(created -> counterExists.set(true)));
         Mono<List<Relayed>> allocate = Mono.defer(() -> locked(address)
-                .flatMap(next -> Flux.fromIterable(signings)
-                        .concatMap(signing -> transactions.findLive(signing.referenceId(), signing.purpose())
-                                .map(Optional::of).defaultIfEmpty(Optional.empty()))
-                        .collectList()
+                .flatMap(next -> transactions.findLive(signings.stream().map(Signing::referenceId).distinct().toList())
+                        .collectMap(live -> List.of(live.purpose(), live.referenceId()), live -> live,
+                                HashMap::new)
+                        .map(liveByPair -> signings.stream().map(signing -> Optional.ofNullable(
+                                liveByPair.get(List.of(signing.purpose(), signing.referenceId())))).toList())
                         .flatMap(live -> {
                             Plan plan = Plan.of(signings, live);
                             return nonces(address, chainPendingNonce, next, plan.toSign().size())
