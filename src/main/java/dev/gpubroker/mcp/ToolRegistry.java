@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.event.Level;
 import org.springframework.stereotype.Component;
 
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
@@ -21,6 +22,7 @@ import io.modelcontextprotocol.spec.McpServerTransportProviderBase;
 
 import dev.gpubroker.audit.AuditLog;
 import dev.gpubroker.identity.Agent;
+import dev.gpubroker.metrics.ToolCallMetrics;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -40,13 +42,16 @@ public class ToolRegistry {
     private final ToolArgumentValidator validator;
     private final JsonMapper json;
     private final AuditLog audit;
+    private final ToolCallMetrics metrics;
     private final boolean strictErrorCodes;
+    private final List<String> toolNames;
 
     public ToolRegistry(ToolContractCatalog catalog, List<ToolHandler> handlerBeans, ToolArgumentValidator validator,
-            JsonMapper json, AuditLog audit,
+            JsonMapper json, AuditLog audit, ToolCallMetrics metrics,
             @org.springframework.beans.factory.annotation.Value("${gpubroker.mcp.strict-error-codes:false}")
             boolean strictErrorCodes) {
         this.audit = audit;
+        this.metrics = metrics;
         this.strictErrorCodes = strictErrorCodes;
         this.contracts = catalog.contracts().stream()
                 .collect(Collectors.toMap(ToolContract::name, Function.identity(), (a, b) -> {
@@ -67,10 +72,12 @@ public class ToolRegistry {
         }
         this.validator = validator;
         this.json = json;
+        this.toolNames = List.copyOf(contracts.keySet());
     }
 
+    /** Read by the request guard at every request. */
     public List<String> toolNames() {
-        return List.copyOf(contracts.keySet());
+        return toolNames;
     }
 
     /**
@@ -100,6 +107,7 @@ public class ToolRegistry {
     private Mono<CallToolResult> call(ToolContract contract, ToolHandler handler, CallerResolver callers,
             McpAsyncServerExchange exchange, McpSchema.CallToolRequest request, ProgressChannel progress) {
         long startNanos = System.nanoTime();
+        boolean readOnly = contract.hint("readOnlyHint");
         String[] agentId = {"-"};
         return callers.resolve(exchange.transportContext())
                 .doOnNext(agent -> agentId[0] = agent.agentId())
@@ -116,12 +124,19 @@ public class ToolRegistry {
                 .flatMap(result -> {
                     ToolError refusal = refusalOf(result);
                     String outcome = refusal != null ? refusal.code() : "ok";
-                    log.info("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
-                            (System.nanoTime() - startNanos) / 1_000_000);
+                    long nanos = System.nanoTime() - startNanos;
+                    metrics.called(contract.name(), outcome, nanos);
+                    // A read is in the audit log and the tool metrics; a line each in the log, thousands a second
+                    // from agents polling job_status, cost about 2 % of the broker's CPU (HotPathBenchmark).
+                    if (!readOnly || log.isDebugEnabled()) {
+                        log.atLevel(readOnly ? Level.DEBUG : Level.INFO)
+                                .log("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
+                                        nanos / 1_000_000);
+                    }
                     String detail = refusal != null ? refusal.message() : null;
                     // A call that changed something is answered only once its line is committed; a read's line goes
                     // with the next group commit, so that reading costs no commit of its own (AuditLog).
-                    Mono<Void> audited = contract.hint("readOnlyHint")
+                    Mono<Void> audited = readOnly
                             ? audit.recordRead("agent", agentId[0], "tool:" + contract.name(), request.arguments(),
                                     outcome, detail)
                             : audit.record("agent", agentId[0], "tool:" + contract.name(), request.arguments(), outcome,

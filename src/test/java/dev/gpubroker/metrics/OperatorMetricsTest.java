@@ -127,6 +127,14 @@ class OperatorMetricsTest extends BrokerIntegrationTest {
                     "outcome", "confirmed")).isPositive();
             assertThat(value(scraped, "gpubroker_relayer_queue_depth")).isZero();
             assertThat(value(scraped, "gpubroker_run_refusals_total", "code", "env_not_allowed")).isEqualTo(1);
+            assertThat(value(scraped, "gpubroker_tool_calls_seconds_count", "tool", "run", "outcome",
+                    "env_not_allowed")).as("each tool call by its outcome").isEqualTo(1);
+            assertThat(value(scraped, "gpubroker_tool_calls_seconds_count", "tool", "quote", "outcome", "ok"))
+                    .isEqualTo(2);
+            assertThat(value(scraped, "gpubroker_tool_calls_seconds_count", "tool", "pay", "outcome", "ok"))
+                    .isEqualTo(1);
+            assertThat(scraped.value("http_server_requests_seconds_count", "uri", "/mcp"))
+                    .as("every tool call is a POST to /mcp: counted by tool above, not by the HTTP server").isEmpty();
             assertThat(value(scraped, "gpubroker_reconciliation_mismatches")).as("reconciled at start").isZero();
             assertThat(value(scraped, "gpubroker_reconciliation_last_run_timestamp_seconds")).isPositive();
             assertThat(value(scraped, "gpubroker_health_up", "component", "chain")).isEqualTo(1);
