@@ -49,7 +49,8 @@ public final class BearerCredential extends AbstractAuthenticationToken {
         return exchange -> Mono.justOrEmpty(token(exchange)).map(BearerCredential::presented);
     }
 
-    private static String token(ServerWebExchange exchange) {
+    /** The bearer token of the request's {@code Authorization} header, or null when it shows none. */
+    public static String token(ServerWebExchange exchange) {
         String authorization = exchange.getRequest().getHeaders().getFirst(HttpHeaders.AUTHORIZATION);
         if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             return null;

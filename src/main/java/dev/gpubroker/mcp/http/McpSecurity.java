@@ -16,12 +16,23 @@ import org.springframework.security.config.web.server.SecurityWebFiltersOrder;
 import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
+import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
+import org.springframework.security.web.server.header.CacheControlServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.CompositeServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.ContentTypeOptionsServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.ReferrerPolicyServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.ServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.StrictTransportSecurityServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.XFrameOptionsServerHttpHeadersWriter;
+import org.springframework.security.web.server.header.XXssProtectionServerHttpHeadersWriter;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
+import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 
 import io.modelcontextprotocol.server.transport.ServerTransportSecurityException;
 import io.modelcontextprotocol.server.transport.ServerTransportSecurityValidator;
+import org.springframework.ai.mcp.server.webflux.transport.WebFluxStreamableServerTransportProvider;
 
 import dev.gpubroker.identity.AgentService;
 import dev.gpubroker.web.BearerCredential;
@@ -47,9 +58,9 @@ class McpSecurity {
 
     @Bean
     @Order(20)
-    SecurityWebFilterChain mcpEndpoint(ServerHttpSecurity http, AgentService agents,
+    SecurityWebFilterChain mcpEndpoint(ServerHttpSecurity http, AgentCredentials credentials,
             ServerTransportSecurityValidator securityValidator, JsonMapper json, ProtectedResource resource) {
-        AuthenticationWebFilter authentication = new AuthenticationWebFilter(resource.credentials(agents));
+        AuthenticationWebFilter authentication = new AuthenticationWebFilter(credentials);
         authentication.setServerAuthenticationConverter(BearerCredential.fromAuthorizationHeader());
         authentication.setAuthenticationFailureHandler((filterExchange, refused) -> reject(json, filterExchange.getExchange(),
                 HttpStatus.UNAUTHORIZED, challenge(resource, filterExchange.getExchange()) + ", error=\"invalid_token\", "
@@ -69,6 +80,27 @@ class McpSecurity {
                         .accessDeniedHandler((exchange, denied) -> reject(json, exchange, HttpStatus.FORBIDDEN, null,
                                 "this credential is not an agent's")))
                 .build();
+    }
+
+    /** The credentials /mcp takes: one manager for the chain above and for {@link McpFastLane}. */
+    @Bean
+    AgentCredentials mcpCredentials(ProtectedResource resource, AgentService agents) {
+        return resource.credentials(agents);
+    }
+
+    /**
+     * The hot path of /mcp, deciding as the chain above does ({@link McpFastLane}). The response headers are those the
+     * chain's default header settings write; McpFastLaneTest compares the two.
+     */
+    @Bean
+    McpFastLane mcpFastLane(ServerWebExchangeFirewall firewall, ServerTransportSecurityValidator securityValidator,
+            AgentCredentials credentials, McpRequestGuard guard, WebFluxStreamableServerTransportProvider transport) {
+        ServerHttpHeadersWriter headers = new CompositeServerHttpHeadersWriter(new CacheControlServerHttpHeadersWriter(),
+                new ContentTypeOptionsServerHttpHeadersWriter(), new StrictTransportSecurityServerHttpHeadersWriter(),
+                new XFrameOptionsServerHttpHeadersWriter(), new XXssProtectionServerHttpHeadersWriter(),
+                new ReferrerPolicyServerHttpHeadersWriter());
+        return new McpFastLane(firewall, securityValidator, credentials, headers, guard,
+                RouterFunctions.toWebHandler(transport.getRouterFunction()));
     }
 
     /** RFC 6750's challenge with RFC 9728's pointer to how a client gets a credential for this resource. */
