@@ -128,11 +128,8 @@ public class ToolRegistry {
                     metrics.called(contract.name(), outcome, nanos);
                     // A read is in the audit log and the tool metrics; a line each in the log, thousands a second
                     // from agents polling job_status, cost about 2 % of the broker's CPU (HotPathBenchmark).
-                    if (!readOnly || log.isDebugEnabled()) {
-                        log.atLevel(readOnly ? Level.DEBUG : Level.INFO)
-                                .log("tool {} by {} -> {} in {} ms", contract.name(), agentId[0], outcome,
-                                        nanos / 1_000_000);
-                    }
+                    log.atLevel(readOnly ? Level.DEBUG : Level.INFO).log("tool {} by {} -> {} in {} ms",
+                            contract.name(), agentId[0], outcome, nanos / 1_000_000);
                     String detail = refusal != null ? refusal.message() : null;
                     // A call that changed something is answered only once its line is committed; a read's line goes
                     // with the next group commit, so that reading costs no commit of its own (AuditLog).

@@ -81,6 +81,33 @@ class AuditWriterTest {
         assertThat(commits.get(1)).hasSize(50);
     }
 
+    /**
+     * Lines arriving one at a time, each after the last commit ended, go into one commit per spacing, not one each: a
+     * lone line is written at once, and what follows waits for the spacing to gather.
+     */
+    @Test
+    void linesArrivingOneByOneShareACommitPerSpacing() throws Exception {
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return Mono.just(0L);
+        });
+        writer.start();
+        writer.offer(line("lone"));
+        awaitCommits(1);
+
+        long startedNanos = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            writer.offer(line("trickle-" + i));
+            Thread.sleep(1);
+        }
+        long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos);
+        await().atMost(Duration.ofSeconds(5)).until(() -> commits.stream().mapToInt(List::size).sum() == 101);
+
+        assertThat(commits).as("at most one commit per %d ms over %d ms (one each without the spacing)",
+                AuditWriter.COMMIT_SPACING_MILLIS, elapsedMillis)
+                .hasSizeLessThanOrEqualTo(2 + (int) (elapsedMillis / AuditWriter.COMMIT_SPACING_MILLIS) + 1);
+    }
+
     @Test
     void aFullQueueRefusesTheLineSoThatItsCallerWritesItItself() {
         when(repository.insertAll(anyList())).thenAnswer(call -> {

@@ -4,9 +4,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
 import java.util.stream.LongStream;
@@ -53,6 +52,14 @@ final class RelayerNonces {
 
     /** A call to sign for its purpose and reference, at most once while a transaction of both is live. */
     record Signing(String purpose, String referenceId, LongFunction<ChainTransaction> sign) {
+
+        List<String> pair() {
+            return List.of(purpose, referenceId);
+        }
+
+        static List<String> pairOf(ChainTransaction transaction) {
+            return List.of(transaction.purpose(), transaction.referenceId());
+        }
     }
 
     /**
@@ -84,19 +91,25 @@ final class RelayerNonces {
                         .doOnSuccess(created -> counterExists.set(true)));
         Mono<List<Relayed>> allocate = Mono.defer(() -> locked(address)
                 .flatMap(next -> transactions.findLive(signings.stream().map(Signing::referenceId).distinct().toList())
-                        .collectMap(live -> List.of(live.purpose(), live.referenceId()), live -> live,
-                                HashMap::new)
-                        .map(liveByPair -> signings.stream().map(signing -> Optional.ofNullable(
-                                liveByPair.get(List.of(signing.purpose(), signing.referenceId())))).toList())
+                        .collectMap(Signing::pairOf, live -> live, HashMap::new)
                         .flatMap(live -> {
-                            Plan plan = Plan.of(signings, live);
-                            return nonces(address, chainPendingNonce, next, plan.toSign().size())
-                                    .flatMapMany(nonces -> Flux.range(0, nonces.size()).concatMap(index -> {
-                                        long nonce = nonces.get(index);
-                                        return store(plan.toSign().get(index).sign().apply(nonce), address, nonce);
-                                    }))
-                                    .collectList()
-                                    .map(plan::answers);
+                            // One nonce for each pair with nothing live, taken by the first call of the pair; a later
+                            // call of the same pair is answered what that one signed (it is in `live` by then).
+                            int count = (int) signings.stream().map(Signing::pair).distinct()
+                                    .filter(pair -> !live.containsKey(pair)).count();
+                            return nonces(address, chainPendingNonce, next, count).flatMap(nonces -> {
+                                Iterator<Long> unused = nonces.iterator();
+                                return Flux.fromIterable(signings).concatMap(signing -> {
+                                    ChainTransaction found = live.get(signing.pair());
+                                    if (found != null) {
+                                        return Mono.<Relayed>just(new Relayed.AlreadyLive(found));
+                                    }
+                                    long nonce = unused.next();
+                                    return store(signing.sign().apply(nonce), address, nonce)
+                                            .doOnNext(signed -> live.put(signing.pair(), signed))
+                                            .map(Relayed.Submitted::new);
+                                }).collectList();
+                            });
                         })));
         return counter.then(transaction.transactional(allocate));
     }
@@ -119,50 +132,6 @@ final class RelayerNonces {
                             : transactions.setCounter(address, first + fromCounter);
                     return advanced.thenReturn(nonces);
                 });
-    }
-
-    /**
-     * Which calls of a batch are signed: those with nothing live for their purpose and reference, the first of each
-     * such pair only. The others are answered what is live, or what the first of their pair was signed.
-     */
-    private record Plan(List<Signing> signings, List<Optional<ChainTransaction>> live, List<Signing> toSign,
-            int[] signedAs) {
-
-        static Plan of(List<Signing> signings, List<Optional<ChainTransaction>> live) {
-            List<Signing> toSign = new ArrayList<>();
-            Map<List<String>, Integer> firstOfPair = new HashMap<>();
-            int[] signedAs = new int[signings.size()];
-            for (int index = 0; index < signings.size(); index++) {
-                Signing signing = signings.get(index);
-                if (live.get(index).isPresent()) {
-                    signedAs[index] = -1;
-                    continue;
-                }
-                Integer first = firstOfPair.putIfAbsent(List.of(signing.purpose(), signing.referenceId()), toSign.size());
-                signedAs[index] = first == null ? toSign.size() : first;
-                if (first == null) {
-                    toSign.add(signing);
-                }
-            }
-            return new Plan(signings, live, List.copyOf(toSign), signedAs);
-        }
-
-        List<Relayed> answers(List<ChainTransaction> signed) {
-            List<Relayed> answers = new ArrayList<>(signings.size());
-            boolean[] answered = new boolean[signed.size()];
-            for (int index = 0; index < signings.size(); index++) {
-                int as = signedAs[index];
-                if (as < 0) {
-                    answers.add(new Relayed.AlreadyLive(live.get(index).orElseThrow()));
-                } else if (!answered[as]) {
-                    answered[as] = true;
-                    answers.add(new Relayed.Submitted(signed.get(as)));
-                } else {
-                    answers.add(new Relayed.AlreadyLive(signed.get(as)));
-                }
-            }
-            return answers;
-        }
     }
 
     /**
