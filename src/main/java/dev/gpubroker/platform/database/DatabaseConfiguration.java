@@ -58,7 +58,10 @@ public class DatabaseConfiguration {
      */
     private static final String H2_FILE_SYSTEM = "async:";
 
-    /** The migrations, one set for both databases (db/postgresql adds what PostgreSQL needs before them). */
+    /**
+     * The migrations, one set for both databases (db/postgresql adds what PostgreSQL needs before them, db/h2 what H2
+     * needs after them).
+     */
     private static final String MIGRATIONS = "classpath:db/migration";
 
     private static final int CONNECTIONS_MAX = 16;
@@ -130,7 +133,8 @@ public class DatabaseConfiguration {
             Path dataDir = PrivateFiles.dataDirectory(properties.dataDir());
             String file = dataDir.resolve("gpubroker").toString();
             migrate(Flyway.configure().dataSource("jdbc:h2:" + H2_FILE_SYSTEM + file + ";" + H2_OPTIONS, "sa", "")
-                    .locations(MIGRATIONS), null);
+                    // H2's own addition: larger identity caches (the callback says why).
+                    .locations(MIGRATIONS, "classpath:db/h2"), null);
             // H2 creates its file with the process umask (often 644): the whole database is the broker's alone.
             PrivateFiles.file(dataDir.resolve("gpubroker.mv.db"));
             H2ConnectionConfiguration.Builder h2 = H2ConnectionConfiguration.builder().url(H2_FILE_SYSTEM + file)
