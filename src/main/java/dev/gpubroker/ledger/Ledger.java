@@ -2,7 +2,6 @@ package dev.gpubroker.ledger;
 
 import org.springframework.stereotype.Service;
 
-import dev.gpubroker.money.Usdc;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -30,11 +29,6 @@ public class Ledger {
                         .flatMap(imbalance -> imbalance == 0 ? Mono.just((LedgerWrite) new LedgerWrite.Written(entry.entryId()))
                                 : Mono.error(new IllegalStateException("ledger entry " + entry.entryId()
                                         + " does not balance after writing: " + imbalance))));
-    }
-
-    /** What this agent has in escrow now: deposits less what was paid out or refunded. */
-    public Mono<Usdc> escrowedFor(String agentId) {
-        return lines.escrowBalanceOfAgent(agentId).map(Usdc::ofMicros);
     }
 
     public Flux<LedgerLine> linesOfAgent(String agentId, int limit, int offset) {

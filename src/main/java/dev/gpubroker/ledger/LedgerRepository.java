@@ -62,21 +62,6 @@ class LedgerRepository {
                 .one();
     }
 
-    /**
-     * On every {@code account} call. The escrow accounts are picked by their prefix with {@code LEFT}, not {@code LIKE}:
-     * H2 parses and plans a statement with {@code LIKE} again at every execution (its pattern could be a parameter),
-     * which cost more than running it.
-     */
-    public Mono<Long> escrowBalanceOfAgent(String agentId) {
-        return db.sql("""
-                        SELECT COALESCE(SUM(CASE WHEN l.direction = 'D' THEN l.amount_micros ELSE -l.amount_micros END), 0) AS b
-                        FROM ledger_lines l JOIN reservations r ON l.reservation_id = r.reservation_id
-                        WHERE r.agent_id = :agent AND LEFT(l.account, 7) = 'escrow:'""")
-                .bind("agent", agentId)
-                .map(row -> Columns.longValue(row, "b"))
-                .one();
-    }
-
     /** The lines that concern one agent (its wallet, its reservations' escrows), newest first. */
     public Flux<LedgerLine> ofAgent(String agentId, int limit, int offset) {
         return db.sql("""

@@ -5,13 +5,11 @@ import java.util.List;
 import org.springframework.stereotype.Service;
 
 import dev.gpubroker.identity.Agent;
-import dev.gpubroker.ledger.Ledger;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.money.UsdcBalance;
 import dev.gpubroker.payments.chain.ChainContext;
 import dev.gpubroker.payments.chain.PaymentChain;
 import dev.gpubroker.scheduler.Reservation;
-import dev.gpubroker.scheduler.ReservationService;
 import reactor.core.publisher.Mono;
 
 /** An agent's money at a glance: its wallet's USDC on chain, what it has in escrow, its recent reservations. */
@@ -26,21 +24,19 @@ public class AccountService {
 
     private final ChainContext chain;
     private final WalletBalances balances;
-    private final Ledger ledger;
-    private final ReservationService reservations;
+    private final AccountReads reads;
 
-    AccountService(PaymentChain paymentChain, WalletBalances balances, Ledger ledger, ReservationService reservations) {
+    AccountService(PaymentChain paymentChain, WalletBalances balances, AccountReads reads) {
         this.chain = paymentChain.context();
         this.balances = balances;
-        this.ledger = ledger;
-        this.reservations = reservations;
+        this.reads = reads;
     }
 
     public Mono<AccountSnapshot> snapshot(Agent agent) {
         return Mono.zip(
                 balances.balanceOf(agent.walletAddress()).map(UsdcBalance::new),
-                ledger.escrowedFor(agent.agentId()),
-                reservations.recentForAgent(agent.agentId(), RESERVATIONS_MAX).collectList())
-                .map(parts -> new AccountSnapshot(agent, chain.network(), parts.getT1(), parts.getT2(), parts.getT3()));
+                reads.escrowedAndRecent(agent.agentId(), RESERVATIONS_MAX))
+                .map(parts -> new AccountSnapshot(agent, chain.network(), parts.getT1(), parts.getT2().escrowed(),
+                        parts.getT2().recentReservations()));
     }
 }

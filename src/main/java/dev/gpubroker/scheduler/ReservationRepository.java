@@ -8,12 +8,10 @@ import java.util.Map;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Repository;
 
-import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Binds;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.platform.database.NewestFirst;
 import dev.gpubroker.platform.database.StateCounts;
-import io.r2dbc.spi.Readable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -55,7 +53,7 @@ class ReservationRepository {
     public Mono<Reservation> findById(String reservationId) {
         return db.sql("SELECT * FROM reservations WHERE reservation_id = :id")
                 .bind("id", reservationId)
-                .map(ReservationRepository::toReservation)
+                .map(ReservationRows::read)
                 .one();
     }
 
@@ -63,7 +61,7 @@ class ReservationRepository {
         return db.sql("SELECT * FROM reservations WHERE agent_id = :agent AND idempotency_key = :key")
                 .bind("agent", agentId)
                 .bind("key", idempotencyKey)
-                .map(ReservationRepository::toReservation)
+                .map(ReservationRows::read)
                 .one();
     }
 
@@ -141,7 +139,7 @@ class ReservationRepository {
     public Flux<Reservation> findInState(ReservationState state, int limit) {
         return db.sql("SELECT * FROM reservations WHERE state = :state ORDER BY updated_at LIMIT :limit")
                 .bind("state", state.name()).bind("limit", limit)
-                .map(ReservationRepository::toReservation).all();
+                .map(ReservationRows::read).all();
     }
 
     /** Paid reservations someone asked to cancel whose refund was never decided (a crash between the two steps). */
@@ -149,7 +147,7 @@ class ReservationRepository {
         return db.sql("SELECT * FROM reservations WHERE state = 'PAID' AND cancel_requested = TRUE "
                         + "ORDER BY updated_at LIMIT :limit")
                 .bind("limit", limit)
-                .map(ReservationRepository::toReservation).all();
+                .map(ReservationRows::read).all();
     }
 
     /**
@@ -161,7 +159,7 @@ class ReservationRepository {
                         + "WHERE r.state IN ('PAID', 'REFUNDING', 'RUNNING') AND p.escrow_deadline < :now "
                         + "ORDER BY p.escrow_deadline LIMIT :limit")
                 .bind("now", nowEpochSeconds).bind("limit", limit)
-                .map(ReservationRepository::toReservation).all();
+                .map(ReservationRows::read).all();
     }
 
     /** HELD → PAID for the payment that claimed it; true when this call made the move. */
@@ -212,7 +210,7 @@ class ReservationRepository {
                         + "ORDER BY hold_expires_at LIMIT :limit")
                 .bind("now", now.atOffset(ZoneOffset.UTC))
                 .bind("limit", limit)
-                .map(ReservationRepository::toReservation)
+                .map(ReservationRows::read)
                 .all();
     }
 
@@ -221,7 +219,7 @@ class ReservationRepository {
                         + "AND capacity_released = FALSE "
                         + "ORDER BY updated_at LIMIT :limit")
                 .bind("limit", limit)
-                .map(ReservationRepository::toReservation)
+                .map(ReservationRows::read)
                 .all();
     }
 
@@ -230,7 +228,7 @@ class ReservationRepository {
                         + "ORDER BY created_at LIMIT :limit")
                 .bind("cutoff", cutoff.atOffset(ZoneOffset.UTC))
                 .bind("limit", limit)
-                .map(ReservationRepository::toReservation)
+                .map(ReservationRows::read)
                 .all();
     }
 
@@ -240,37 +238,7 @@ class ReservationRepository {
         filters.put("agent_id", agentId);
         filters.put("state", state == null ? null : state.name());
         return NewestFirst.page(db, "reservations", "state <> 'PENDING_HOLD'", filters, limit, offset)
-                .map(ReservationRepository::toReservation).all();
-    }
-
-    public Flux<Reservation> findByAgent(String agentId, int limit) {
-        return db.sql("SELECT * FROM reservations WHERE agent_id = :agent ORDER BY created_at DESC LIMIT :limit")
-                .bind("agent", agentId)
-                .bind("limit", limit)
-                .map(ReservationRepository::toReservation)
-                .all();
-    }
-
-    private static Reservation toReservation(Readable row) {
-        return new Reservation(
-                row.get("reservation_id", String.class),
-                row.get("agent_id", String.class),
-                row.get("idempotency_key", String.class),
-                row.get("quote_id", String.class),
-                ReservationState.valueOf(row.get("state", String.class)),
-                row.get("provider", String.class),
-                row.get("offer_id", String.class),
-                Columns.intValue(row, "gpu_count"),
-                Usdc.ofMicros(Columns.longValue(row, "amount_micros")),
-                Columns.instant(row, "created_at"),
-                Columns.instant(row, "updated_at"),
-                Columns.instant(row, "hold_expires_at"),
-                Boolean.TRUE.equals(row.get("capacity_released", Boolean.class)),
-                row.get("state_reason", String.class),
-                Columns.intValue(row, "duration_minutes"),
-                row.get("payment_id", String.class),
-                row.get("hold_id", String.class),
-                Boolean.TRUE.equals(row.get("cancel_requested", Boolean.class)));
+                .map(ReservationRows::read).all();
     }
 
     /** Reservations per state, every state present (for the operator's gauges). */

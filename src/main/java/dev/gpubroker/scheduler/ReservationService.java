@@ -120,10 +120,6 @@ public class ReservationService {
                 .map(marked -> ReservationMark.of(reservationId, marked));
     }
 
-    public Flux<Reservation> recentForAgent(String agentId, int limit) {
-        return reservations.findByAgent(agentId, limit).filter(r -> r.state() != ReservationState.PENDING_HOLD);
-    }
-
     private ReserveOutcome replay(Reservation existing, String quoteId) {
         if (!existing.quoteId().equals(quoteId)) {
             return new Refused(Reason.IDEMPOTENCY_KEY_REUSED,

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -52,6 +53,34 @@ class AccountBalanceTest extends BrokerIntegrationTest {
         // 0.90 per GPU-hour, one hour: the deposit is final when pay answers, and so is the balance.
         assertThat(output(call(client, "account", Map.of()))).containsEntry("usdcBalance", "19.10")
                 .containsEntry("escrowed", "0.90");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theEscrowedSumCoversEveryPaidReservationOnceAndTheListShowsTheAgentsOwnNewestFirst() throws Exception {
+        NewAgent agent = newAgent("several-reservations");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("20.00"));
+        McpSyncClient client = client(agent.apiKey());
+        awaitBalance(client, "20.00");
+        NewAgent other = newAgent("someone-else");
+        McpSyncClient otherClient = client(other.apiKey());
+        assertThat(output(call(otherClient, "account", Map.of()))).containsEntry("escrowed", "0.00")
+                .containsEntry("reservations", List.of());
+
+        String first = paidReservation(client, "L40S", "demo-steady", 60, "first-paid");
+        String second = paidReservation(client, "L40S", "demo-steady", 120, "second-paid");
+        String held = heldReservation(client, "L40S", "demo-steady", 60, "held-unpaid");
+
+        // 0.90 an hour: one hour and two hours paid; the held one is not in escrow.
+        Map<String, Object> account = output(call(client, "account", Map.of()));
+        assertThat(account).containsEntry("escrowed", "2.70").containsEntry("usdcBalance", "17.30");
+        List<Map<String, Object>> reservations = (List<Map<String, Object>>) account.get("reservations");
+        assertThat(reservations).extracting(reservation -> reservation.get("reservationId"))
+                .containsExactly(held, second, first);
+        assertThat(reservations).extracting(reservation -> reservation.get("status"))
+                .containsExactly("held", "paid", "paid");
+        assertThat(output(call(otherClient, "account", Map.of()))).containsEntry("escrowed", "0.00")
+                .containsEntry("reservations", List.of());
     }
 
     @Test
