@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -291,25 +292,35 @@ class JobRepository {
      * the meter, its state for whether the escrow is closed), in one read. Empty for an unknown job.
      */
     public Mono<JobWithEvents> findWithEvents(String jobId) {
-        return db.sql("""
-                        SELECT j.*, r.gpu_count AS reservation_gpu_count, r.amount_micros AS reservation_amount_micros,
-                            r.state AS reservation_state,
-                            e.recorded_at AS event_recorded_at, e.kind AS event_kind, e.detail AS event_detail
-                        FROM jobs j JOIN reservations r ON r.reservation_id = j.reservation_id
-                        LEFT JOIN job_events e ON e.job_id = j.job_id
-                        WHERE j.job_id = :id ORDER BY e.event_id""")
-                .bind("id", jobId)
-                .map(row -> new JobWithEvents(toJob(row), Columns.intValue(row, "reservation_gpu_count"),
-                        Usdc.ofMicros(Columns.longValue(row, "reservation_amount_micros")),
-                        ReservationState.valueOf(row.get("reservation_state", String.class)),
-                        row.get("event_kind", String.class) == null ? List.of() : List.of(new Job.Event(
-                                Columns.instant(row, "event_recorded_at"), row.get("event_kind", String.class),
-                                row.get("event_detail", String.class)))))
-                .all()
-                .collectList()
-                .filter(rows -> !rows.isEmpty())
-                .map(rows -> new JobWithEvents(rows.getFirst().job(), rows.getFirst().reservationGpuCount(),
-                        rows.getFirst().reservationAmount(), rows.getFirst().reservationState(), rows.stream().flatMap(row -> row.events().stream()).toList()));
+        // One row per event: the job (its command parsed from JSON) is read from the first row only.
+        return Mono.defer(() -> {
+            JobWithEvents[] first = {null};
+            List<Job.Event> events = new ArrayList<>();
+            return db.sql("""
+                            SELECT j.*, r.gpu_count AS reservation_gpu_count, r.amount_micros AS reservation_amount_micros,
+                                r.state AS reservation_state,
+                                e.recorded_at AS event_recorded_at, e.kind AS event_kind, e.detail AS event_detail
+                            FROM jobs j JOIN reservations r ON r.reservation_id = j.reservation_id
+                            LEFT JOIN job_events e ON e.job_id = j.job_id
+                            WHERE j.job_id = :id ORDER BY e.event_id""")
+                    .bind("id", jobId)
+                    .map(row -> {
+                        if (first[0] == null) {
+                            first[0] = new JobWithEvents(toJob(row), Columns.intValue(row, "reservation_gpu_count"),
+                                    Usdc.ofMicros(Columns.longValue(row, "reservation_amount_micros")),
+                                    ReservationState.valueOf(row.get("reservation_state", String.class)), List.of());
+                        }
+                        if (row.get("event_kind", String.class) != null) {
+                            events.add(new Job.Event(Columns.instant(row, "event_recorded_at"),
+                                    row.get("event_kind", String.class), row.get("event_detail", String.class)));
+                        }
+                        return Boolean.TRUE;
+                    })
+                    .all()
+                    .then(Mono.fromSupplier(() -> first[0] == null ? null : new JobWithEvents(first[0].job(),
+                            first[0].reservationGpuCount(), first[0].reservationAmount(), first[0].reservationState(),
+                            events)));
+        });
     }
 
     /** A job, its reservation's GPU count, amount and state, and its events in the order they happened. */
