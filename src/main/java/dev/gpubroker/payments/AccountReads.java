@@ -10,12 +10,13 @@ import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Columns;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationRows;
+import dev.gpubroker.scheduler.ReservationState;
 import reactor.core.publisher.Mono;
 
 /**
- * What {@code account} shows of the database, in one statement: what the agent has in escrow (its reservations'
- * escrow lines in the ledger, deposits less payouts and refunds) and its latest reservations. As two statements they
- * were two connections, two trips to the database's threads and two plans for every call of a tool agents poll.
+ * What {@code account} shows of the database, in one statement (one connection, one trip to the database's threads):
+ * what the agent has in escrow (its reservations' escrow lines in the ledger, deposits less payouts and refunds) and
+ * its latest reservations.
  */
 @Repository
 class AccountReads {
@@ -32,7 +33,7 @@ class AccountReads {
                 FROM ledger_lines l JOIN reservations x ON l.reservation_id = x.reservation_id
                 WHERE x.agent_id = :agent AND LEFT(l.account, 7) = 'escrow:') e
             LEFT JOIN (
-                SELECT * FROM reservations WHERE agent_id = :agent AND state <> 'PENDING_HOLD'
+                SELECT * FROM reservations WHERE agent_id = :agent AND state <> :pending
                 ORDER BY created_at DESC LIMIT :limit) r ON TRUE
             ORDER BY r.created_at DESC""";
 
@@ -45,7 +46,7 @@ class AccountReads {
     /** The agent's escrowed sum and its {@code limit} latest reservations (newest first), a reserve in progress left out. */
     Mono<Read> escrowedAndRecent(String agentId, int limit) {
         return db.sql(ESCROWED_AND_RECENT)
-                .bind("agent", agentId).bind("limit", limit)
+                .bind("agent", agentId).bind("pending", ReservationState.PENDING_HOLD.name()).bind("limit", limit)
                 .map(row -> new Row(Columns.longValue(row, "escrowed"),
                         row.get("reservation_id", String.class) == null ? null : ReservationRows.read(row)))
                 .all()

@@ -10,6 +10,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
 
 import io.modelcontextprotocol.client.McpSyncClient;
 
@@ -20,8 +21,11 @@ import dev.gpubroker.support.BrokerIntegrationTest;
 
 /**
  * The account tool shows the wallet's balance as the chain holds it, however large; read once per block, it follows
- * the broker's own payments at once and anyone else's transfers within about a second.
+ * the broker's own payments at once and anyone else's transfers within about a second. On the payment tests' catalog:
+ * the reservations these tests leave open would take most of the default catalog's four L40S from the test classes
+ * that share its context.
  */
+@TestPropertySource(properties = "gpubroker.market.demo-catalog=classpath:catalogs/payments.yml")
 class AccountBalanceTest extends BrokerIntegrationTest {
 
     @Autowired
