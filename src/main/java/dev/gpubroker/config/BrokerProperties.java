@@ -212,12 +212,15 @@ public record BrokerProperties(
 
     /**
      * PostgreSQL's R2DBC URL ({@code r2dbc:postgresql://user:password@host:5432/database}); empty means the embedded H2
-     * file database under the data directory.
+     * file database under the data directory. {@code readCacheTtl}: how long {@code job_status} and {@code account} may
+     * answer from memory what they read (this instance's own writes show at once, whatever it is; on PostgreSQL another
+     * instance's show within it); zero reads the database at every call.
      */
     public record Database(
             @DefaultValue("") String url,
             @DefaultValue("") String username,
-            @DefaultValue("") String password) {
+            @DefaultValue("") String password,
+            @DefaultValue("1s") Duration readCacheTtl) {
 
         private static final java.util.regex.Pattern PASSWORD_IN_URL =
                 java.util.regex.Pattern.compile("(://[^/@:]*:)[^/@]*@");
@@ -231,7 +234,7 @@ public record BrokerProperties(
         @Override
         public String toString() {
             return "Database[url=" + redactedUrl() + ", username=" + username + ", password="
-                    + (password.isEmpty() ? "" : "***") + "]";
+                    + (password.isEmpty() ? "" : "***") + ", readCacheTtl=" + readCacheTtl + "]";
         }
     }
 }

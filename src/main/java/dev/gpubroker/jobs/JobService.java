@@ -19,6 +19,8 @@ import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.EscrowGuard;
 import dev.gpubroker.payments.RunCover;
+import dev.gpubroker.platform.database.ReadCaches;
+import dev.gpubroker.platform.database.ReadThroughCache;
 import dev.gpubroker.platform.idempotency.IdempotentCommand;
 import dev.gpubroker.policy.PolicyService;
 import dev.gpubroker.scheduler.Reservation;
@@ -50,11 +52,15 @@ public class JobService {
     private final Duration settleMargin;
     private final RunAdmission admission;
     private final Heartbeats heartbeats;
+    /** What job_status reads, by job: from memory while none of its tables changed on this instance (see status). */
+    private final ReadThroughCache<String, JobRepository.JobWithEvents> statusReads;
 
     public JobService(JobRepository jobs, ReservationService reservationService, Reservations reservations,
             QuoteService quotes, PolicyService policies, ProviderCatalog providers, JobEngine engine, JobSteps steps,
             TransactionalOperator transaction,
-            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats) {
+            Clock clock, EscrowGuard escrow, BrokerProperties properties, RunAdmission admission, Heartbeats heartbeats,
+            ReadCaches caches) {
+        this.statusReads = caches.create("job_status", 10_000, List.of("jobs", "reservations", "job_events"));
         this.heartbeats = heartbeats;
         this.escrow = escrow;
         this.settleMargin = properties.jobs().escrowDeadlineMargin();
@@ -238,10 +244,13 @@ public class JobService {
 
     /**
      * What {@code job_status} shows: the agent's own job with its meter and events, read in one statement (three
-     * before), counting as the agent's heartbeat. Empty when the job is unknown or another agent's.
+     * before), counting as the agent's heartbeat. Empty when the job is unknown or another agent's. The statement's
+     * answer is kept in memory while none of its tables changed on this instance, for at most
+     * {@code gpubroker.database.read-cache-ttl} (another instance's writes show within it); the meter is counted now.
      */
     public Mono<JobSnapshot> status(String agentId, String jobId) {
-        return jobs.findWithEvents(jobId).filter(found -> found.job().agentId().equals(agentId))
+        return statusReads.read(jobId, () -> jobs.findWithEvents(jobId))
+                .filter(found -> found.job().agentId().equals(agentId))
                 .flatMap(found -> heartbeats.beat(found.job()).then(Mono.defer(() -> {
                     Job job = found.job();
                     if (job.state().isFinal()) {

@@ -1,5 +1,6 @@
 package dev.gpubroker.mcp;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +33,17 @@ public final class JobViews {
         // Billing starts where the job started running: for a provider that runs a readiness probe, only once the
         // probe found the promised GPUs (its finding is the "ready" event).
         output.put("billingStartedAt", job.startedAt() == null ? null : job.startedAt().toString());
-        output.put("readiness", events.stream().filter(event -> "ready".equals(event.kind()))
-                .reduce((first, second) -> second).map(Job.Event::detail).orElse(null));
-        output.put("events", events.stream().map(event -> Map.of("at", event.at().toString(), "kind", event.kind(),
-                "detail", event.detail())).toList());
+        // One pass over the events (job_status is polled): the latest readiness finding, and each event as shown.
+        String readiness = null;
+        List<Map<String, Object>> shown = new ArrayList<>(events.size());
+        for (Job.Event event : events) {
+            if ("ready".equals(event.kind())) {
+                readiness = event.detail();
+            }
+            shown.add(Map.of("at", event.at().toString(), "kind", event.kind(), "detail", event.detail()));
+        }
+        output.put("readiness", readiness);
+        output.put("events", shown);
         return output;
     }
 }

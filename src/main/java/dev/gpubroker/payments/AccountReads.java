@@ -8,6 +8,8 @@ import org.springframework.stereotype.Repository;
 
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.platform.database.Columns;
+import dev.gpubroker.platform.database.ReadCaches;
+import dev.gpubroker.platform.database.ReadThroughCache;
 import dev.gpubroker.scheduler.Reservation;
 import dev.gpubroker.scheduler.ReservationRows;
 import dev.gpubroker.scheduler.ReservationState;
@@ -38,13 +40,22 @@ class AccountReads {
             ORDER BY r.created_at DESC""";
 
     private final DatabaseClient db;
+    private final ReadThroughCache<Key, Read> reads;
 
-    AccountReads(DatabaseClient db) {
+    AccountReads(DatabaseClient db, ReadCaches caches) {
         this.db = db;
+        this.reads = caches.create("account", 10_000, List.of("ledger_lines", "reservations"));
     }
 
-    /** The agent's escrowed sum and its {@code limit} latest reservations (newest first), a reserve in progress left out. */
+    /**
+     * The agent's escrowed sum and its {@code limit} latest reservations (newest first), a reserve in progress left out;
+     * from memory while neither table changed on this instance (for at most {@code gpubroker.database.read-cache-ttl}).
+     */
     Mono<Read> escrowedAndRecent(String agentId, int limit) {
+        return reads.read(new Key(agentId, limit), () -> read(agentId, limit));
+    }
+
+    private Mono<Read> read(String agentId, int limit) {
         return db.sql(ESCROWED_AND_RECENT)
                 .bind("agent", agentId).bind("pending", ReservationState.PENDING_HOLD.name()).bind("limit", limit)
                 .map(row -> new Row(Columns.longValue(row, "escrowed"),
@@ -63,5 +74,8 @@ class AccountReads {
     }
 
     private record Row(long escrowedMicros, Reservation reservation) {
+    }
+
+    private record Key(String agentId, int limit) {
     }
 }

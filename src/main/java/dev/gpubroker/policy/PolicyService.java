@@ -2,6 +2,7 @@ package dev.gpubroker.policy;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -11,6 +12,9 @@ import dev.gpubroker.config.BrokerProperties;
 import dev.gpubroker.market.GpuModels;
 import dev.gpubroker.money.PricePerGpuHour;
 import dev.gpubroker.money.Usdc;
+import dev.gpubroker.platform.database.ReadCaches;
+import dev.gpubroker.platform.database.ReadThroughCache;
+import dev.gpubroker.policy.PolicyRepository.PolicyWithUsage;
 import reactor.core.publisher.Mono;
 
 /**
@@ -33,9 +37,12 @@ public class PolicyService {
     private final KillSwitch killSwitch;
     private final Clock clock;
     private final SpendPolicy defaults;
+    /** What {@link #standing} shows, by agent: the tables its one statement reads. */
+    private final ReadThroughCache<String, PolicyWithUsage> standings;
 
     public PolicyService(PolicyRepository policies, BudgetHoldRepository holds, KillSwitch killSwitch, Clock clock,
-            BrokerProperties properties) {
+            BrokerProperties properties, ReadCaches caches) {
+        this.standings = caches.create("policy_standing", 10_000, List.of("agent_policies", "budget_holds", "settings"));
         this.policies = policies;
         this.holds = holds;
         this.killSwitch = killSwitch;
@@ -74,10 +81,13 @@ public class PolicyService {
 
     /**
      * The agent's policy, its usage and the kill switch in one database read (three before: this is on the path of
-     * every quote and account call). An agent without a policy gets the defaults written down first.
+     * every quote and account call), from memory while none of its tables changed on this instance (for at most
+     * {@code gpubroker.database.read-cache-ttl}: the 24 hours roll on, another instance may write). For display and
+     * for marking quotes only: a purchase is checked again under the policy's lock ({@link #holdBudget}). An agent
+     * without a policy gets the defaults written down first.
      */
     public Mono<PolicyStanding> standing(String agentId) {
-        return Mono.defer(() -> policies.withUsage(agentId, clock.instant().minus(DAY), KillSwitch.SETTING))
+        return standings.read(agentId, () -> policies.withUsage(agentId, clock.instant().minus(DAY), KillSwitch.SETTING))
                 .switchIfEmpty(Mono.defer(() -> policyOf(agentId)
                         .then(policies.withUsage(agentId, clock.instant().minus(DAY), KillSwitch.SETTING))))
                 .map(read -> new PolicyStanding(read.policy(), read.usage(), KillSwitch.ON.equals(read.settingValue())));

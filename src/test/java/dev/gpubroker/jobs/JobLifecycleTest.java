@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.modelcontextprotocol.client.McpSyncClient;
 
 import dev.gpubroker.identity.NewAgent;
@@ -28,6 +29,9 @@ class JobLifecycleTest extends BrokerIntegrationTest {
 
     @Autowired
     PaymentChain paymentChain;
+
+    @Autowired
+    MeterRegistry meters;
 
     @Test
     void aJobRunsIsMeteredAndSettledAndTheRefundIsExactToTheAtomicUnit() throws Exception {
@@ -212,6 +216,43 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         assertThat(gpuSeconds).isBetween(soFar, 12L);
         assertThat(balance(agent.agent().walletAddress()))
                 .isEqualTo(BigInteger.valueOf(50_000_000 - gpuSeconds * 10_000));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aRunningJobsStatusIsAnsweredFromMemoryWithItsMeterCountingAndTheAgentsCancelShowsAtOnce() throws Exception {
+        NewAgent agent = newAgent("polling");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("50.00"));
+        McpSyncClient client = client(agent.apiKey());
+        String reservationId = paidReservation(client, "H100", "demo-steady", 60, "polling-1");
+        String jobId = startJob(client, reservationId, "run-polling-1", List.of("sleep", "60"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"running".equals(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))) {
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        double hitsBefore = statusCacheHits();
+        long firstMeter = ((Number) output(call(client, "job_status", Map.of("jobId", jobId))).get("gpuSeconds")).longValue();
+        for (int i = 0; i < 20; i++) {
+            assertThat(output(call(client, "job_status", Map.of("jobId", jobId)))).containsEntry("status", "running");
+        }
+        Thread.sleep(2_100);
+        long laterMeter = ((Number) output(call(client, "job_status", Map.of("jobId", jobId))).get("gpuSeconds")).longValue();
+
+        // The engine's own writes to the job (it checks the process every second) make a few reads go to the database.
+        assertThat(statusCacheHits() - hitsBefore).as("answers from memory").isGreaterThanOrEqualTo(10);
+        assertThat(laterMeter).as("the meter counts to the moment of each call").isGreaterThanOrEqualTo(firstMeter + 2);
+
+        output(call(client, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-polling-1")));
+        Map<String, Object> right = output(call(client, "job_status", Map.of("jobId", jobId)));
+        assertThat((List<Map<String, Object>>) right.get("events")).as("the cancel, in the very next call")
+                .anySatisfy(event -> assertThat(event).containsEntry("kind", "cancel_requested"));
+        assertThat(awaitSettled(client, jobId)).containsEntry("status", "cancelled");
+    }
+
+    private double statusCacheHits() {
+        var hits = meters.find("gpubroker.read.cache").tag("cache", "job_status").tag("result", "hit").counter();
+        return hits == null ? 0 : hits.count();
     }
 
     @Test

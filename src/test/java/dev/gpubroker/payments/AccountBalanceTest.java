@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.test.context.TestPropertySource;
 
 import io.modelcontextprotocol.client.McpSyncClient;
@@ -17,6 +19,7 @@ import io.modelcontextprotocol.client.McpSyncClient;
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
 import dev.gpubroker.payments.chain.PaymentChain;
+import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerIntegrationTest;
 
 /**
@@ -30,6 +33,9 @@ class AccountBalanceTest extends BrokerIntegrationTest {
 
     @Autowired
     PaymentChain paymentChain;
+
+    @Value("${gpubroker.data-dir}")
+    String dataDir;
 
     @Test
     void aWalletBalanceAboveWhatALongHoldsIsShownExactly() throws Exception {
@@ -85,6 +91,40 @@ class AccountBalanceTest extends BrokerIntegrationTest {
                 .containsExactly("held", "paid", "paid");
         assertThat(output(call(otherClient, "account", Map.of()))).containsEntry("escrowed", "0.00")
                 .containsEntry("reservations", List.of());
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aHoldAFreezeAndTheKillSwitchShowInTheNextAccountCallThoughTheOneBeforeWasAnsweredFromMemory() throws Exception {
+        NewAgent agent = newAgent("watching-its-budget");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("20.00"));
+        McpSyncClient client = client(agent.apiKey());
+        awaitBalance(client, "20.00");
+        AdminClient admin = new AdminClient(baseUri(), Path.of(dataDir));
+        // Read twice: the second answer comes from memory, and must not outlive the writes below.
+        call(client, "account", Map.of());
+        Map<String, Object> before = (Map<String, Object>) output(call(client, "account", Map.of())).get("budget");
+        assertThat(before).containsEntry("held", "0.00").containsEntry("frozen", false).containsEntry("killSwitch", false);
+
+        String held = heldReservation(client, "L40S", "demo-steady", 60, "budget-held");
+        Map<String, Object> afterHold = output(call(client, "account", Map.of()));
+        assertThat((Map<String, Object>) afterHold.get("budget")).containsEntry("held", "0.90");
+        assertThat((List<Map<String, Object>>) afterHold.get("reservations"))
+                .extracting(reservation -> reservation.get("reservationId")).containsExactly(held);
+
+        assertThat(admin.post("/admin/v1/agents/" + agent.agent().agentId() + "/freeze", null).statusCode()).isEqualTo(200);
+        assertThat((Map<String, Object>) output(call(client, "account", Map.of())).get("budget"))
+                .containsEntry("frozen", true);
+        try {
+            assertThat(admin.put("/admin/v1/kill-switch", "{\"on\": true}").statusCode()).isEqualTo(200);
+            assertThat((Map<String, Object>) output(call(client, "account", Map.of())).get("budget"))
+                    .containsEntry("killSwitch", true);
+        } finally {
+            // This context is shared: the other classes' agents must be able to spend.
+            assertThat(admin.put("/admin/v1/kill-switch", "{\"on\": false}").statusCode()).isEqualTo(200);
+        }
+        assertThat((Map<String, Object>) output(call(client, "account", Map.of())).get("budget"))
+                .containsEntry("killSwitch", false);
     }
 
     @Test

@@ -125,7 +125,17 @@ public class DatabaseConfiguration {
         }
     }
 
-    @Bean(destroyMethod = "dispose")
+    /**
+     * The broker's connections: the pool's, telling {@code changes} what this instance writes, for the read caches
+     * ({@link ReadThroughCache}). Closing it disposes the pool.
+     */
+    @Bean(destroyMethod = "close")
+    public ConnectionFactory connectionFactory(BrokerProperties properties, Scheduler embeddedDatabaseThreads,
+            TableChanges changes) throws Exception {
+        return new ChangeTrackingConnections(connectionPool(properties, embeddedDatabaseThreads), changes);
+    }
+
+    /** The pool of connections to the configured database, migrated first (public: a test opens a second instance's). */
     public ConnectionPool connectionPool(BrokerProperties properties, Scheduler embeddedDatabaseThreads) throws Exception {
         BrokerProperties.Database database = properties.database();
         ConnectionFactory target;

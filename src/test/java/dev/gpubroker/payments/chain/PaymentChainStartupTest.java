@@ -145,7 +145,7 @@ class PaymentChainStartupTest {
                 new BrokerProperties.Market(Duration.ofSeconds(3), "classpath:demo-marketplace.yml", true,
                         new BrokerProperties.Local(BrokerProperties.Local.Switch.OFF, "2.00", "local", 0.99), null),
                 new BrokerProperties.Http(List.of(), List.of()),
-                new BrokerProperties.Database("", "", ""),
+                new BrokerProperties.Database("", "", "", Duration.ofSeconds(1)),
                 chain,
                 new BrokerProperties.Wallets(dataDir.resolve("wallets"), ""), null, null, null);
     }

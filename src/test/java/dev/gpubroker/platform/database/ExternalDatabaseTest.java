@@ -19,7 +19,7 @@ import dev.gpubroker.config.StartupRefusal;
 class ExternalDatabaseTest {
 
     private static ExternalDatabase of(String url) {
-        return ExternalDatabase.of(new BrokerProperties.Database(url, "", ""));
+        return ExternalDatabase.of(new BrokerProperties.Database(url, "", "", Duration.ofSeconds(1)));
     }
 
     @Test
@@ -37,7 +37,7 @@ class ExternalDatabaseTest {
     @Test
     void theSettingsWinOverTheUrlsCredentialsAndThePortDefaultsToPostgresqls() {
         ExternalDatabase database = ExternalDatabase.of(new BrokerProperties.Database(
-                "r2dbc:postgresql://old:old@db.example/money", "broker", "from-a-secret-file"));
+                "r2dbc:postgresql://old:old@db.example/money", "broker", "from-a-secret-file", Duration.ofSeconds(1)));
 
         assertThat(database.user()).isEqualTo("broker");
         assertThat(database.port()).isEqualTo(5432);
@@ -72,7 +72,7 @@ class ExternalDatabaseTest {
     @Test
     void theSettingsAsPrintedShowNoPassword() {
         BrokerProperties.Database settings = new BrokerProperties.Database("r2dbc:postgresql://broker:s3cret@h:5432/d",
-                "", "other-s3cret");
+                "", "other-s3cret", Duration.ofSeconds(1));
         assertThat(settings.toString()).contains("r2dbc:postgresql://broker:***@h:5432/d").doesNotContain("s3cret");
         assertThat(settings.redactedUrl()).isEqualTo("r2dbc:postgresql://broker:***@h:5432/d");
     }
