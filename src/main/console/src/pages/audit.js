@@ -26,7 +26,7 @@ export function AuditPage() {
               <td>${entry.auditId}</td>
               <td><${Time} at=${entry.at} /></td>
               <td>${entry.actorType}${entry.actorId ? html` <code>${entry.actorId}</code>` : ''}</td>
-              <td>${entry.action}</td>
+              <td>${entry.action}${entry.calls > 1 ? html` <span class="calls" title="identical reads written as one line">×${entry.calls}</span>` : ''}</td>
               <td>${entry.outcome}</td>
               <td class="detail">${entry.detail}</td>
             </tr>`)}

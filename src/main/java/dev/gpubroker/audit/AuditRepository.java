@@ -20,6 +20,18 @@ class AuditRepository {
     /** One audit line to write: secrets already redacted, lengths already bounded. */
     public record Line(Instant at, String actorType, String actorId, String action, String arguments, String outcome,
             String detail) {
+
+        /** What the line says but for its time: lines with equal calls are the same call repeated. */
+        Call call() {
+            return new Call(actorType, actorId, action, arguments, outcome, detail);
+        }
+    }
+
+    record Call(String actorType, String actorId, String action, String arguments, String outcome, String detail) {
+    }
+
+    /** A line and how many identical calls it stands for (the first one's time). */
+    public record Counted(Line line, int calls) {
     }
 
     private final DatabaseClient db;
@@ -39,17 +51,18 @@ class AuditRepository {
         return spec.fetch().rowsUpdated().then();
     }
 
-    /** Many lines in one statement and one commit. */
-    public Mono<Long> insertAll(List<Line> lines) {
+    /** Many lines, each with its count of calls, in one statement and one commit. */
+    public Mono<Long> insertAll(List<Counted> lines) {
         return RowBatch.insert(db, "audit_log", List.of("recorded_at", "actor_type", "actor_id", "action", "arguments",
-                "outcome", "detail"), lines, (row, line) -> row
-                        .set(0, line.at().atOffset(ZoneOffset.UTC))
-                        .set(1, line.actorType())
-                        .set(2, line.actorId())
-                        .set(3, line.action())
-                        .setNullable(4, line.arguments(), String.class)
-                        .set(5, line.outcome())
-                        .setNullable(6, line.detail(), String.class));
+                "outcome", "detail", "calls"), lines, (row, counted) -> row
+                        .set(0, counted.line().at().atOffset(ZoneOffset.UTC))
+                        .set(1, counted.line().actorType())
+                        .set(2, counted.line().actorId())
+                        .set(3, counted.line().action())
+                        .setNullable(4, counted.line().arguments(), String.class)
+                        .set(5, counted.line().outcome())
+                        .setNullable(6, counted.line().detail(), String.class)
+                        .set(7, counted.calls()));
     }
 
     /** Newest first, keyset-paged: the lines before {@code beforeId} (Long.MAX_VALUE for the first page). */
@@ -62,7 +75,8 @@ class AuditRepository {
         }
         return spec.map(row -> new AuditEntry(Columns.longValue(row, "audit_id"), Columns.instant(row, "recorded_at"),
                 row.get("actor_type", String.class), row.get("actor_id", String.class), row.get("action", String.class),
-                row.get("arguments", String.class), row.get("outcome", String.class), row.get("detail", String.class)))
+                row.get("arguments", String.class), row.get("outcome", String.class), row.get("detail", String.class),
+                Columns.intValue(row, "calls")))
                 .all();
     }
 }

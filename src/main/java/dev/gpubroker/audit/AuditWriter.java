@@ -1,7 +1,10 @@
 package dev.gpubroker.audit;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -112,11 +115,28 @@ class AuditWriter implements SmartLifecycle {
             return;
         }
         lastCommitNanos = System.nanoTime();
-        entries.insertAll(batch)
+        entries.insertAll(coalesced(batch))
                 .doOnError(error -> log.error("Could not write {} audit line(s): {}", batch.size(), error.toString()))
                 .onErrorComplete()
                 .doFinally(ignored -> writer.schedule(this::writeWhenSpaced))
                 .subscribe();
+    }
+
+    /**
+     * The batch with each repeated call written once, with its count, at its first place and time: an agent polling
+     * job_status from 16 sessions queues dozens of identical lines per commit, and a row each cost more than the read.
+     */
+    static List<AuditRepository.Counted> coalesced(List<AuditRepository.Line> batch) {
+        Map<AuditRepository.Call, int[]> calls = new LinkedHashMap<>();
+        Map<AuditRepository.Call, AuditRepository.Line> first = new HashMap<>();
+        for (AuditRepository.Line line : batch) {
+            AuditRepository.Call call = line.call();
+            calls.computeIfAbsent(call, ignored -> new int[1])[0]++;
+            first.putIfAbsent(call, line);
+        }
+        List<AuditRepository.Counted> counted = new ArrayList<>(calls.size());
+        calls.forEach((call, count) -> counted.add(new AuditRepository.Counted(first.get(call), count[0])));
+        return counted;
     }
 
     @Override

@@ -181,6 +181,37 @@ class AdminOperationsTest extends BrokerIntegrationTest {
     }
 
     @Test
+    void anAgentPollingFromManySessionsHasEveryReadCountedOnceInTheAuditLog() throws Exception {
+        NewAgent agent = newAgent("polling-audited");
+        List<McpSyncClient> sessions = List.of(client(agent.apiKey()), client(agent.apiKey()), client(agent.apiKey()),
+                client(agent.apiKey()));
+        List<Thread> pollers = sessions.stream().map(session -> Thread.ofPlatform().start(() -> {
+            for (int i = 0; i < 30; i++) {
+                output(call(session, "account", Map.of()));
+            }
+        })).toList();
+        for (Thread poller : pollers) {
+            poller.join();
+        }
+        String reads = "actor_id = :agent AND action = 'tool:account'";
+        Map<String, Object> agentId = Map.of("agent", agent.agent().agentId());
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> callsIn(reads, agentId) == 120);
+        assertThat(count("audit_log", reads, agentId)).as("identical reads of one commit share a line")
+                .isBetween(1L, 120L);
+        assertThat(admin().get("/admin/v1/audit?actor=" + agent.agent().agentId() + "&limit=200").body())
+                .contains("\"calls\":");
+    }
+
+    private long callsIn(String where, Map<String, Object> bindings) {
+        var spec = db.sql("SELECT COALESCE(SUM(calls), 0) AS n FROM audit_log WHERE " + where);
+        for (var binding : bindings.entrySet()) {
+            spec = spec.bind(binding.getKey(), binding.getValue());
+        }
+        return spec.map(row -> row.get("n", Number.class).longValue()).one().block(Duration.ofSeconds(10));
+    }
+
+    @Test
     void rotatingAKeyRetiresTheOldOneAtOnce() throws Exception {
         NewAgent agent = newAgent("rotated");
         // In use just before: the server has just recognised it, and must not go on doing so.

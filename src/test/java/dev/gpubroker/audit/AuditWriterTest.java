@@ -24,7 +24,7 @@ import reactor.core.publisher.Sinks;
 class AuditWriterTest {
 
     private final AuditRepository repository = mock(AuditRepository.class);
-    private final List<List<AuditRepository.Line>> commits = new CopyOnWriteArrayList<>();
+    private final List<List<AuditRepository.Counted>> commits = new CopyOnWriteArrayList<>();
     private final AuditWriter writer = new AuditWriter(repository);
 
     @AfterEach
@@ -35,7 +35,7 @@ class AuditWriterTest {
     @Test
     void everyLineOfferedFromManyThreadsIsWrittenOnceAndAStopWaitsForTheLast() throws Exception {
         when(repository.insertAll(anyList())).thenAnswer(call -> {
-            List<AuditRepository.Line> batch = List.copyOf(call.getArgument(0));
+            List<AuditRepository.Counted> batch = List.copyOf(call.getArgument(0));
             return Mono.delay(Duration.ofMillis(1)).then(Mono.fromRunnable(() -> commits.add(batch))).thenReturn(0L);
         });
         writer.start();
@@ -55,7 +55,7 @@ class AuditWriterTest {
         writer.stop(stopped::countDown);
 
         assertThat(stopped.await(10, TimeUnit.SECONDS)).as("the stop completes once everything is written").isTrue();
-        List<String> written = commits.stream().flatMap(List::stream).map(AuditRepository.Line::action).toList();
+        List<String> written = commits.stream().flatMap(List::stream).map(counted -> counted.line().action()).toList();
         assertThat(written).hasSize(4000).doesNotHaveDuplicates();
         assertThat(commits).as("lines share commits").hasSizeLessThan(4000);
         assertThat(commits).allSatisfy(batch -> assertThat(batch).hasSizeLessThanOrEqualTo(AuditWriter.LINES_PER_COMMIT_MAX));
@@ -138,7 +138,41 @@ class AuditWriterTest {
         writer.offer(line("written"));
 
         awaitCommits(2);
-        assertThat(commits.get(1)).extracting(AuditRepository.Line::action).containsExactly("written");
+        assertThat(commits.get(1)).extracting(counted -> counted.line().action()).containsExactly("written");
+    }
+
+    @Test
+    void theSameReadRepeatedWithinOneCommitIsOneLineWithItsCountAndFirstTime() {
+        Sinks.One<Long> firstCommit = Sinks.one();
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return commits.size() == 1 ? firstCommit.asMono() : Mono.just(0L);
+        });
+        writer.start();
+        writer.offer(line("first"));
+        awaitCommits(1);
+        for (int i = 0; i < 30; i++) {
+            writer.offer(polled(Instant.EPOCH.plusMillis(i), "{\"jobId\":\"job_a\"}"));
+        }
+        writer.offer(polled(Instant.EPOCH.plusMillis(30), "{\"jobId\":\"job_b\"}"));
+        for (int i = 31; i < 51; i++) {
+            writer.offer(polled(Instant.EPOCH.plusMillis(i), "{\"jobId\":\"job_a\"}"));
+        }
+        writer.offer(new AuditRepository.Line(Instant.EPOCH, "agent", "agt_test", "tool:job_status",
+                "{\"jobId\":\"job_a\"}", "job_not_found", "no job"));
+
+        firstCommit.tryEmitValue(1L);
+
+        awaitCommits(2);
+        assertThat(commits.get(1)).extracting(AuditRepository.Counted::calls).containsExactly(50, 1, 1);
+        assertThat(commits.get(1)).extracting(counted -> counted.line().arguments())
+                .containsExactly("{\"jobId\":\"job_a\"}", "{\"jobId\":\"job_b\"}", "{\"jobId\":\"job_a\"}");
+        assertThat(commits.get(1).getFirst().line().at()).as("the first call's time").isEqualTo(Instant.EPOCH);
+        assertThat(commits.get(1).get(2).line().outcome()).as("another outcome is another line").isEqualTo("job_not_found");
+    }
+
+    private static AuditRepository.Line polled(Instant at, String arguments) {
+        return new AuditRepository.Line(at, "agent", "agt_test", "tool:job_status", arguments, "ok", null);
     }
 
     @Test
