@@ -26,6 +26,7 @@ import java.util.stream.IntStream;
 
 import io.modelcontextprotocol.client.McpSyncClient;
 
+import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerJar;
 import dev.gpubroker.support.JarClient;
 
@@ -114,6 +115,7 @@ public final class HotPathBenchmark {
                 for (McpLoad.Kind kind : KINDS) {
                     Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
                     for (McpLoad.Target target : hot) {
+                        settle(List.of(echo.toHandle(), brokerProcess));
                         results.put(target.label(), McpLoad.run(target, kind, CLIENTS, WARMUP, MEASURED));
                     }
                     hotRounds.computeIfAbsent(kind, ignored -> new ArrayList<>()).add(results);
@@ -135,10 +137,49 @@ public final class HotPathBenchmark {
             }
             System.out.printf("%nmedian of %d rounds, quote, one raw client%n", ROUNDS);
             printMedians(quoteRounds, null);
+            printReadCaches(new AdminClient(brokerBase, broker.dataDir()));
         } finally {
             echo.destroy();
             echo.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * Waits until both servers are idle (under 5 % of a core for half a second, at most 30 s): a server still compiling
+     * what the last load ran (its JIT threads) takes the cores from the next measurement, which made the first round's
+     * echo read three to four times the CPU per call of the later rounds'.
+     */
+    private static void settle(List<ProcessHandle> servers) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            long before = servers.stream().mapToLong(HotPathBenchmark::cpuNanos).sum();
+            Thread.sleep(500);
+            long used = servers.stream().mapToLong(HotPathBenchmark::cpuNanos).sum() - before;
+            if (used < Duration.ofMillis(25).toNanos()) {
+                return;
+            }
+        }
+        System.out.println("(the servers did not go idle within 30 s before this measurement)");
+    }
+
+    private static long cpuNanos(ProcessHandle process) {
+        return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /** How many of the whole run's reads the broker answered from memory, by cache (its own metric). */
+    private static void printReadCaches(AdminClient admin) throws Exception {
+        Map<String, double[]> counts = new java.util.TreeMap<>();
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile(
+                "(?m)^gpubroker_read_cache_total\\{cache=\"([a-z_]+)\",result=\"(hit|miss)\"} ([0-9.E+]+)$")
+                .matcher(admin.get("/admin/v1/metrics").body());
+        while (line.find()) {
+            counts.computeIfAbsent(line.group(1), ignored -> new double[2])[line.group(2).equals("hit") ? 0 : 1] =
+                    Double.parseDouble(line.group(3));
+        }
+        System.out.printf("%nreads answered from memory over the whole run (gpubroker_read_cache_total)%n");
+        counts.forEach((cache, hitsAndMisses) -> System.out.printf("%-18s %,12.0f hits %,10.0f misses  %5.1f %%%n",
+                cache, hitsAndMisses[0], hitsAndMisses[1],
+                100 * hitsAndMisses[0] / Math.max(1, hitsAndMisses[0] + hitsAndMisses[1])));
     }
 
     /** One round's figures; {@code echo} is the yardstick of the "of echo" column, none when null. */
