@@ -178,7 +178,7 @@ public final class EarlyMcpServer {
                     loaded = validator;
                 }
             }
-            return loaded.validate(schema, structuredContent);
+            return loaded.validate(schema, ToolRegistry.readableContent(structuredContent, json));
         }
 
         @Override

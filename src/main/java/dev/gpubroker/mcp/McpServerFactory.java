@@ -82,7 +82,7 @@ public class McpServerFactory {
                 .instructions(INSTRUCTIONS)
                 .capabilities(capabilities())
                 .jsonMapper(jsonMapper)
-                .jsonSchemaValidator(validateResults ? new DefaultJsonSchemaValidator(json) : TRUSTED_RESULTS)
+                .jsonSchemaValidator(validateResults ? checkedResults() : TRUSTED_RESULTS)
                 // Arguments are checked by ToolArgumentValidator, which answers with the field at fault.
                 .validateToolInputs(false)
                 .requestTimeout(Duration.ofSeconds(60))
@@ -111,6 +111,12 @@ public class McpServerFactory {
      */
     private static final JsonSchemaValidator TRUSTED_RESULTS = (schema, content) ->
             JsonSchemaValidator.ValidationResponse.asValid(null);
+
+    /** The SDK's validator, reading each answer from the JSON it was written as. */
+    private JsonSchemaValidator checkedResults() {
+        JsonSchemaValidator validator = new DefaultJsonSchemaValidator(json);
+        return (schema, content) -> validator.validate(schema, ToolRegistry.readableContent(content, json));
+    }
 
     ToolRegistry tools() {
         return tools;

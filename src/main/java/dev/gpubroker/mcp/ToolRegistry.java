@@ -25,6 +25,7 @@ import dev.gpubroker.identity.Agent;
 import dev.gpubroker.metrics.ToolCallMetrics;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.util.RawValue;
 
 /**
  * Joins the tool contract ({@code tool-schemas/}) with the handlers. Every schema needs a handler and every handler
@@ -177,12 +178,17 @@ public class ToolRegistry {
 
     private CallToolResult toCallToolResult(ToolResult result) {
         return switch (result) {
-            case ToolResult.Success success -> CallToolResult.builder()
-                    .structuredContent(success.output())
-                    .addTextContent(json.writeValueAsString(success.output()))
-                    .isError(false)
-                    .meta(success.meta().isEmpty() ? null : success.meta())
-                    .build();
+            case ToolResult.Success success -> {
+                // The answer is written as JSON once: its text copy, which the transport then writes verbatim as
+                // structuredContent too, where it would otherwise write the same map a second time.
+                String answer = json.writeValueAsString(success.output());
+                yield CallToolResult.builder()
+                        .structuredContent(new RawValue(answer))
+                        .addTextContent(answer)
+                        .isError(false)
+                        .meta(success.meta().isEmpty() ? null : success.meta())
+                        .build();
+            }
             case ToolResult.Failure failure -> failureResult(failure.error(), json);
             case ToolResult.PaymentRequired required -> paymentRequiredResult(required, json);
         };
@@ -223,6 +229,15 @@ public class ToolRegistry {
                 .addTextContent(json.writeValueAsString(body))
                 .isError(true)
                 .build();
+    }
+
+    /**
+     * A result's structured content as a schema validator reads it: a success carries its answer as written JSON
+     * ({@link #toCallToolResult}), read back here.
+     */
+    public static Object readableContent(Object structuredContent, JsonMapper json) {
+        return structuredContent instanceof RawValue written ? json.readValue(String.valueOf(written.rawValue()), Map.class)
+                : structuredContent;
     }
 
     static McpSchema.Tool toTool(ToolContract contract) {
