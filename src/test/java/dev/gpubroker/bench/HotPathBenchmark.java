@@ -24,11 +24,14 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 
 import dev.gpubroker.support.AdminClient;
 import dev.gpubroker.support.BrokerJar;
 import dev.gpubroker.support.JarClient;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The hot path through the real transports: the packaged jar and a bare MCP Java SDK server with one {@code echo} tool
@@ -57,6 +60,7 @@ public final class HotPathBenchmark {
     /** Before the first round: both JVMs start cold, and the JIT needs many thousand calls to settle. */
     private static final Duration FIRST_WARMUP = Duration.ofSeconds(Integer.getInteger("bench.firstWarmupSeconds", 15));
     private static final int CLIENTS = Integer.getInteger("bench.clients", 16);
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final List<McpLoad.Kind> KINDS = java.util.Arrays.stream(System.getProperty("bench.clientKinds",
             "raw,sdk").split(",")).filter(kind -> !kind.isBlank())
             .map(kind -> McpLoad.Kind.valueOf(kind.strip().toUpperCase(java.util.Locale.ROOT))).toList();
@@ -85,13 +89,18 @@ public final class HotPathBenchmark {
             String jobId = runningJob(broker, key);
             URI brokerBase = URI.create("http://127.0.0.1:" + broker.port());
             URI echoBase = URI.create("http://127.0.0.1:" + echoPort(echo));
+            primeReplays(broker, key, jobId, echoBase);
             ProcessHandle brokerProcess = broker.processHandle();
             List<McpLoad.Target> hot = List.of(
                     new McpLoad.Target("echo (bare SDK)", echoBase, echo.toHandle(), null, "echo",
                             "{\"text\":\"hello\"}"),
                     new McpLoad.Target("job_status", brokerBase, brokerProcess, key, "job_status",
                             "{\"jobId\":\"" + jobId + "\"}"),
-                    new McpLoad.Target("account", brokerBase, brokerProcess, key, "account", "{}"));
+                    new McpLoad.Target("account", brokerBase, brokerProcess, key, "account", "{}"),
+                    new McpLoad.Target("job_status's answer, bare SDK", echoBase, echo.toHandle(), null,
+                            "replay_job_status", "{\"jobId\":\"" + jobId + "\"}"),
+                    new McpLoad.Target("account's answer, bare SDK", echoBase, echo.toHandle(), null, "replay_account",
+                            "{}"));
             List<McpLoad.Target> quotes = List.of(
                     new McpLoad.Target("quote, 8 providers", brokerBase, brokerProcess, key, "quote", quoteArguments(8)),
                     new McpLoad.Target("quote, 32 providers", brokerBase, brokerProcess, key, "quote",
@@ -255,6 +264,29 @@ public final class HotPathBenchmark {
             return jobId;
         } finally {
             client.closeGracefully();
+        }
+    }
+
+    /**
+     * Gives the echo server's {@code replay_job_status} and {@code replay_account} the broker's real answers to send:
+     * the bare SDK sending exactly what the broker sends, the answer's own cost told apart from the broker's.
+     */
+    private static void primeReplays(BrokerJar broker, String key, String jobId, URI echoBase) {
+        McpSyncClient brokerClient = JarClient.connect(broker, key);
+        McpSyncClient echoClient = McpClient.sync(HttpClientStreamableHttpTransport.builder(echoBase.toString())
+                .endpoint("/mcp").build()).requestTimeout(Duration.ofSeconds(30)).build();
+        try {
+            echoClient.initialize();
+            Map<String, Object> status = JarClient.structured(brokerClient, "job_status", Map.of("jobId", jobId));
+            Map<String, Object> account = JarClient.structured(brokerClient, "account", Map.of());
+            JarClient.structured(echoClient, "replay_job_status", Map.of("prime", status));
+            JarClient.structured(echoClient, "replay_account", Map.of("prime", account));
+            System.out.printf("answers: job_status %,d bytes, account %,d bytes of JSON (sent twice: structured and as "
+                    + "text); echo's about 100%n", JSON.writeValueAsString(status).length(),
+                    JSON.writeValueAsString(account).length());
+        } finally {
+            echoClient.closeGracefully();
+            brokerClient.closeGracefully();
         }
     }
 
