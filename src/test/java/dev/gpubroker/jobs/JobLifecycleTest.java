@@ -233,14 +233,15 @@ class JobLifecycleTest extends BrokerIntegrationTest {
         }
         double hitsBefore = statusCacheHits();
         long firstMeter = ((Number) output(call(client, "job_status", Map.of("jobId", jobId))).get("gpuSeconds")).longValue();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 60; i++) {
             assertThat(output(call(client, "job_status", Map.of("jobId", jobId)))).containsEntry("status", "running");
         }
         Thread.sleep(2_100);
         long laterMeter = ((Number) output(call(client, "job_status", Map.of("jobId", jobId))).get("gpuSeconds")).longValue();
 
-        // The engine's own writes to the job (it checks the process every second) make a few reads go to the database.
-        assertThat(statusCacheHits() - hitsBefore).as("answers from memory").isGreaterThanOrEqualTo(10);
+        // Any write to the jobs table makes the next read go to the database: the engine checks every running job of
+        // this context each second, and writes when it sees it. Most of 60 calls in a row still come from memory.
+        assertThat(statusCacheHits() - hitsBefore).as("answers from memory").isGreaterThanOrEqualTo(30);
         assertThat(laterMeter).as("the meter counts to the moment of each call").isGreaterThanOrEqualTo(firstMeter + 2);
 
         output(call(client, "cancel", Map.of("jobId", jobId, "idempotencyKey", "cancel-polling-1")));
