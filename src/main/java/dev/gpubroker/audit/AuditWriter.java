@@ -1,7 +1,6 @@
 package dev.gpubroker.audit;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,16 +126,12 @@ class AuditWriter implements SmartLifecycle {
      * job_status from 16 sessions queues dozens of identical lines per commit, and a row each cost more than the read.
      */
     static List<AuditRepository.Counted> coalesced(List<AuditRepository.Line> batch) {
-        Map<AuditRepository.Call, int[]> calls = new LinkedHashMap<>();
-        Map<AuditRepository.Call, AuditRepository.Line> first = new HashMap<>();
+        Map<AuditRepository.Call, AuditRepository.Counted> calls = new LinkedHashMap<>();
         for (AuditRepository.Line line : batch) {
-            AuditRepository.Call call = line.call();
-            calls.computeIfAbsent(call, ignored -> new int[1])[0]++;
-            first.putIfAbsent(call, line);
+            calls.merge(line.call(), new AuditRepository.Counted(line, 1),
+                    (first, again) -> new AuditRepository.Counted(first.line(), first.calls() + 1));
         }
-        List<AuditRepository.Counted> counted = new ArrayList<>(calls.size());
-        calls.forEach((call, count) -> counted.add(new AuditRepository.Counted(first.get(call), count[0])));
-        return counted;
+        return List.copyOf(calls.values());
     }
 
     @Override

@@ -161,18 +161,14 @@ public final class HotPathBenchmark {
     private static void settle(List<ProcessHandle> servers) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
-            long before = servers.stream().mapToLong(HotPathBenchmark::cpuNanos).sum();
+            long before = servers.stream().mapToLong(server -> McpLoad.cpu(server).toNanos()).sum();
             Thread.sleep(500);
-            long used = servers.stream().mapToLong(HotPathBenchmark::cpuNanos).sum() - before;
+            long used = servers.stream().mapToLong(server -> McpLoad.cpu(server).toNanos()).sum() - before;
             if (used < Duration.ofMillis(25).toNanos()) {
                 return;
             }
         }
         System.out.println("(the servers did not go idle within 30 s before this measurement)");
-    }
-
-    private static long cpuNanos(ProcessHandle process) {
-        return process.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** How many of the whole run's reads the broker answered from memory, by cache (its own metric). */

@@ -125,7 +125,8 @@ final class McpLoad {
                 sorted.length == 0 ? 0 : cpuDuring.toNanos() / 1000.0 / sorted.length, firstFailure);
     }
 
-    private static Duration cpu(ProcessHandle process) {
+    /** The process's CPU time so far (all its threads). */
+    static Duration cpu(ProcessHandle process) {
         return process.info().totalCpuDuration().orElse(Duration.ZERO);
     }
 

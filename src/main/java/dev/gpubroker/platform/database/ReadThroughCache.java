@@ -20,23 +20,22 @@ import reactor.core.publisher.Mono;
 public final class ReadThroughCache<K, V> {
 
     private final TableChanges.Watch watch;
+    /** Null when the expiry is zero: every read goes to the database. */
     private final Cache<K, Stamped<V>> answers;
-    private final boolean enabled;
     private final Counter hits;
     private final Counter misses;
 
     ReadThroughCache(TableChanges.Watch watch, Duration expiry, int maxEntries, Counter hits, Counter misses) {
         this.watch = watch;
-        this.enabled = expiry.isPositive();
-        this.answers = Caffeine.newBuilder().expireAfterWrite(enabled ? expiry : Duration.ofNanos(1))
-                .maximumSize(maxEntries).build();
+        this.answers = expiry.isPositive()
+                ? Caffeine.newBuilder().expireAfterWrite(expiry).maximumSize(maxEntries).build() : null;
         this.hits = hits;
         this.misses = misses;
     }
 
     /** The answer for {@code key}: the one kept while still current, else {@code read}'s (kept when nothing moved). */
     public Mono<V> read(K key, Supplier<Mono<V>> read) {
-        if (!enabled) {
+        if (answers == null) {
             return Mono.defer(read);
         }
         return Mono.defer(() -> {

@@ -40,7 +40,15 @@ public class TableChanges {
     }
 
     /** The counters of some tables; {@link #stamp()} sums them, so any write to any of them gives a new stamp. */
-    public record Watch(AtomicLong[] counters, AtomicLong everything) {
+    public static final class Watch {
+
+        private final AtomicLong[] counters;
+        private final AtomicLong everything;
+
+        private Watch(AtomicLong[] counters, AtomicLong everything) {
+            this.counters = counters;
+            this.everything = everything;
+        }
 
         public long stamp() {
             long stamp = everything.get();
