@@ -1,6 +1,7 @@
 package dev.gpubroker.mcp;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ public final class JobViews {
             shown.add(Map.of("at", event.at().toString(), "kind", event.kind(), "detail", event.detail()));
         }
         output.put("readiness", readiness);
-        output.put("events", shown);
+        output.put("events", Collections.unmodifiableList(shown));
         return output;
     }
 }

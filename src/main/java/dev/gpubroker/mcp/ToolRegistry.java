@@ -14,6 +14,9 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 import org.springframework.stereotype.Component;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
 import io.modelcontextprotocol.server.McpAsyncServerExchange;
 import io.modelcontextprotocol.server.McpServerFeatures.AsyncToolSpecification;
 import io.modelcontextprotocol.spec.McpSchema;
@@ -46,6 +49,12 @@ public class ToolRegistry {
     private final ToolCallMetrics metrics;
     private final boolean strictErrorCodes;
     private final List<String> toolNames;
+    /**
+     * The JSON of answers that handlers answer again unchanged ({@link ToolResult#repeated}), by the answer object itself:
+     * weak keys compare by identity, and an answer its handler no longer keeps is dropped with its JSON.
+     */
+    private final Cache<Map<String, Object>, String> repeatedAnswers = Caffeine.newBuilder()
+            .weakKeys().maximumSize(10_000).build();
 
     public ToolRegistry(ToolContractCatalog catalog, List<ToolHandler> handlerBeans, ToolArgumentValidator validator,
             JsonMapper json, AuditLog audit, ToolCallMetrics metrics,
@@ -181,7 +190,8 @@ public class ToolRegistry {
             case ToolResult.Success success -> {
                 // The answer is written as JSON once: its text copy, which the transport then writes verbatim as
                 // structuredContent too, where it would otherwise write the same map a second time.
-                String answer = json.writeValueAsString(success.output());
+                String answer = success.repeated() ? repeatedAnswers.get(success.output(), json::writeValueAsString)
+                        : json.writeValueAsString(success.output());
                 yield CallToolResult.builder()
                         .structuredContent(new RawValue(answer))
                         .addTextContent(answer)

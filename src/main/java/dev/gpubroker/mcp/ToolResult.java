@@ -5,8 +5,12 @@ import java.util.Map;
 /** What a tool handler answers: structured output conforming to the tool's outputSchema, or an error. */
 public sealed interface ToolResult {
 
-    /** {@code meta}: the result's {@code _meta} (e.g. an x402 settlement under {@code x402/payment-response}). */
-    record Success(Map<String, Object> output, Map<String, Object> meta) implements ToolResult {
+    /**
+     * {@code meta}: the result's {@code _meta} (e.g. an x402 settlement under {@code x402/payment-response}).
+     * {@code repeated}: the handler answers this very {@code output} object again, unchanged, for as long as what it shows
+     * is unchanged ({@link #repeated}), so that its JSON need be written only once.
+     */
+    record Success(Map<String, Object> output, Map<String, Object> meta, boolean repeated) implements ToolResult {
 
         public Success {
             meta = meta == null ? Map.of() : meta;
@@ -24,11 +28,20 @@ public sealed interface ToolResult {
     }
 
     static ToolResult success(Map<String, Object> output) {
-        return new Success(output, Map.of());
+        return new Success(output, Map.of(), false);
     }
 
     static ToolResult success(Map<String, Object> output, Map<String, Object> meta) {
-        return new Success(output, meta);
+        return new Success(output, meta, false);
+    }
+
+    /**
+     * A success whose {@code output} the handler keeps and answers again while nothing it shows changed: it must never
+     * be modified after this (nested maps and lists included). Its JSON is written at its first answer and reused
+     * ({@link ToolRegistry}).
+     */
+    static ToolResult repeated(Map<String, Object> output) {
+        return new Success(output, Map.of(), true);
     }
 
     static ToolResult failure(ToolError error) {

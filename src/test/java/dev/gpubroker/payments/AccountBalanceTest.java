@@ -15,6 +15,8 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.test.context.TestPropertySource;
 
 import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 
 import dev.gpubroker.identity.NewAgent;
 import dev.gpubroker.money.Usdc;
@@ -125,6 +127,33 @@ class AccountBalanceTest extends BrokerIntegrationTest {
         }
         assertThat((Map<String, Object>) output(call(client, "account", Map.of())).get("budget"))
                 .containsEntry("killSwitch", false);
+    }
+
+    /**
+     * account answers an unchanged account with the answer it kept, written as JSON once: agents polling in turn must
+     * each get their own, with the same JSON as text as structured.
+     */
+    @Test
+    void agentsPollingTheirAccountsInTurnEachGetTheirOwnAnswerWithTheSameTextAsStructure() throws Exception {
+        NewAgent first = newAgent("polling-first");
+        NewAgent second = newAgent("polling-second");
+        paymentChain.mintTestUsdc(first.agent().walletAddress(), Usdc.parse("3.00"));
+        paymentChain.mintTestUsdc(second.agent().walletAddress(), Usdc.parse("4.00"));
+        McpSyncClient firstClient = client(first.apiKey());
+        McpSyncClient secondClient = client(second.apiKey());
+        awaitBalance(firstClient, "3.00");
+        awaitBalance(secondClient, "4.00");
+        for (int round = 0; round < 5; round++) {
+            for (var polling : List.of(Map.entry(first, firstClient), Map.entry(second, secondClient))) {
+                CallToolResult result = call(polling.getValue(), "account", Map.of());
+                Map<String, Object> answer = output(result);
+                assertThat(answer).containsEntry("agentId", polling.getKey().agent().agentId())
+                        .containsEntry("walletAddress", polling.getKey().agent().walletAddress())
+                        .containsEntry("usdcBalance", polling.getKey() == first ? "3.00" : "4.00");
+                assertThat(json.readValue(((McpSchema.TextContent) result.content().getFirst()).text(), Map.class))
+                        .isEqualTo(answer);
+            }
+        }
     }
 
     @Test

@@ -1,0 +1,41 @@
+package dev.gpubroker.mcp.tools;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+
+import dev.gpubroker.mcp.ToolResult;
+
+/**
+ * The last answer of a polled tool by key, with what it was built from ({@code S}, records compared by value): while
+ * what the next call shows is equal, the very same answer object is answered again, so that it is neither built nor
+ * written as JSON again ({@link ToolResult#repeated}). The answer is a function of what it shows alone, so an equal
+ * input can only give an equal answer; anything that changes makes the input unequal and the answer is built anew.
+ * {@code render} must return an answer never modified afterwards, nested maps and lists included.
+ */
+final class LastAnswers<K, S> {
+
+    private record Answer<S>(S shown, Map<String, Object> output) {
+    }
+
+    private final Function<S, Map<String, Object>> render;
+    private final Cache<K, Answer<S>> answers = Caffeine.newBuilder()
+            .maximumSize(10_000).expireAfterAccess(Duration.ofMinutes(10)).build();
+
+    LastAnswers(Function<S, Map<String, Object>> render) {
+        this.render = render;
+    }
+
+    /** The answer showing {@code shown}: the last one for {@code key} when it showed the same. */
+    ToolResult answer(K key, S shown) {
+        Answer<S> last = answers.getIfPresent(key);
+        if (last == null || !last.shown().equals(shown)) {
+            last = new Answer<>(shown, render.apply(shown));
+            answers.put(key, last);
+        }
+        return ToolResult.repeated(last.output());
+    }
+}
