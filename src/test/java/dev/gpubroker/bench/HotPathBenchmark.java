@@ -40,17 +40,18 @@ import tools.jackson.databind.json.JsonMapper;
  * raw HTTP clients (what the servers cost) and once with the official MCP Java client (what an SDK-built agent sees).
  * Then {@code quote} is asked by one raw client over 8 and over 32 providers that each answer in exactly 50 ms
  * ({@code catalogs/bench-32.yml}). Prints throughput, latency percentiles, the server's CPU time per call and each
- * tool's throughput as a share of echo's in the same round, and the medians over the rounds. Prints numbers; not a
- * test. The job that job_status asks about is running (a sleep with a heartbeat interval), and all clients are one
+ * tool's throughput as a share of echo's measured right before and right after it ({@link #bracketed}), and the medians
+ * over the rounds. Prints numbers; not a test. The job that job_status asks about is running (a sleep with a heartbeat interval), and all clients are one
  * agent's sessions. Run after {@code mvn package -DskipTests}:
  *
  * <pre>mvn -q test-compile exec:java -Dexec.mainClass=dev.gpubroker.bench.HotPathBenchmark -Dexec.classpathScope=test</pre>
  *
  * Settings (system properties): {@code bench.rounds} (3), {@code bench.seconds} per measurement (8),
  * {@code bench.warmupSeconds} before each (4), {@code bench.firstWarmupSeconds} for each hot tool and client kind
- * before the first round (15), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}; empty: quote only),
+ * before the first round (15; then each once more for {@code bench.warmupSeconds}), {@code bench.clients} (16), {@code bench.clientKinds} ({@code raw,sdk}; empty: quote only),
  * {@code bench.jfr}: a directory where the broker writes a flight recording (profiling settings) of the whole run,
- * {@code gpubroker.jar}: another jar to measure (an older build, say).
+ * {@code gpubroker.jar}: another jar to measure (an older build, say), {@code bench.compareJar}: a second build's jar,
+ * started beside the first, whose {@code job_status} and {@code account} are measured right after the first's.
  */
 public final class HotPathBenchmark {
 
@@ -83,15 +84,19 @@ public final class HotPathBenchmark {
                     + Path.of(jfr).toAbsolutePath().resolve("broker.jfr"));
         }
         Process echo = startEcho();
+        String compareJar = System.getProperty("bench.compareJar");
         try (BrokerJar broker = BrokerJar.startHttp(dataDir, environment,
-                "--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.market.local.enabled=false")) {
+                "--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.market.local.enabled=false");
+                BrokerJar other = compareJar == null ? null : BrokerJar.startHttpOf(Path.of(compareJar).toAbsolutePath(),
+                        null, BrokerJar.newDataDir(), Map.of(), "--gpubroker.market.demo-catalog=file:" + CATALOG,
+                        "--gpubroker.market.local.enabled=false")) {
             String key = broker.demoAgentKey();
             String jobId = runningJob(broker, key);
             URI brokerBase = URI.create("http://127.0.0.1:" + broker.port());
             URI echoBase = URI.create("http://127.0.0.1:" + echoPort(echo));
             primeReplays(broker, key, jobId, echoBase);
             ProcessHandle brokerProcess = broker.processHandle();
-            List<McpLoad.Target> hot = List.of(
+            List<McpLoad.Target> hot = new ArrayList<>(List.of(
                     new McpLoad.Target("echo (bare SDK)", echoBase, echo.toHandle(), null, "echo",
                             "{\"text\":\"hello\"}"),
                     new McpLoad.Target("job_status", brokerBase, brokerProcess, key, "job_status",
@@ -100,7 +105,20 @@ public final class HotPathBenchmark {
                     new McpLoad.Target("job_status's answer, bare SDK", echoBase, echo.toHandle(), null,
                             "replay_job_status", "{\"jobId\":\"" + jobId + "\"}"),
                     new McpLoad.Target("account's answer, bare SDK", echoBase, echo.toHandle(), null, "replay_account",
-                            "{}"));
+                            "{}")));
+            List<ProcessHandle> servers = new ArrayList<>(List.of(echo.toHandle(), brokerProcess));
+            if (other != null) {
+                // The other build's tools right after this build's, each between two measurements of echo: two builds
+                // compared under the same conditions, where runs minutes apart differ by a quarter on this machine.
+                String otherKey = other.demoAgentKey();
+                String otherJob = runningJob(other, otherKey);
+                URI otherBase = URI.create("http://127.0.0.1:" + other.port());
+                hot.add(2, new McpLoad.Target("job_status, compared", otherBase, other.processHandle(), otherKey,
+                        "job_status", "{\"jobId\":\"" + otherJob + "\"}"));
+                hot.add(4, new McpLoad.Target("account, compared", otherBase, other.processHandle(), otherKey, "account",
+                        "{}"));
+                servers.add(other.processHandle());
+            }
             List<McpLoad.Target> quotes = List.of(
                     new McpLoad.Target("quote, 8 providers", brokerBase, brokerProcess, key, "quote", quoteArguments(8)),
                     new McpLoad.Target("quote, 32 providers", brokerBase, brokerProcess, key, "quote",
@@ -110,42 +128,44 @@ public final class HotPathBenchmark {
                     + "(%d s before the first); %d cores; load average before: %s%n", CLIENTS, KINDS, ROUNDS,
                     MEASURED.toSeconds(), WARMUP.toSeconds(), FIRST_WARMUP.toSeconds(),
                     Runtime.getRuntime().availableProcessors(), loadAverage());
-            for (McpLoad.Kind kind : KINDS) {
-                for (McpLoad.Target target : hot) {
-                    McpLoad.run(target, kind, CLIENTS, FIRST_WARMUP, Duration.ZERO);
+            // Twice over every target: the JIT compiles each tool's path for what it saw so far, and the next tool
+            // through the shared code (the transport, the tool pipeline) made it compile again, which the first round's
+            // first broker tool then paid for (half again its CPU per call, JIT threads included).
+            for (Duration warmup : List.of(FIRST_WARMUP, WARMUP)) {
+                for (McpLoad.Kind kind : KINDS) {
+                    for (McpLoad.Target target : hot) {
+                        McpLoad.run(target, kind, CLIENTS, warmup, Duration.ZERO);
+                    }
                 }
             }
             for (McpLoad.Target target : quotes) {
                 McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, Duration.ZERO);
             }
-            Map<McpLoad.Kind, List<Map<String, McpLoad.Result>>> hotRounds = new java.util.EnumMap<>(McpLoad.Kind.class);
-            List<Map<String, McpLoad.Result>> quoteRounds = new ArrayList<>();
+            Map<McpLoad.Kind, List<Map<String, Measured>>> hotRounds = new java.util.EnumMap<>(McpLoad.Kind.class);
+            List<Map<String, Measured>> quoteRounds = new ArrayList<>();
             for (int round = 1; round <= ROUNDS; round++) {
                 for (McpLoad.Kind kind : KINDS) {
-                    Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
-                    for (McpLoad.Target target : hot) {
-                        settle(List.of(echo.toHandle(), brokerProcess));
-                        results.put(target.label(), McpLoad.run(target, kind, CLIENTS, WARMUP, MEASURED));
-                    }
+                    Map<String, Measured> results = bracketed(hot, kind, servers);
                     hotRounds.computeIfAbsent(kind, ignored -> new ArrayList<>()).add(results);
                     System.out.printf("%nround %d, %s clients (load average after: %s)%n", round, kind, loadAverage());
-                    print(results.values(), results.get(hot.getFirst().label()));
+                    print(results.values());
                 }
-                Map<String, McpLoad.Result> results = new java.util.LinkedHashMap<>();
+                Map<String, Measured> results = new java.util.LinkedHashMap<>();
                 for (McpLoad.Target target : quotes) {
-                    results.put(target.label(), McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, MEASURED));
+                    results.put(target.label(), new Measured(McpLoad.run(target, McpLoad.Kind.RAW, 1, WARMUP, MEASURED),
+                            Double.NaN));
                 }
                 quoteRounds.add(results);
                 System.out.printf("%nround %d, quote, one raw client (load average after: %s)%n", round, loadAverage());
-                print(results.values(), null);
+                print(results.values());
             }
             for (McpLoad.Kind kind : KINDS) {
                 System.out.printf("%nmedian of %d rounds, %s clients (each figure's own median; of echo: calls/s over "
-                        + "echo's calls/s in the same round)%n", ROUNDS, kind);
-                printMedians(hotRounds.get(kind), hot.getFirst().label());
+                        + "the mean of echo's calls/s measured right before and right after)%n", ROUNDS, kind);
+                printMedians(hotRounds.get(kind));
             }
             System.out.printf("%nmedian of %d rounds, quote, one raw client%n", ROUNDS);
-            printMedians(quoteRounds, null);
+            printMedians(quoteRounds);
             printReadCaches(new AdminClient(brokerBase, broker.dataDir()));
         } finally {
             echo.destroy();
@@ -187,14 +207,54 @@ public final class HotPathBenchmark {
                 100 * hitsAndMisses[0] / Math.max(1, hitsAndMisses[0] + hitsAndMisses[1])));
     }
 
-    /** One round's figures; {@code echo} is the yardstick of the "of echo" column, none when null. */
-    private static void print(java.util.Collection<McpLoad.Result> results, McpLoad.Result echo) {
+    /**
+     * One measurement and its yardstick: echo's calls/s, the mean of the measurements right before and right after it
+     * (for echo's own row, the mean of all of the round's); NaN where there is none.
+     */
+    private record Measured(McpLoad.Result result, double echoCallsPerSecond) {
+
+        double ofEcho() {
+            return result.callsPerSecond() / echoCallsPerSecond;
+        }
+    }
+
+    /**
+     * One round: echo, then each other target followed by echo again, so that each target's share of echo is taken
+     * against echo measured right around it. This machine's speed drifts by a quarter within a minute (other tenants,
+     * page-out); a single echo at the start of a round made the later targets' shares swing by more than the gaps they
+     * were meant to show.
+     */
+    private static Map<String, Measured> bracketed(List<McpLoad.Target> hot, McpLoad.Kind kind, List<ProcessHandle> servers)
+            throws InterruptedException {
+        McpLoad.Target echo = hot.getFirst();
+        settle(servers);
+        McpLoad.Result before = McpLoad.run(echo, kind, CLIENTS, WARMUP, MEASURED);
+        List<McpLoad.Result> echoes = new ArrayList<>(List.of(before));
+        Map<String, Measured> results = new java.util.LinkedHashMap<>();
+        results.put(echo.label(), null);
+        for (McpLoad.Target target : hot.subList(1, hot.size())) {
+            settle(servers);
+            McpLoad.Result measured = McpLoad.run(target, kind, CLIENTS, WARMUP, MEASURED);
+            settle(servers);
+            McpLoad.Result after = McpLoad.run(echo, kind, CLIENTS, WARMUP, MEASURED);
+            results.put(target.label(), new Measured(measured, (before.callsPerSecond() + after.callsPerSecond()) / 2));
+            echoes.add(after);
+            before = after;
+        }
+        McpLoad.Result middle = echoes.stream().sorted(Comparator.comparingDouble(McpLoad.Result::callsPerSecond))
+                .toList().get(echoes.size() / 2);
+        results.put(echo.label(), new Measured(middle, middle.callsPerSecond()));
+        return results;
+    }
+
+    private static void print(java.util.Collection<Measured> results) {
         System.out.printf("%-22s %7s %10s %8s %9s %9s %9s %9s %12s %8s%n", "tool", "clients", "calls/s", "of echo",
                 "p50 ms", "p95 ms", "p99 ms", "max ms", "CPU µs/call", "failed");
-        for (McpLoad.Result result : results) {
+        for (Measured measured : results) {
+            McpLoad.Result result = measured.result();
             System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8d%n", result.label(),
-                    result.clients(), result.callsPerSecond(), echo != null
-                            ? "%.0f %%".formatted(100 * result.callsPerSecond() / echo.callsPerSecond()) : "",
+                    result.clients(), result.callsPerSecond(), Double.isNaN(measured.echoCallsPerSecond()) ? ""
+                            : "%.0f %%".formatted(100 * measured.ofEcho()),
                     result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
                     result.maxMicros() / 1000.0, result.serverCpuMicrosPerCall(), result.failures());
             if (result.firstFailure() != null) {
@@ -203,16 +263,16 @@ public final class HotPathBenchmark {
         }
     }
 
-    private static void printMedians(List<Map<String, McpLoad.Result>> rounds, String echoLabel) {
+    private static void printMedians(List<Map<String, Measured>> rounds) {
         System.out.printf("%-22s %10s %8s %9s %9s %9s %12s %8s%n", "tool", "calls/s", "of echo", "p50 ms", "p95 ms",
                 "p99 ms", "CPU µs/call", "failed");
         for (String label : rounds.getFirst().keySet()) {
-            List<McpLoad.Result> of = rounds.stream().map(round -> round.get(label)).toList();
-            boolean comparable = echoLabel != null;
-            double ratio = comparable
-                    ? median(rounds, round -> round.get(label).callsPerSecond() / round.get(echoLabel).callsPerSecond()) : 0;
+            List<Measured> all = rounds.stream().map(round -> round.get(label)).toList();
+            List<McpLoad.Result> of = all.stream().map(Measured::result).toList();
+            boolean comparable = !Double.isNaN(all.getFirst().echoCallsPerSecond());
             System.out.printf("%-22s %10.0f %8s %9.2f %9.2f %9.2f %12.0f %8d%n", label,
-                    median(of, McpLoad.Result::callsPerSecond), comparable ? "%.0f %%".formatted(100 * ratio) : "",
+                    median(of, McpLoad.Result::callsPerSecond),
+                    comparable ? "%.0f %%".formatted(100 * median(all, Measured::ofEcho)) : "",
                     median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),
                     median(of, result -> result.p99Micros() / 1000.0), median(of, McpLoad.Result::serverCpuMicrosPerCall),
                     of.stream().mapToLong(McpLoad.Result::failures).sum());

@@ -62,8 +62,14 @@ public final class BrokerJar implements AutoCloseable {
      */
     public static BrokerJar startHttpIn(Path workingDirectory, Path dataDir, Map<String, String> environment,
             String... extraArgs) throws IOException, InterruptedException {
+        return startHttpOf(jar(), workingDirectory, dataDir, environment, extraArgs);
+    }
+
+    /** The same, of another build's jar than {@link #jar()} (a benchmark comparing two builds). */
+    public static BrokerJar startHttpOf(Path jar, Path workingDirectory, Path dataDir, Map<String, String> environment,
+            String... extraArgs) throws IOException, InterruptedException {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(), "--server.port=" + port));
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "--server.port=" + port));
         command.addAll(List.of(extraArgs));
         Path log = dataDir.resolve("server.log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -71,15 +77,15 @@ public final class BrokerJar implements AutoCloseable {
             builder.directory(workingDirectory.toFile());
         }
         onlyGpuBrokerSettings(builder.environment(), dataDir, environment);
-        BrokerJar jar = new BrokerJar(builder.start(), dataDir, log, port);
+        BrokerJar started = new BrokerJar(builder.start(), dataDir, log, port);
         try {
-            jar.awaitPort(Duration.ofSeconds(60));
+            started.awaitPort(Duration.ofSeconds(60));
         } catch (RuntimeException | InterruptedException notUp) {
             // A server that did not come up in time must not outlive the test (nor keep its anvil running).
-            jar.close();
+            started.close();
             throw notUp;
         }
-        return jar;
+        return started;
     }
 
     /** The environment of a started jar: this process's, less every GPUBROKER_ variable, plus the data directory. */
