@@ -25,18 +25,19 @@ import reactor.core.publisher.Mono;
 /**
  * The hot path of /mcp: a POST to exactly {@code /mcp} (no query) from an agent whose credential is good goes through
  * the same checks as through Spring Security's chain and the dispatcher, in one filter, straight to the transport:
- * the strict firewall, DNS-rebinding protection, the agent's credential ({@link AgentCredentials}, the very manager the
- * chain uses), the chain's response headers, then {@link McpRequestGuard} and the transport's own handler. Anything
- * else, and anything any of these checks would refuse, is handed to the full chain untouched, which refuses it as it
- * always did (the fast lane never answers a refusal of its own). What it saves: Spring Security's filters and the
- * dispatcher's handler lookup on every tool call, a fifth to a quarter of the broker's CPU per call (HotPathBenchmark,
- * docs/performance.md).
+ * the strict firewall (every header read through it once), DNS-rebinding protection, the agent's credential
+ * ({@link AgentCredentials}, the very manager the chain uses), the chain's response headers, then
+ * {@link McpRequestGuard} and the transport's own handler. Anything else, and anything any of these checks would refuse,
+ * is handed to the full chain untouched, which refuses it as it always did (the fast lane never answers a refusal of its
+ * own). What it saves: Spring Security's filters and the dispatcher's handler lookup on every tool call, a fifth to a
+ * quarter of the broker's CPU per call (HotPathBenchmark, docs/performance.md).
  *
  * <p>Why this is the same decision: the router serves POST /mcp (written exactly so, nothing to decode) with the
  * transport's handler alone, and the /mcp chain lets a request pass when, and only when, the firewall and the
- * DNS-rebinding check pass and the credential authenticates with ROLE_AGENT; every header is read through the
- * firewalled exchange, as the chain reads it. Tested both ways in McpFastLaneTest; every other test's tool calls go
- * through the lane.
+ * DNS-rebinding check pass and the credential authenticates with ROLE_AGENT. The chain reads each header through the
+ * firewalled exchange when something needs it, and the transport reads them all; the lane reads them all through it
+ * first, so it serves only a request whose every header the firewall allows, and everything after reads the same
+ * values. Tested both ways in McpFastLaneTest; every other test's tool calls go through the lane.
  */
 final class McpFastLane implements WebFilter, Ordered {
 
@@ -76,15 +77,33 @@ final class McpFastLane implements WebFilter, Ordered {
         // Everything is read through the firewalled exchange, as the chain reads it: a header the firewall refuses
         // throws when read, and the chain then refuses the request in its own words.
         return firewall.getFirewalledExchange(exchange)
+                .filter(McpFastLane::everyHeaderPasses)
                 .flatMap(this::authenticated)
                 .onErrorResume(error -> error instanceof ServerExchangeRejectedException
                         || error instanceof AuthenticationException, error -> Mono.empty())
                 .map(Optional::of)
                 .defaultIfEmpty(Optional.empty())
-                .flatMap(passed -> passed.isEmpty() ? chain.filter(exchange) : serve(passed.get()));
+                .flatMap(passed -> passed.isEmpty() ? chain.filter(exchange) : serve(exchange));
     }
 
-    /** The exchange with the agent's id on it, when the chain would let it through; empty when not. */
+    /**
+     * Reads every header's name and values once through the firewalled exchange, which refuses (throws) a name or value
+     * it does not allow. The chain reads them through it one access at a time (the transport reads them all, to hand
+     * them to the tools); having read each once here, the lane serves the exchange itself, where every further read was
+     * a pattern match over the same bytes again. A request with any header the firewall refuses goes to the chain.
+     */
+    private static boolean everyHeaderPasses(ServerWebExchange firewalled) {
+        var headers = firewalled.getRequest().getHeaders();
+        for (String name : headers.headerNames()) {
+            headers.get(name);
+        }
+        return true;
+    }
+
+    /**
+     * The exchange with the agent's id on it (its attributes are the exchange's own), when the chain would let it
+     * through; empty when not.
+     */
     private Mono<ServerWebExchange> authenticated(ServerWebExchange checked) {
         String token = BearerCredential.token(checked);
         if (token == null) {
