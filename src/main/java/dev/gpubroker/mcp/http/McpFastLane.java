@@ -34,10 +34,11 @@ import reactor.core.publisher.Mono;
  *
  * <p>Why this is the same decision: the router serves POST /mcp (written exactly so, nothing to decode) with the
  * transport's handler alone, and the /mcp chain lets a request pass when, and only when, the firewall and the
- * DNS-rebinding check pass and the credential authenticates with ROLE_AGENT. The chain reads each header through the
- * firewalled exchange when something needs it, and the transport reads them all; the lane reads them all through it
- * first, so it serves only a request whose every header the firewall allows, and everything after reads the same
- * values. Tested both ways in McpFastLaneTest; every other test's tool calls go through the lane.
+ * DNS-rebinding check pass and the credential authenticates with ROLE_AGENT. The chain reads a header through the
+ * firewalled exchange when something asks for it, and refuses the request if that header is refused; the lane reads
+ * every header through it first, so it serves only a request whose every header the firewall allows (a request the
+ * chain could still serve, with a refused header nothing asks for, goes to the chain), and what reads them after gets
+ * the same values. Tested both ways in McpFastLaneTest; every other test's tool calls go through the lane.
  */
 final class McpFastLane implements WebFilter, Ordered {
 
@@ -74,8 +75,8 @@ final class McpFastLane implements WebFilter, Ordered {
                 || !McpHttpConfiguration.ENDPOINT.equals(request.getURI().getRawPath())) {
             return chain.filter(exchange);
         }
-        // Everything is read through the firewalled exchange, as the chain reads it: a header the firewall refuses
-        // throws when read, and the chain then refuses the request in its own words.
+        // Every header is read through the firewalled exchange first, and the credential through it: what the firewall
+        // refuses throws, and the request goes to the chain, which decides on it in its own words.
         return firewall.getFirewalledExchange(exchange)
                 .filter(McpFastLane::everyHeaderPasses)
                 .flatMap(this::authenticated)
@@ -88,9 +89,9 @@ final class McpFastLane implements WebFilter, Ordered {
 
     /**
      * Reads every header's name and values once through the firewalled exchange, which refuses (throws) a name or value
-     * it does not allow. The chain reads them through it one access at a time (the transport reads them all, to hand
-     * them to the tools); having read each once here, the lane serves the exchange itself, where every further read was
-     * a pattern match over the same bytes again. A request with any header the firewall refuses goes to the chain.
+     * it does not allow. Having read each once here, the lane serves the exchange itself: through the firewalled one,
+     * every further read (the guard's, the transport's, which copies them all for the tools) matched the same bytes
+     * against the firewall's patterns again.
      */
     private static boolean everyHeaderPasses(ServerWebExchange firewalled) {
         var headers = firewalled.getRequest().getHeaders();
