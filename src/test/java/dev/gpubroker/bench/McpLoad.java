@@ -51,10 +51,15 @@ final class McpLoad {
     /**
      * What one run measured: completed calls, their latencies, failures, and the CPU time the server's process spent
      * per completed call while it was measured. CPU per call hardly moves when other work shares the machine, where
-     * throughput does.
+     * throughput does. Beside it, this process's CPU per call (the clients') and the share of the machine's CPU time
+     * that was idle (NaN where /proc/stat cannot be read): with the cores busy, throughput is the cores' time over what
+     * a call costs both sides; with idle left, something other than CPU held the calls back. And how much of the
+     * server's CPU per call its JIT compiler threads took (NaN off Linux): a server still compiling is not yet in its
+     * steady state, and what it spends compiling is not what a call costs.
      */
     record Result(String label, int clients, double seconds, long calls, long failures, long p50Micros,
-            long p95Micros, long p99Micros, long maxMicros, double serverCpuMicrosPerCall, String firstFailure) {
+            long p95Micros, long p99Micros, long maxMicros, double serverCpuMicrosPerCall,
+            double clientCpuMicrosPerCall, double idleShare, double jitCpuMicrosPerCall, String firstFailure) {
 
         double callsPerSecond() {
             return calls / seconds;
@@ -99,11 +104,19 @@ final class McpLoad {
             Thread.sleep(sleepNanos / 1_000_000, (int) (sleepNanos % 1_000_000));
         }
         Duration cpuBefore = cpu(target.server());
+        Duration clientCpuBefore = cpu(ProcessHandle.current());
+        long jitBefore = compilerTicks(target.server());
+        long[] machineBefore = machineTicks();
         long untilEnd = measureEnds - System.nanoTime();
         if (untilEnd > 0) {
             Thread.sleep(untilEnd / 1_000_000, (int) (untilEnd % 1_000_000));
         }
         Duration cpuDuring = cpu(target.server()).minus(cpuBefore);
+        Duration clientCpuDuring = cpu(ProcessHandle.current()).minus(clientCpuBefore);
+        long jitAfter = compilerTicks(target.server());
+        long[] machineAfter = machineTicks();
+        double idleShare = machineBefore == null || machineAfter == null || machineAfter[1] == machineBefore[1]
+                ? Double.NaN : (double) (machineAfter[0] - machineBefore[0]) / (machineAfter[1] - machineBefore[1]);
         done.await();
         if (crashed.get() != null) {
             throw new IllegalStateException(target.label() + ": a client failed", crashed.get());
@@ -122,7 +135,57 @@ final class McpLoad {
         return new Result(target.label(), clients, measured.toNanos() / 1e9, sorted.length, failures,
                 percentile(sorted, 0.50), percentile(sorted, 0.95), percentile(sorted, 0.99),
                 sorted.length == 0 ? 0 : sorted[sorted.length - 1] / 1000,
-                sorted.length == 0 ? 0 : cpuDuring.toNanos() / 1000.0 / sorted.length, firstFailure);
+                sorted.length == 0 ? 0 : cpuDuring.toNanos() / 1000.0 / sorted.length,
+                sorted.length == 0 ? 0 : clientCpuDuring.toNanos() / 1000.0 / sorted.length, idleShare,
+                jitBefore < 0 || jitAfter < 0 || sorted.length == 0 ? Double.NaN
+                        : (jitAfter - jitBefore) * 1e6 / CLOCK_TICKS_PER_SECOND / sorted.length,
+                firstFailure);
+    }
+
+    /** The machine's idle and total CPU ticks so far (all cores, from /proc/stat's first line), or null off Linux. */
+    private static long[] machineTicks() {
+        try {
+            String[] fields = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).getFirst().trim()
+                    .split("\\s+");
+            long total = 0;
+            for (int i = 1; i < fields.length; i++) {
+                total += Long.parseLong(fields[i]);
+            }
+            // idle and iowait
+            return new long[] {Long.parseLong(fields[4]) + Long.parseLong(fields[5]), total};
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return null;
+        }
+    }
+
+    /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Linux runs Java on. */
+    private static final double CLOCK_TICKS_PER_SECOND = 100;
+
+    /**
+     * CPU ticks so far of the process's JIT compiler threads (HotSpot names them "C1 CompilerThre..." and "C2
+     * CompilerThre..."), or -1 where /proc cannot tell. A compiler thread that ended in between takes its ticks along.
+     */
+    private static long compilerTicks(ProcessHandle process) {
+        try (var threads = java.nio.file.Files.list(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            long ticks = 0;
+            for (java.nio.file.Path thread : threads.toList()) {
+                try {
+                    String stat = java.nio.file.Files.readString(thread.resolve("stat"));
+                    int nameEnds = stat.lastIndexOf(')');
+                    String name = stat.substring(stat.indexOf('(') + 1, nameEnds);
+                    if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+                        String[] fields = stat.substring(nameEnds + 2).split(" ");
+                        // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name
+                        ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    }
+                } catch (java.io.IOException ended) {
+                    // The thread ended while the list was read.
+                }
+            }
+            return ticks;
+        } catch (java.io.IOException | RuntimeException unreadable) {
+            return -1;
+        }
     }
 
     /** The process's CPU time so far (all its threads). */
