@@ -17,14 +17,6 @@ import org.springframework.security.config.web.server.ServerHttpSecurity;
 import org.springframework.security.web.server.SecurityWebFilterChain;
 import org.springframework.security.web.server.authentication.AuthenticationWebFilter;
 import org.springframework.security.web.server.firewall.ServerWebExchangeFirewall;
-import org.springframework.security.web.server.header.CacheControlServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.CompositeServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.ContentTypeOptionsServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.ReferrerPolicyServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.ServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.StrictTransportSecurityServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.XFrameOptionsServerHttpHeadersWriter;
-import org.springframework.security.web.server.header.XXssProtectionServerHttpHeadersWriter;
 import org.springframework.security.web.server.util.matcher.ServerWebExchangeMatchers;
 import org.springframework.web.reactive.function.server.RouterFunctions;
 import org.springframework.web.server.ServerWebExchange;
@@ -90,16 +82,12 @@ class McpSecurity {
 
     /**
      * The hot path of /mcp, deciding as the chain above does ({@link McpFastLane}). The response headers are those the
-     * chain's default header settings write; McpFastLaneTest compares the two.
+     * chain's default header settings write ({@link LaneSecurityHeaders}); McpFastLaneTest compares the two.
      */
     @Bean
     McpFastLane mcpFastLane(ServerWebExchangeFirewall firewall, ServerTransportSecurityValidator securityValidator,
             AgentCredentials credentials, McpRequestGuard guard, WebFluxStreamableServerTransportProvider transport) {
-        ServerHttpHeadersWriter headers = new CompositeServerHttpHeadersWriter(new CacheControlServerHttpHeadersWriter(),
-                new ContentTypeOptionsServerHttpHeadersWriter(), new StrictTransportSecurityServerHttpHeadersWriter(),
-                new XFrameOptionsServerHttpHeadersWriter(), new XXssProtectionServerHttpHeadersWriter(),
-                new ReferrerPolicyServerHttpHeadersWriter());
-        return new McpFastLane(firewall, securityValidator, credentials, headers, guard,
+        return new McpFastLane(firewall, securityValidator, credentials, new LaneSecurityHeaders(), guard,
                 RouterFunctions.toWebHandler(transport.getRouterFunction()));
     }
 
