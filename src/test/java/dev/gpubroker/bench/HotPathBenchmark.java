@@ -291,13 +291,12 @@ public final class HotPathBenchmark {
                 "failed");
         for (Measured measured : results) {
             McpLoad.Result result = measured.result();
-            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8.0f %10.0f %5.0f%% %8d%n", result.label(),
-                    result.clients(), result.callsPerSecond(), Double.isNaN(measured.echoCallsPerSecond()) ? ""
+            System.out.printf("%-22s %7d %10.0f %8s %9.2f %9.2f %9.2f %9.2f %12.0f %8.0f %10.0f %5.0f%% %8d%n",
+                    result.label(), result.clients(), result.callsPerSecond(), Double.isNaN(measured.echoCallsPerSecond()) ? ""
                             : "%.0f %%".formatted(100 * measured.ofEcho()),
                     result.p50Micros() / 1000.0, result.p95Micros() / 1000.0, result.p99Micros() / 1000.0,
                     result.maxMicros() / 1000.0, result.serverCpuMicrosPerCall(), result.jitCpuMicrosPerCall(),
-                    result.clientCpuMicrosPerCall(),
-                    100 * result.idleShare(), result.failures());
+                    result.clientCpuMicrosPerCall(), 100 * result.idleShare(), result.failures());
             if (result.firstFailure() != null) {
                 System.out.println("    first failure: " + result.firstFailure());
             }
@@ -316,7 +315,8 @@ public final class HotPathBenchmark {
                     comparable ? "%.0f %%".formatted(100 * median(all, Measured::ofEcho)) : "",
                     median(of, result -> result.p50Micros() / 1000.0), median(of, result -> result.p95Micros() / 1000.0),
                     median(of, result -> result.p99Micros() / 1000.0), median(of, McpLoad.Result::serverCpuMicrosPerCall),
-                    median(of, McpLoad.Result::jitCpuMicrosPerCall), median(of, McpLoad.Result::clientCpuMicrosPerCall), 100 * median(of, McpLoad.Result::idleShare),
+                    median(of, McpLoad.Result::jitCpuMicrosPerCall), median(of, McpLoad.Result::clientCpuMicrosPerCall),
+                    100 * median(of, McpLoad.Result::idleShare),
                     of.stream().mapToLong(McpLoad.Result::failures).sum());
         }
     }

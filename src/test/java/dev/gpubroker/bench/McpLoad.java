@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -72,6 +74,8 @@ final class McpLoad {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Linux runs Java on. */
+    private static final double CLOCK_TICKS_PER_SECOND = 100;
 
     private McpLoad() {
     }
@@ -145,7 +149,7 @@ final class McpLoad {
     /** The machine's idle and total CPU ticks so far (all cores, from /proc/stat's first line), or null off Linux. */
     private static long[] machineTicks() {
         try {
-            String[] fields = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).getFirst().trim()
+            String[] fields = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim()
                     .split("\\s+");
             long total = 0;
             for (int i = 1; i < fields.length; i++) {
@@ -153,24 +157,21 @@ final class McpLoad {
             }
             // idle and iowait
             return new long[] {Long.parseLong(fields[4]) + Long.parseLong(fields[5]), total};
-        } catch (java.io.IOException | RuntimeException unreadable) {
+        } catch (IOException | RuntimeException unreadable) {
             return null;
         }
     }
-
-    /** Linux's USER_HZ, the unit of /proc's CPU times: 100 on every architecture Linux runs Java on. */
-    private static final double CLOCK_TICKS_PER_SECOND = 100;
 
     /**
      * CPU ticks so far of the process's JIT compiler threads (HotSpot names them "C1 CompilerThre..." and "C2
      * CompilerThre..."), or -1 where /proc cannot tell. A compiler thread that ended in between takes its ticks along.
      */
     private static long compilerTicks(ProcessHandle process) {
-        try (var threads = java.nio.file.Files.list(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "task"))) {
+        try (var threads = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
             long ticks = 0;
-            for (java.nio.file.Path thread : threads.toList()) {
+            for (Path thread : threads.toList()) {
                 try {
-                    String stat = java.nio.file.Files.readString(thread.resolve("stat"));
+                    String stat = Files.readString(thread.resolve("stat"));
                     int nameEnds = stat.lastIndexOf(')');
                     String name = stat.substring(stat.indexOf('(') + 1, nameEnds);
                     if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
@@ -178,12 +179,12 @@ final class McpLoad {
                         // utime and stime: fields 14 and 15 of stat, 12 and 13 after the name
                         ticks += Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
                     }
-                } catch (java.io.IOException ended) {
+                } catch (IOException ended) {
                     // The thread ended while the list was read.
                 }
             }
             return ticks;
-        } catch (java.io.IOException | RuntimeException unreadable) {
+        } catch (IOException | RuntimeException unreadable) {
             return -1;
         }
     }

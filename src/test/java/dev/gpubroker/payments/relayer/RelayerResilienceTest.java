@@ -82,8 +82,8 @@ class RelayerResilienceTest extends BrokerIntegrationTest {
             Thread.sleep(50);
         }
         assertThat(balance(chain().escrowAddress()).subtract(escrowBefore)).isEqualTo(BigInteger.valueOf(2_400_000));
-        assertThat(count("chain_transactions", "nonce = :n AND status = 'CONFIRMED'", Map.of("n", stuck.nonce()))).isEqualTo(1);
-        assertThat(count("chain_transactions", "nonce = :n AND status = 'REPLACED'", Map.of("n", stuck.nonce()))).isEqualTo(1);
+        assertThat(count("chain_transactions", "nonce = :n AND status = 'CONFIRMED'", nonce)).isEqualTo(1);
+        assertThat(count("chain_transactions", "nonce = :n AND status = 'REPLACED'", nonce)).isEqualTo(1);
         assertThat(count("reservations", "reservation_id = :r AND state = 'PAID'",
                 Map.of("r", reservation.get("reservationId")))).isEqualTo(1);
     }
