@@ -49,8 +49,10 @@ class LocalProviderIT {
             McpSyncClient client = JarClient.connect(server, server.demoAgentKey());
             awaitFunded(client);
 
-            Map<String, Object> quote = ((List<Map<String, Object>>) structured(client, "quote", Map.of("gpu", "H100",
-                    "gpuCount", 2, "durationMinutes", 10)).get("quotes")).getFirst();
+            Map<String, Object> board = structured(client, "quote", Map.of("gpu", "H100", "gpuCount", 2,
+                    "durationMinutes", 10));
+            assertThat((List<?>) board.get("quotes")).as("the host's GPUs quoted: %s", board).isNotEmpty();
+            Map<String, Object> quote = ((List<Map<String, Object>>) board.get("quotes")).getFirst();
             assertThat(quote).containsEntry("provider", "local").containsEntry("pricePerGpuHour", "3.60")
                     .containsEntry("total", "1.20").containsEntry("vramGb", 80);
             String reservationId = (String) structured(client, "reserve", Map.of("quoteId", quote.get("quoteId"),

@@ -9,6 +9,8 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 import dev.gpubroker.config.BrokerProperties;
@@ -23,7 +25,8 @@ import reactor.core.publisher.Mono;
  * This host as a seller: provider {@code local}, with the GPUs nvidia-smi finds (docs/local-provider.md). With
  * {@code gpubroker.market.local.enabled=auto} (the default) it is offered when nvidia-smi is installed, and lists the
  * GPUs it finds (none: no offers); with {@code true} always; with {@code false} never (and nothing is asked of the host).
- * nvidia-smi is asked on first use, not at start, so nothing waits for it.
+ * nvidia-smi is asked in the background once the server has started, so nothing waits for it and the first quote finds
+ * its answer ready.
  */
 @Component
 public class LocalMachine implements ProviderSource {
@@ -32,6 +35,7 @@ public class LocalMachine implements ProviderSource {
     private static final Duration CONTAINER_PROBE_TIMEOUT = Duration.ofSeconds(10);
 
     private final List<ComputeProvider> providers;
+    private final Optional<LocalProvider> provider;
 
     @Autowired
     public LocalMachine(BrokerProperties properties, HostedCapacity capacity, JobSandbox sandbox, Clock clock) {
@@ -46,23 +50,34 @@ public class LocalMachine implements ProviderSource {
         if (local.enabled() == BrokerProperties.Local.Switch.OFF) {
             log.info("Provider local is off (gpubroker.market.local.enabled=false): this host's GPUs are not sold");
             this.providers = List.of();
+            this.provider = Optional.empty();
             return;
         }
         if (local.enabled() == BrokerProperties.Local.Switch.AUTO && !nvidiaSmi.isInstalled(System.getenv("PATH"))) {
             log.info("Provider local is off: {} is not installed here (gpubroker.market.local.enabled=auto)",
                     nvidiaSmi.executable());
             this.providers = List.of();
+            this.provider = Optional.empty();
             return;
         }
-        // The providers are fixed at start, but nothing waits for nvidia-smi then: the provider asks it on first use
-        // (a quote), once, and says what it found.
+        // The providers are fixed at start, but nothing waits for nvidia-smi then: the provider asks it once the server
+        // has started (or on a first use before that), and says what it found.
         Mono<LocalProvider.LocalHost> host = nvidiaSmi.discover()
                 .flatMap(gpus -> (gpus.isEmpty() ? Mono.just(Optional.<ContainerRuntime>empty()) : firstWorking(runtimesOnPath))
                         .map(runtime -> new LocalProvider.LocalHost(LocalInventory.from(gpus), runtime)))
                 .doOnNext(found -> describe(found, settings));
-        this.providers = List.of(new LocalProvider(settings, host, capacity, dataDir, sandbox, clock));
-        log.info("Provider local is on (gpubroker.market.local.enabled={}): this host's GPUs are found with {} on first "
-                + "use", local.enabled() == BrokerProperties.Local.Switch.ON ? "true" : "auto", nvidiaSmi.executable());
+        LocalProvider thisHost = new LocalProvider(settings, host, capacity, dataDir, sandbox, clock);
+        this.providers = List.of(thisHost);
+        this.provider = Optional.of(thisHost);
+        log.info("Provider local is on (gpubroker.market.local.enabled={}): this host's GPUs are found with {} once "
+                + "the server has started", local.enabled() == BrokerProperties.Local.Switch.ON ? "true" : "auto",
+                nvidiaSmi.executable());
+    }
+
+    /** Once the server is up, not before: nvidia-smi (seconds on some hosts) delays nothing at start. */
+    @EventListener(ApplicationReadyEvent.class)
+    public void lookAtHost() {
+        provider.ifPresent(LocalProvider::lookAtHost);
     }
 
     private static void describe(LocalProvider.LocalHost host, LocalSettings settings) {

@@ -43,6 +43,11 @@ final class LocalProvider implements ComputeProvider, CapacityHolds, JobAdmissio
     static final String NAME = "local";
     private static final Logger log = LoggerFactory.getLogger(LocalProvider.class);
     private static final Duration CONTAINER_REMOVAL_TIMEOUT = Duration.ofSeconds(30);
+    /**
+     * How long a failure to list this host's GPUs is answered before nvidia-smi is asked again: a quote in that second
+     * names the provider as unavailable with the reason, and a host with a broken driver is not asked on every quote.
+     */
+    static final Duration ASK_AGAIN_AFTER = Duration.ofSeconds(1);
 
     private final LocalSettings settings;
     private final Mono<LocalHost> host;
@@ -65,12 +70,15 @@ final class LocalProvider implements ComputeProvider, CapacityHolds, JobAdmissio
                 clock);
     }
 
-    /** @param host what this host has, found once on first use (nvidia-smi, a working container runtime), then kept */
+    /**
+     * @param host what this host has (nvidia-smi, a working container runtime): found once, then kept; a failure to find
+     *             it is asked again on a use after {@link #ASK_AGAIN_AFTER}
+     */
     LocalProvider(LocalSettings settings, Mono<LocalHost> host, HostedCapacity capacity, Path dataDir,
             JobSandbox sandbox, Clock clock) {
         this.settings = settings;
         this.sandbox = sandbox;
-        this.host = host.cache(found -> Duration.ofDays(36500), error -> Duration.ZERO, () -> Duration.ofDays(36500));
+        this.host = host.cache(found -> Duration.ofDays(36500), error -> ASK_AGAIN_AFTER, () -> Duration.ofDays(36500));
         this.capacity = capacity;
         this.jobs = new ProcessJobRunner(NAME, dataDir.resolve("jobs"), sandbox, ProcessJobRunner.Faults.NONE, clock);
         this.records = new AssignmentRecords(dataDir.resolve("local-gpus"));
@@ -104,6 +112,15 @@ final class LocalProvider implements ComputeProvider, CapacityHolds, JobAdmissio
     @Override
     public Optional<Refusal> admit(List<String> command, String image) {
         return image == null ? sandbox.admitCommand(NAME) : Optional.empty();
+    }
+
+    /**
+     * Asks this host what it has, in the background, so that the first quote finds the answer ready instead of waiting
+     * for nvidia-smi and the container runtimes (seconds on a host whose driver is not kept loaded) under its
+     * provider timeout. A failure is logged where it happens and asked again on the next use.
+     */
+    void lookAtHost() {
+        host.subscribe(found -> { }, failed -> { });
     }
 
     /** The GPUs this host sells, once nvidia-smi has answered. */

@@ -10,13 +10,15 @@ import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.gpubroker.market.ProviderUnavailableException;
 import reactor.core.publisher.Mono;
 
 /**
  * Finds this host's NVIDIA GPUs by asking {@code nvidia-smi --query-gpu=index,name,memory.total
  * --format=csv,noheader,nounits}, which prints one line per GPU: {@code 0, NVIDIA H100 80GB HBM3, 81559}. No
- * nvidia-smi, a driver that does not answer, a query past its timeout: to the broker each means the same, no GPUs to
- * sell, and each is logged with its reason.
+ * nvidia-smi means no GPUs to sell. One that is there but cannot be asked now (it cannot be started, its driver does
+ * not answer, the query runs past its timeout) is a failure, not an answer: the provider asks again later rather than
+ * selling nothing until a restart. Each is logged with its reason.
  */
 final class NvidiaSmi {
 
@@ -50,29 +52,45 @@ final class NvidiaSmi {
         return executable;
     }
 
-    /** The GPUs nvidia-smi lists; an empty list, never an error, when it lists none or cannot be asked. */
+    /**
+     * The GPUs nvidia-smi lists (an empty list when it lists none or is not installed); a
+     * {@link ProviderUnavailableException} when it is installed but did not answer, whose message an agent may read.
+     */
     Mono<List<DetectedGpu>> discover() {
         List<String> argv = new ArrayList<>();
         argv.add(executable);
         argv.addAll(QUERY);
         return ShortCommand.run(argv, timeout)
-                .map(result -> {
+                .flatMap(result -> {
                     if (result.exitCode() != 0) {
-                        log.warn("{} exited with code {} ({}): this host sells no GPUs", executable, result.exitCode(),
-                                result.firstLine());
-                        return List.<DetectedGpu>of();
+                        log.warn("{} exited with code {} ({}): this host's GPUs are asked for again on the next quote",
+                                executable, result.exitCode(), result.firstLine());
+                        return unanswered("nvidia-smi exited with code " + result.exitCode());
                     }
-                    return parse(result.lines());
+                    return Mono.just(parse(result.lines()));
                 })
-                .onErrorResume(IOException.class, notInstalled -> {
-                    log.info("{} is not installed here ({}): this host sells no GPUs", executable,
-                            notInstalled.getMessage());
-                    return Mono.just(List.of());
+                .onErrorResume(IOException.class, notStarted -> {
+                    if (!isInstalled(System.getenv("PATH"))) {
+                        log.info("{} is not installed here ({}): this host sells no GPUs", executable,
+                                notStarted.getMessage());
+                        return Mono.just(List.of());
+                    }
+                    // Installed but not startable now: a file being replaced by a driver update ("Text file busy"),
+                    // a permission being changed.
+                    log.warn("{} could not be started ({}): this host's GPUs are asked for again on the next quote",
+                            executable, notStarted.getMessage());
+                    return unanswered("nvidia-smi could not be started");
                 })
                 .onErrorResume(TimeoutException.class, timedOut -> {
-                    log.warn("{} did not answer within {}: this host sells no GPUs", executable, timeout);
-                    return Mono.just(List.of());
+                    log.warn("{} did not answer within {}: this host's GPUs are asked for again on the next quote",
+                            executable, timeout);
+                    return unanswered("nvidia-smi did not answer within " + timeout.toMillis() + " ms");
                 });
+    }
+
+    private static Mono<List<DetectedGpu>> unanswered(String why) {
+        return Mono.error(new ProviderUnavailableException("this host's GPUs could not be listed (" + why
+                + "); they are asked for again on the next quote"));
     }
 
     /** The GPUs in nvidia-smi's CSV lines; a line that cannot be read is skipped with a log line that quotes it. */

@@ -66,6 +66,54 @@ class LocalMachineTest {
     }
 
     @Test
+    void theHostIsAskedInTheBackgroundOnceTheServerHasStartedAndOnlyOnce() throws Exception {
+        Path asked = dir.resolve("asked");
+        Path nvidiaSmi = script("nvidia-smi", "echo once >> " + asked + "\necho '0, NVIDIA L40S, 46068'\n");
+        LocalMachine machine = machine(Switch.AUTO, nvidiaSmi);
+
+        machine.lookAtHost();
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!Files.exists(asked)) {
+            assertThat(System.nanoTime()).as("nvidia-smi asked in the background").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        LocalProvider provider = (LocalProvider) machine.providers().getFirst();
+        StepVerifier.create(provider.inventory())
+                .assertNext(inventory -> assertThat(inventory.offers()).extracting(LocalOffer::offerId)
+                        .containsExactly("local-l40s"))
+                .verifyComplete();
+        assertThat(Files.readAllLines(asked)).as("the first use found the answer ready").hasSize(1);
+    }
+
+    @Test
+    void aHostWhoseNvidiaSmiFailedIsAskedAgainAfterASecondAndThenSells() throws Exception {
+        Path asked = dir.resolve("asked");
+        Path nvidiaSmi = script("nvidia-smi", "echo once >> " + asked + "\n"
+                + "[ $(wc -l < " + asked + ") -gt 1 ] || { echo \"NVIDIA-SMI has failed because it couldn't communicate "
+                + "with the NVIDIA driver.\"; exit 9; }\n"
+                + "echo '0, NVIDIA L40S, 46068'\n");
+        LocalProvider provider = (LocalProvider) machine(Switch.AUTO, nvidiaSmi).providers().getFirst();
+
+        StepVerifier.create(provider.inventory())
+                .expectErrorSatisfies(failure -> assertThat(failure)
+                        .isInstanceOf(dev.gpubroker.market.ProviderUnavailableException.class)
+                        .hasMessage("this host's GPUs could not be listed (nvidia-smi exited with code 9); they are "
+                                + "asked for again on the next quote"))
+                .verify();
+        StepVerifier.create(provider.inventory()).expectError().verify();
+        assertThat(Files.readAllLines(asked)).as("not asked again within a second").hasSize(1);
+
+        Thread.sleep(LocalProvider.ASK_AGAIN_AFTER.toMillis() + 100);
+        StepVerifier.create(provider.inventory())
+                .assertNext(inventory -> assertThat(inventory.offers()).extracting(LocalOffer::offerId)
+                        .containsExactly("local-l40s"))
+                .verifyComplete();
+        StepVerifier.create(provider.inventory()).expectNextCount(1).verifyComplete();
+        assertThat(Files.readAllLines(asked)).as("an answer is kept").hasSize(2);
+    }
+
+    @Test
     void autoListsNoOffersWhenNoGpuIsOfAModelThatIsSold() throws IOException {
         Path nvidiaSmi = script("nvidia-smi", "echo '0, Tesla T4, 15360'\n");
 

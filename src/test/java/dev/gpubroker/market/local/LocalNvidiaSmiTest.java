@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.gpubroker.market.ProviderUnavailableException;
 import reactor.test.StepVerifier;
 
 /** Reading what nvidia-smi prints, and asking it for real (a missing binary, a failing driver, a hang). */
@@ -73,25 +74,39 @@ class LocalNvidiaSmiTest {
     }
 
     @Test
-    void aDriverThatDoesNotAnswerMeansNoGpus() throws IOException {
+    void aDriverThatDoesNotAnswerIsAFailureNotAnAnswer() throws IOException {
         Path nvidiaSmi = script("nvidia-smi", """
                 echo "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
                 exit 9
                 """);
 
         StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)).discover())
-                .expectNext(List.of())
-                .verifyComplete();
+                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
+                        .hasMessageContaining("nvidia-smi exited with code 9"))
+                .verify();
     }
 
     @Test
-    void aHangingNvidiaSmiIsStoppedAtItsTimeoutAndMeansNoGpus() throws IOException {
+    void anInstalledNvidiaSmiThatCannotBeStartedIsAFailureNotAnAnswer() throws IOException {
+        Path nvidiaSmi = dir.resolve("nvidia-smi");
+        Files.writeString(nvidiaSmi, "#!" + dir.resolve("no-such-interpreter") + "\n");
+        Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)).discover())
+                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
+                        .hasMessageContaining("nvidia-smi could not be started"))
+                .verify();
+    }
+
+    @Test
+    void aHangingNvidiaSmiIsStoppedAtItsTimeoutAndIsAFailure() throws IOException {
         Path nvidiaSmi = script("nvidia-smi", "exec sleep 60\n");
 
         long startNanos = System.nanoTime();
         StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofMillis(500)).discover())
-                .expectNext(List.of())
-                .verifyComplete();
+                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
+                        .hasMessageContaining("did not answer within"))
+                .verify();
         assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofSeconds(10));
     }
 
