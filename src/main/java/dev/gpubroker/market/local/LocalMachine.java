@@ -34,7 +34,6 @@ public class LocalMachine implements ProviderSource {
     private static final Logger log = LoggerFactory.getLogger(LocalMachine.class);
     private static final Duration CONTAINER_PROBE_TIMEOUT = Duration.ofSeconds(10);
 
-    private final List<ComputeProvider> providers;
     private final Optional<LocalProvider> provider;
 
     @Autowired
@@ -49,14 +48,12 @@ public class LocalMachine implements ProviderSource {
         LocalSettings settings = LocalSettings.from(local);
         if (local.enabled() == BrokerProperties.Local.Switch.OFF) {
             log.info("Provider local is off (gpubroker.market.local.enabled=false): this host's GPUs are not sold");
-            this.providers = List.of();
             this.provider = Optional.empty();
             return;
         }
         if (local.enabled() == BrokerProperties.Local.Switch.AUTO && !nvidiaSmi.isInstalled(System.getenv("PATH"))) {
             log.info("Provider local is off: {} is not installed here (gpubroker.market.local.enabled=auto)",
                     nvidiaSmi.executable());
-            this.providers = List.of();
             this.provider = Optional.empty();
             return;
         }
@@ -66,9 +63,7 @@ public class LocalMachine implements ProviderSource {
                 .flatMap(gpus -> (gpus.isEmpty() ? Mono.just(Optional.<ContainerRuntime>empty()) : firstWorking(runtimesOnPath))
                         .map(runtime -> new LocalProvider.LocalHost(LocalInventory.from(gpus), runtime)))
                 .doOnNext(found -> describe(found, settings));
-        LocalProvider thisHost = new LocalProvider(settings, host, capacity, dataDir, sandbox, clock);
-        this.providers = List.of(thisHost);
-        this.provider = Optional.of(thisHost);
+        this.provider = Optional.of(new LocalProvider(settings, host, capacity, dataDir, sandbox, clock));
         log.info("Provider local is on (gpubroker.market.local.enabled={}): this host's GPUs are found with {} once "
                 + "the server has started", local.enabled() == BrokerProperties.Local.Switch.ON ? "true" : "auto",
                 nvidiaSmi.executable());
@@ -92,7 +87,7 @@ public class LocalMachine implements ProviderSource {
 
     @Override
     public List<ComputeProvider> providers() {
-        return providers;
+        return provider.<List<ComputeProvider>>map(List::of).orElse(List.of());
     }
 
     /** The first runtime, in order of preference, that answers {@code info}: a client without its daemon is no use. */

@@ -80,10 +80,7 @@ class LocalNvidiaSmiTest {
                 exit 9
                 """);
 
-        StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)).discover())
-                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
-                        .hasMessageContaining("nvidia-smi exited with code 9"))
-                .verify();
+        assertFailsSaying(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)), "nvidia-smi exited with code 9");
     }
 
     @Test
@@ -92,10 +89,7 @@ class LocalNvidiaSmiTest {
         Files.writeString(nvidiaSmi, "#!" + dir.resolve("no-such-interpreter") + "\n");
         Files.setPosixFilePermissions(nvidiaSmi, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)).discover())
-                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
-                        .hasMessageContaining("nvidia-smi could not be started"))
-                .verify();
+        assertFailsSaying(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofSeconds(5)), "nvidia-smi could not be started");
     }
 
     @Test
@@ -103,11 +97,16 @@ class LocalNvidiaSmiTest {
         Path nvidiaSmi = script("nvidia-smi", "exec sleep 60\n");
 
         long startNanos = System.nanoTime();
-        StepVerifier.create(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofMillis(500)).discover())
-                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
-                        .hasMessageContaining("did not answer within"))
-                .verify();
+        assertFailsSaying(new NvidiaSmi(nvidiaSmi.toString(), Duration.ofMillis(500)), "did not answer within");
         assertThat(Duration.ofNanos(System.nanoTime() - startNanos)).isLessThan(Duration.ofSeconds(10));
+    }
+
+    /** Asking it is a failure (to be asked again), not an answer of no GPUs, and says why. */
+    private static void assertFailsSaying(NvidiaSmi nvidiaSmi, String why) {
+        StepVerifier.create(nvidiaSmi.discover())
+                .expectErrorSatisfies(failure -> assertThat(failure).isInstanceOf(ProviderUnavailableException.class)
+                        .hasMessageContaining(why))
+                .verify();
     }
 
     private Path script(String name, String body) throws IOException {
