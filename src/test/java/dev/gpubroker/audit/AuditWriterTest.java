@@ -58,7 +58,43 @@ class AuditWriterTest {
         List<String> written = commits.stream().flatMap(List::stream).map(counted -> counted.line().action()).toList();
         assertThat(written).hasSize(4000).doesNotHaveDuplicates();
         assertThat(commits).as("lines share commits").hasSizeLessThan(4000);
-        assertThat(commits).allSatisfy(batch -> assertThat(batch).hasSizeLessThanOrEqualTo(AuditWriter.LINES_PER_COMMIT_MAX));
+        assertThat(commits).allSatisfy(batch -> assertThat(batch)
+                .hasSizeLessThanOrEqualTo(AuditWriter.ROWS_PER_STATEMENT_MAX));
+    }
+
+    /**
+     * However many lines queued up while a commit was written, the next pass writes them all, in statements of bounded
+     * size: a pass that took a fixed number of lines wrote at most that many per spacing, and reads coming faster filled
+     * the queue, after which each read wrote its own line with its own commit.
+     */
+    @Test
+    void everythingQueuedDuringACommitIsWrittenByTheNextPassInStatementsOfBoundedSize() {
+        AuditWriter slow = new AuditWriter(repository, Duration.ofMillis(200));
+        Sinks.One<Long> firstCommit = Sinks.one();
+        when(repository.insertAll(anyList())).thenAnswer(call -> {
+            commits.add(List.copyOf(call.getArgument(0)));
+            return commits.size() == 1 ? firstCommit.asMono() : Mono.just(0L);
+        });
+        slow.start();
+        try {
+            slow.offer(line("first"));
+            awaitCommits(1);
+            int queued = AuditWriter.ROWS_PER_STATEMENT_MAX * 5 + 7;
+            for (int i = 0; i < queued; i++) {
+                assertThat(slow.offer(line("queued-" + i))).isTrue();
+            }
+
+            firstCommit.tryEmitValue(1L);
+
+            await().atMost(Duration.ofSeconds(5)).until(() -> slow.queuedLines() == 0
+                    && commits.stream().mapToInt(List::size).sum() == queued + 1);
+            assertThat(commits.subList(1, commits.size())).as("six statements")
+                    .extracting(List::size).containsExactly(500, 500, 500, 500, 500, 7);
+            assertThat(slow.passes()).as("the first line's pass, and one pass for everything queued meanwhile")
+                    .isEqualTo(2);
+        } finally {
+            slow.stop();
+        }
     }
 
     @Test
