@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.SignalType;
 
 /**
  * A sweep that only counts: its passes, the passes of every sweep sharing {@code running} under way at once (an
@@ -42,11 +41,12 @@ final class CountingSweep extends PeriodicSweep {
                     }
                     return Mono.delay(first ? firstPassTime : passTime).then();
                 })
-                .doFinally(signal -> {
+                // Counted as over before the end reaches the sweep's loop, which may start the next pass at once: doFinally
+                // would count it after, and a next pass starting on another thread meanwhile would look like an overlap.
+                .doOnTerminate(running::decrementAndGet)
+                .doOnCancel(() -> {
                     running.decrementAndGet();
-                    if (signal == SignalType.CANCEL) {
-                        cancelled.incrementAndGet();
-                    }
+                    cancelled.incrementAndGet();
                 });
     }
 }
