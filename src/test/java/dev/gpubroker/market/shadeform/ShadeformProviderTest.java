@@ -224,11 +224,15 @@ class ShadeformProviderTest {
     @Test
     void aJobEndsWhenItsContainerExitsWithDockersCodeAndTimeAndItsVmIsDeletedAfterTheOutputWasKept() {
         fake.lifecycle("active");
-        ShadeformProvider provider = provider(ShadeformSettings.defaults(fake.baseUrl()).withLogRetention(Duration.ofSeconds(2)));
+        Duration retention = Duration.ofSeconds(2);
+        ShadeformProvider provider = provider(ShadeformSettings.defaults(fake.baseUrl()).withLogRetention(retention));
+        Instant launched = clock.instant();
         provider.launch(running("job_exit", "echo working; sleep 1; exit 3", Duration.ofMinutes(10)))
                 .block(Duration.ofSeconds(20));
 
         JobStatus ended = awaitStatus(provider, "job_exit", JobStatus.Ended.class);
+        // The broker saw the exit between the launch and now: the update was written by then.
+        Instant seen = clock.instant();
 
         assertThat(ended).isInstanceOfSatisfying(JobStatus.Ended.class, over -> {
             assertThat(over.startedAt()).isNotNull();
@@ -246,7 +250,8 @@ class ShadeformProviderTest {
                     assertThat(update.path("tags").toString()).contains("gpubroker-job")
                             .contains("gpubroker-exited-" + finishedAt.toEpochMilli() + "-3");
                     assertThat(Instant.parse(update.path("auto_delete").path("date_threshold").asString()))
-                            .isBetween(Instant.now(clock), Instant.now(clock).plusSeconds(3));
+                            .as("the retention after the broker saw the exit")
+                            .isBetween(launched.plus(retention), seen.plus(retention));
                 });
         assertThat(statusOf(provider, "job_exit")).as("asked again").isEqualTo(ended);
         assertThat(fake.updateRequests()).as("written once").hasSize(1);
