@@ -81,12 +81,10 @@ public final class HotPathBenchmark {
         String jfr = System.getProperty("bench.jfr");
         if (jfr != null) {
             Files.createDirectories(Path.of(jfr));
-            // Deep stacks: at JFR's default of 64 frames a reactive chain is cut long before the filter that began it.
-            environment.put("JAVA_TOOL_OPTIONS", "-XX:FlightRecorderOptions:stackdepth=2048 "
-                    + "-XX:StartFlightRecording=settings=profile,filename="
-                    + Path.of(jfr).toAbsolutePath().resolve("broker.jfr"));
+            environment.put("JAVA_TOOL_OPTIONS", flightRecording(Path.of(jfr).resolve("broker.jfr")));
         }
-        Process echo = startEcho();
+        // The bare SDK is recorded too: what the broker adds is the difference between the two recordings.
+        Process echo = startEcho(jfr == null ? null : flightRecording(Path.of(jfr).resolve("echo.jfr")));
         String compareJar = System.getProperty("bench.compareJar");
         try (BrokerJar broker = BrokerJar.startHttp(dataDir, environment,
                 "--gpubroker.market.demo-catalog=file:" + CATALOG, "--gpubroker.market.local.enabled=false");
@@ -389,13 +387,25 @@ public final class HotPathBenchmark {
     }
 
     /** The bare-SDK echo server as its own JVM, on the classpath this benchmark runs with. */
-    private static Process startEcho() throws IOException {
+    /** JVM options that record the process's flight to {@code file}, with the stacks deep enough to read. */
+    private static String flightRecording(Path file) {
+        // At JFR's default of 64 frames a reactive chain is cut long before the filter that began it.
+        return "-XX:FlightRecorderOptions:stackdepth=2048 -XX:StartFlightRecording=settings=profile,filename="
+                + file.toAbsolutePath();
+    }
+
+    /** The bare SDK's echo server; {@code javaToolOptions} (null for none) go to its JVM. */
+    private static Process startEcho(String javaToolOptions) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        return new ProcessBuilder(BrokerJar.java(), "-cp", classpath(), EchoMcpServer.class.getName(),
-                Integer.toString(port)).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(BrokerJar.java(), "-cp", classpath(), EchoMcpServer.class.getName(),
+                Integer.toString(port)).redirectErrorStream(true);
+        if (javaToolOptions != null) {
+            builder.environment().put("JAVA_TOOL_OPTIONS", javaToolOptions);
+        }
+        return builder.start();
     }
 
     private static int echoPort(Process echo) throws IOException {
