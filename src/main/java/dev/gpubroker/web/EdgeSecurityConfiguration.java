@@ -48,10 +48,16 @@ public class EdgeSecurityConfiguration {
         return SecurityObservationSettings.noObservations();
     }
 
-    /** Spring Security's defaults, stated here so that nobody loosens them without seeing this comment. */
+    /**
+     * Spring Security's defaults, stated here so that nobody loosens them without seeing this comment. The header rules
+     * are the defaults too, checked without regular expressions ({@link FirewallCharacters}).
+     */
     @Bean
     ServerWebExchangeFirewall strictFirewall() {
-        return new StrictServerWebExchangeFirewall();
+        StrictServerWebExchangeFirewall firewall = new StrictServerWebExchangeFirewall();
+        firewall.setAllowedHeaderNames(FirewallCharacters.HEADER_NAMES);
+        firewall.setAllowedHeaderValues(FirewallCharacters.HEADER_VALUES);
+        return firewall;
     }
 
     /**
