@@ -96,7 +96,7 @@ final class McpRequestGuard implements WebFilter, Ordered {
 
     private Mono<Void> post(ServerWebExchange exchange, WebFilterChain chain, String agentId) {
         ServerHttpRequest request = exchange.getRequest();
-        if (!accepts(request, MediaType.APPLICATION_JSON) || !accepts(request, MediaType.TEXT_EVENT_STREAM)) {
+        if (!accepts(request, MediaType.APPLICATION_JSON, MediaType.TEXT_EVENT_STREAM)) {
             return refuse(exchange, HttpStatus.NOT_ACCEPTABLE, Refused.invalid(
                     "not acceptable: send 'Accept: application/json, text/event-stream'", "Accept"));
         }
@@ -227,7 +227,8 @@ final class McpRequestGuard implements WebFilter, Ordered {
         return errors.write(exchange.getResponse(), status, refused);
     }
 
-    private static boolean accepts(ServerHttpRequest request, MediaType wanted) {
+    /** Whether the Accept header lists every wanted type; read once, it is parsed anew on each read. */
+    private static boolean accepts(ServerHttpRequest request, MediaType... wanted) {
         List<MediaType> accepted;
         try {
             accepted = request.getHeaders().getAccept();
@@ -235,7 +236,12 @@ final class McpRequestGuard implements WebFilter, Ordered {
             return false;
         }
         // As the transport checks it: the type itself must be listed (a wildcard is not enough).
-        return accepted.stream().anyMatch(type -> type.getType().equalsIgnoreCase(wanted.getType())
-                && type.getSubtype().equalsIgnoreCase(wanted.getSubtype()));
+        for (MediaType one : wanted) {
+            if (accepted.stream().noneMatch(type -> type.getType().equalsIgnoreCase(one.getType())
+                    && type.getSubtype().equalsIgnoreCase(one.getSubtype()))) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -98,6 +98,23 @@ class McpFastLaneTest extends BrokerIntegrationTest {
         assertThat(lane.served()).isEqualTo(before);
     }
 
+    @Test
+    void aPostThatDoesNotAcceptBothJsonAndTheEventStreamIsRefusedNamingTheAcceptHeader() throws Exception {
+        String key = newAgent("accepting").apiKey();
+        RawHttp http = new RawHttp(port, BOUND);
+        for (String accept : List.of("application/json", "text/event-stream", "*/*", "application/*, text/*")) {
+            Map<String, String> headers = new TreeMap<>(withKey(key));
+            headers.put("Accept", accept);
+            RawHttp.Response refused = http.send("POST", "/mcp", headers, RawMcp.INITIALIZE);
+            assertThat(refused.status()).as(accept).isEqualTo(406);
+            assertThat(refused.body()).as(accept).contains("application/json, text/event-stream").contains("Accept");
+        }
+        Map<String, String> reversed = new TreeMap<>(withKey(key));
+        reversed.put("Accept", "text/event-stream, application/json");
+        assertThat(http.send("POST", "/mcp", reversed, RawMcp.INITIALIZE).status()).as("both, in either order")
+                .isEqualTo(200);
+    }
+
     private static Map<String, String> withKey(String key) {
         Map<String, String> headers = new TreeMap<>(MCP_HEADERS);
         headers.put("Authorization", "Bearer " + key);
