@@ -51,9 +51,12 @@ final class JsonRpcErrorBodies extends ServerHttpResponseDecorator {
 
     private boolean replaced() {
         HttpStatusCode status = getStatusCode();
+        if (status == null || !status.isError()) {
+            // Every answer passes here: its Content-Type is parsed only when the status asks for it.
+            return false;
+        }
         MediaType type = getHeaders().getContentType();
-        return status != null && status.isError()
-                && (type == null || !MediaType.TEXT_EVENT_STREAM.isCompatibleWith(type));
+        return type == null || !MediaType.TEXT_EVENT_STREAM.isCompatibleWith(type);
     }
 
     private Mono<Void> writeOwnBody() {
