@@ -47,6 +47,11 @@ class WalletBalances {
             return usdc.balanceOf(wallet);
         }
         String key = wallet.toLowerCase(Locale.ROOT);
+        Read current = reads.get(key);
+        if (current != null && current.block() >= block.getAsLong()) {
+            // The common case, without compute's lock on the entry, which every call for this wallet would take.
+            return current.balance();
+        }
         if (reads.size() >= WALLETS_MAX && !reads.containsKey(key)) {
             reads.clear();
         }
