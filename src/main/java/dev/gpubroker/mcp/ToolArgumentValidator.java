@@ -7,8 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import org.springframework.stereotype.Component;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.gpubroker.memo.BoundedMemo;
+import dev.gpubroker.memo.PlainArguments;
 
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
@@ -28,9 +28,6 @@ public class ToolArgumentValidator {
 
     /** 2^63: doubles at or beyond it do not fit a long. */
     private static final double LONG_RANGE = 0x1p63;
-    /** What {@link #rememberable} lets into {@link #recentlyValid}: a few short plain values, so it stays small. */
-    private static final int REMEMBERED_ENTRIES_MAX = 8;
-    private static final int REMEMBERED_TEXT_MAX = 128;
     private static final int REMEMBERED_CALLS_MAX = 4_096;
 
     private final JsonMapper json;
@@ -41,10 +38,9 @@ public class ToolArgumentValidator {
      * ({@code job_status} with its {@code jobId}, {@code account} with none), and whether arguments are valid depends
      * on the tool's schema and the arguments alone, so an equal object is valid again without the schema engine, which
      * took about 5 of the 200 µs a polled read costs (HotPathBenchmark's recording). Only valid ones are kept (every
-     * refusal is worked out and worded anew), copied, and only of plain values ({@link #rememberable}).
+     * refusal is worked out and worded anew), copied, and only of plain values ({@link PlainArguments}).
      */
-    private final Cache<ValidCall, Boolean> recentlyValid = Caffeine.newBuilder()
-            .maximumSize(REMEMBERED_CALLS_MAX).build();
+    private final BoundedMemo<ValidCall, Boolean> recentlyValid = new BoundedMemo<>(REMEMBERED_CALLS_MAX);
 
     private record ValidCall(String tool, Map<String, Object> arguments) {
     }
@@ -55,8 +51,8 @@ public class ToolArgumentValidator {
 
     public Optional<ToolError> validate(ToolContract contract, Map<String, Object> arguments) {
         Map<String, Object> given = arguments == null ? Map.of() : arguments;
-        boolean rememberable = rememberable(given);
-        if (rememberable && recentlyValid.getIfPresent(new ValidCall(contract.name(), given)) != null) {
+        boolean rememberable = PlainArguments.isPlain(given);
+        if (rememberable && recentlyValid.get(new ValidCall(contract.name(), given)) != null) {
             return Optional.empty();
         }
         Schema schema = schemasByTool.computeIfAbsent(contract.name(),
@@ -86,26 +82,6 @@ public class ToolArgumentValidator {
             message = message + " (and " + (errors.size() - 1) + " more problem(s))";
         }
         return Optional.of(ToolError.invalidArgument(field, message));
-    }
-
-    /**
-     * At most {@value #REMEMBERED_ENTRIES_MAX} arguments, each a string of at most {@value #REMEMBERED_TEXT_MAX}
-     * characters, a boolean, an int or a long: values whose equality is their JSON's, and nothing nested, so that a
-     * remembered call is small and an equal map can only be the same arguments.
-     */
-    private static boolean rememberable(Map<String, Object> arguments) {
-        if (arguments.size() > REMEMBERED_ENTRIES_MAX) {
-            return false;
-        }
-        for (var entry : arguments.entrySet()) {
-            Object value = entry.getValue();
-            boolean plain = value instanceof String text ? text.length() <= REMEMBERED_TEXT_MAX
-                    : value instanceof Boolean || value instanceof Integer || value instanceof Long;
-            if (!plain || entry.getKey() == null || entry.getKey().length() > REMEMBERED_TEXT_MAX) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
