@@ -34,7 +34,7 @@ class InspectorWebUiIT {
 
     private static final Path SCRIPT = Path.of("src/test/js/inspector-web-ui.mjs");
     private static final Duration INSPECTOR_START_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(180);
 
     @BeforeAll
     static void chromiumIsInstalled() {
