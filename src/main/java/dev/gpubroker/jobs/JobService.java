@@ -282,6 +282,18 @@ public class JobService {
         return reservation == ReservationState.SETTLED || reservation == ReservationState.REFUNDED;
     }
 
+    /**
+     * The cursor of a reader who has read nothing yet of a job that has printed nothing yet. There is no attempt 0, so
+     * by the rule in {@link #logs} it reads the current attempt's output from its start, whichever attempt that is then.
+     */
+    static final String FROM_THE_START = "0.0";
+
+    /**
+     * A page of the job's output. {@code nextCursor} is null only at the end: the job is final here and its provider
+     * has handed out its last line, or has no output of it at all. Until then there is always a cursor to read on
+     * with, also while the job is still launching (no output yet) and between its end at the provider and this
+     * broker's record of that end, which may be a failover to another attempt with more output to come.
+     */
     public Mono<LogPage> logs(Job job, String cursor, int limit) {
         ComputeProvider provider = providers.find(job.provider()).orElse(null);
         if (provider == null) {
@@ -295,9 +307,16 @@ public class JobService {
             int cursorAttempt = dot < 0 ? 1 : Integer.parseInt(cursor.substring(0, dot));
             providerCursor = cursorAttempt == job.attempt() ? cursor.substring(dot + 1) : null;
         }
-        return provider.logs(job.providerJobId(), providerCursor, limit)
-                .map(page -> page.nextCursor() == null || job.attempt() == 1 ? page
-                        : new LogPage(page.lines(), job.attempt() + "." + page.nextCursor()));
+        return provider.logs(job.providerJobId(), providerCursor, limit).map(page -> {
+            if (page.complete() && job.state().isFinal()) {
+                return new LogPage(page.lines(), null);
+            }
+            if (page.nextCursor() == null) {
+                // No output at the provider yet: read on from where this reader is.
+                return new LogPage(page.lines(), cursor == null ? FROM_THE_START : cursor);
+            }
+            return new LogPage(page.lines(), job.attempt() == 1 ? page.nextCursor() : job.attempt() + "." + page.nextCursor());
+        });
     }
 
     /** Stops a running job; the job engine then sees it stopped, bills what was used and refunds the rest. */

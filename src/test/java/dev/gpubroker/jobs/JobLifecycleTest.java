@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -106,6 +107,37 @@ class JobLifecycleTest extends BrokerIntegrationTest {
 
     @Autowired
     dev.gpubroker.scheduler.Reservations reservations;
+
+    @Test
+    void theLogsOfAJobStillLaunchingSayReadOnNotThatTheOutputEnded() throws Exception {
+        NewAgent agent = newAgent("early-reader");
+        paymentChain.mintTestUsdc(agent.agent().walletAddress(), Usdc.parse("5.00"));
+        McpSyncClient client = client(agent.apiKey());
+        // demo-slowboot's nodes take 6 s to come up: the first reads land before the job has printed, or even started.
+        String reservationId = paidReservation(client, "H200", "demo-slowboot", 1, "early-reader-1");
+        String jobId = startJob(client, reservationId, "run-early-reader-1",
+                List.of("sh", "-c", "echo printed after a slow launch"));
+
+        Map<String, Object> first = output(call(client, "job_logs", Map.of("jobId", jobId)));
+        assertThat(output(call(client, "job_status", Map.of("jobId", jobId))).get("status"))
+                .as("read while the job was still launching").isEqualTo("launching");
+        assertThat(first.get("lines")).isEqualTo(List.of());
+        assertThat(first.get("nextCursor")).as("the output has not ended: there is a cursor to read on with").isNotNull();
+
+        // Followed as the console and the tool's description say: read on with the cursor until it is null.
+        List<Object> read = new ArrayList<>();
+        Object cursor = first.get("nextCursor");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (cursor != null) {
+            assertThat(System.nanoTime()).as("the output ends once the job has: " + read).isLessThan(deadline);
+            Thread.sleep(200);
+            Map<String, Object> page = output(call(client, "job_logs", Map.of("jobId", jobId, "cursor", cursor)));
+            read.addAll((List<?>) page.get("lines"));
+            cursor = page.get("nextCursor");
+        }
+        assertThat(read).containsExactly("printed after a slow launch");
+        assertThat(output(call(client, "job_status", Map.of("jobId", jobId))).get("status")).isEqualTo("completed");
+    }
 
     @Test
     void aLaunchFailureIsNeverBilledAndTheDepositComesBackInFull() throws Exception {

@@ -187,7 +187,7 @@ final class KubernetesProvider implements ComputeProvider {
             List<String> page = from >= lines.size() ? List.of()
                     : lines.subList(from, Math.min(lines.size(), from + pageSize));
             boolean more = from + page.size() < lines.size() || !podEnded;
-            return new LogPage(page, more ? Integer.toString(from + page.size()) : null);
+            return new LogPage(page, Integer.toString(from + page.size()), !more);
         });
     }
 

@@ -206,6 +206,11 @@ public final class ProcessJobRunner {
             if (!Files.isRegularFile(output)) {
                 return new LogPage(List.of(), null);
             }
+            // The end of the output is known only once the job's end was reported (after its last process was gone,
+            // see kill), and only if that was so before the file was read: a job read as running could still print.
+            // Marked as ending is not enough: a job being terminated prints until it is killed.
+            RunningJob job = Optional.ofNullable(jobs.get(handle)).or(() -> adopt(handle)).orElse(null);
+            boolean ended = job == null || job.end != null;
             // Cursors are line offsets this method handed out; one past any real output just reads nothing.
             int from = cursor == null ? 0 : cursor.length() > 9 ? Integer.MAX_VALUE : Integer.parseInt(cursor);
             int pageSize = Math.min(Math.max(limit, 1), LOG_PAGE_MAX);
@@ -213,9 +218,7 @@ public final class ProcessJobRunner {
             try (Stream<String> all = Files.lines(output, StandardCharsets.UTF_8)) {
                 all.skip(from).limit(pageSize).forEach(lines::add);
             }
-            RunningJob job = jobs.get(handle);
-            boolean more = lines.size() == pageSize || (job != null && job.ending == null);
-            return new LogPage(lines, more ? Integer.toString(from + lines.size()) : null);
+            return new LogPage(lines, Integer.toString(from + lines.size()), lines.size() < pageSize && ended);
         }).subscribeOn(Schedulers.boundedElastic())
                 .onErrorMap(IOException.class, e -> new UncheckedIOException("could not read the output of " + handle, e));
     }

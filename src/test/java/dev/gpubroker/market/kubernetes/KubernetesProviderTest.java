@@ -255,11 +255,13 @@ class KubernetesProviderTest {
         assertThat(first.lines()).containsExactly("one", "two", "three");
         assertThat(second.lines()).as("no half-written last line while it runs").containsExactly("four");
         assertThat(second.nextCursor()).as("it still runs: more may come").isEqualTo("4");
+        assertThat(second.complete()).isFalse();
 
         cluster.podEnded("job_logs", STARTED, STARTED.plusSeconds(60), 0);
         LogPage last = provider.logs("job_logs", second.nextCursor(), 3).block();
         assertThat(last.lines()).containsExactly("partial");
-        assertThat(last.nextCursor()).as("ended and all read").isNull();
+        assertThat(last.complete()).as("ended and all read").isTrue();
+        assertThat(last.nextCursor()).as("past the last line").isEqualTo("5");
     }
 
     @Test

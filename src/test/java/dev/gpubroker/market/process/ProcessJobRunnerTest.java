@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.gpubroker.market.JobSignal;
 import dev.gpubroker.market.JobStatus;
 import dev.gpubroker.market.LaunchOutcome;
+import dev.gpubroker.market.LogPage;
 import reactor.test.StepVerifier;
 
 /** Real processes: what a job's owner sees when it stops a job, and when the broker restarts under it. */
@@ -143,6 +144,35 @@ class ProcessJobRunnerTest {
         StepVerifier.create(runner.logs("job-once", null, 10))
                 .assertNext(page -> assertThat(page.lines()).containsExactly("once"))
                 .verifyComplete();
+    }
+
+    @Test
+    void theOutputIsCompleteOnlyOnceTheJobHasEndedAndEveryLineWasRead() throws Exception {
+        ProcessJobRunner runner = runner();
+        StepVerifier.create(runner.logs("job-not-launched", null, 10))
+                .assertNext(page -> assertThat(page.nextCursor()).as("no output of a job not launched").isNull())
+                .verifyComplete();
+        StepVerifier.create(runner.launch("job-pages", spec("echo one; echo two; echo three; sleep 600"), HOUR))
+                .expectNextMatches(LaunchOutcome.Launched.class::isInstance).verifyComplete();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (runner.logs("job-pages", null, 10).block(Duration.ofSeconds(5)).lines().size() < 3) {
+            assertThat(System.nanoTime()).as("the first lines were printed").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+
+        LogPage running = runner.logs("job-pages", "1", 10).block(Duration.ofSeconds(5));
+        assertThat(running.lines()).containsExactly("two", "three");
+        assertThat(running.nextCursor()).isEqualTo("3");
+        assertThat(running.complete()).as("the job still runs and may print more").isFalse();
+
+        runner.terminate("job-pages").block(Duration.ofSeconds(10));
+        LogPage full = runner.logs("job-pages", "1", 2).block(Duration.ofSeconds(5));
+        assertThat(full.lines()).containsExactly("two", "three");
+        assertThat(full.complete()).as("a full page may not be the last").isFalse();
+        LogPage last = runner.logs("job-pages", full.nextCursor(), 2).block(Duration.ofSeconds(5));
+        assertThat(last.lines()).isEmpty();
+        assertThat(last.nextCursor()).as("a cursor past the last line, for the job's owner to hand on").isEqualTo("3");
+        assertThat(last.complete()).as("stopped: nothing more will come").isTrue();
     }
 
     private ProcessJobRunner runner() {
