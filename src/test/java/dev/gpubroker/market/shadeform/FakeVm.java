@@ -35,7 +35,7 @@ import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
  * {@code shadeform}, and runs each command it is sent with a real {@code /bin/sh}. On its PATH are a {@code docker}
  * that answers the Docker CLI's {@code ps -aq}, {@code inspect --format} (the {@code .State} fields), {@code logs}
  * and {@code logs --timestamps} for the VM's one container, and an {@code nvidia-smi} that lists the instance type's
- * GPUs. The container is a real process: after the image pull ({@code pullTime}) the docker configuration's
+ * GPUs. The container is a real process: after the image pull ({@code pullTime}, or until {@code pullHeld} is counted down) the docker configuration's
  * {@code args} run with {@code sh} (as Shadeform's {@code docker run <image> <args>} does), their output stamped
  * line by line as Docker's daemon stamps it.
  */
@@ -51,7 +51,8 @@ final class FakeVm implements AutoCloseable {
      * @param authorized the key of the instance's {@code ssh_key_id}; null lets nobody in (Shadeform's managed key)
      * @param gpuLines what nvidia-smi lists, one {@code name, memory} line per GPU
      */
-    FakeVm(PublicKey authorized, List<String> gpuLines, String args, Map<String, String> envs, Duration pullTime) {
+    FakeVm(PublicKey authorized, List<String> gpuLines, String args, Map<String, String> envs, Duration pullTime,
+            java.util.concurrent.CountDownLatch pullHeld) {
         try {
             root = Files.createTempDirectory("fake-shadeform-vm");
             Path bin = Files.createDirectories(root.resolve("bin"));
@@ -72,7 +73,7 @@ final class FakeVm implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Thread.ofVirtual().name("fake-vm-container").start(() -> runContainer(args, envs, pullTime));
+        Thread.ofVirtual().name("fake-vm-container").start(() -> runContainer(args, envs, pullTime, pullHeld));
     }
 
     int port() {
@@ -98,9 +99,14 @@ final class FakeVm implements AutoCloseable {
         }
     }
 
-    private void runContainer(String args, Map<String, String> envs, Duration pullTime) {
+    private void runContainer(String args, Map<String, String> envs, Duration pullTime,
+            java.util.concurrent.CountDownLatch pullHeld) {
         try {
-            Thread.sleep(pullTime);
+            if (pullHeld != null) {
+                pullHeld.await();
+            } else {
+                Thread.sleep(pullTime);
+            }
             Path dir = root.resolve("container");
             ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", "exec " + args).redirectErrorStream(true);
             builder.environment().putAll(envs);

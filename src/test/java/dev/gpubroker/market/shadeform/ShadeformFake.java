@@ -150,6 +150,11 @@ final class ShadeformFake implements AutoCloseable {
         instances.pullTime = pull;
     }
 
+    /** The VMs started from now on pull the image until {@code pulled} is counted down, however long that takes. */
+    void holdPull(java.util.concurrent.CountDownLatch pulled) {
+        instances.pullHeld = pulled;
+    }
+
     /** The VM of the instance named {@code name}, once active. */
     FakeVm vm(String name) {
         return instances.vmNamed(name);
@@ -202,6 +207,7 @@ final class ShadeformFake implements AutoCloseable {
         private java.time.Clock clock;
         private volatile List<String> gpusShown;
         private volatile java.time.Duration pullTime = java.time.Duration.ofMillis(300);
+        private volatile java.util.concurrent.CountDownLatch pullHeld;
 
         @Override
         public String getName() {
@@ -253,7 +259,7 @@ final class ShadeformFake implements AutoCloseable {
             JsonNode docker = instance.path("launch_configuration").path("docker_configuration");
             Map<String, String> envs = new LinkedHashMap<>();
             docker.path("envs").forEach(env -> envs.put(env.path("name").asString(), env.path("value").asString()));
-            FakeVm vm = new FakeVm(authorized, gpus, docker.path("args").asString("true"), envs, pullTime);
+            FakeVm vm = new FakeVm(authorized, gpus, docker.path("args").asString("true"), envs, pullTime, pullHeld);
             vms.put(instance.path("id").asString(), vm);
             instance.put("ip", "127.0.0.1");
             instance.put("ssh_port", vm.port());
