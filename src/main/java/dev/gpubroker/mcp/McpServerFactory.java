@@ -52,7 +52,7 @@ public class McpServerFactory {
         this.jobResources = jobResources;
         this.tools = tools;
         this.json = json;
-        this.jsonMapper = new JacksonMcpJsonMapper(json);
+        this.jsonMapper = new DirectRecordsJsonMapper(new JacksonMcpJsonMapper(json));
         BuildProperties properties = build.getIfAvailable();
         this.version = properties == null ? "dev" : properties.getVersion();
     }
