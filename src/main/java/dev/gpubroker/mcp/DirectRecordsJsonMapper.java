@@ -62,7 +62,7 @@ final class DirectRecordsJsonMapper implements McpJsonMapper {
         }
         Object id = map.get("id");
         Object params = map.get("params");
-        if (!(id instanceof String || id instanceof Integer || id instanceof Long) || !plainParams(params)) {
+        if (!(id instanceof String || id instanceof Integer || id instanceof Long) || !stringKeyed(params)) {
             return null;
         }
         return new McpSchema.JSONRPCRequest(jsonrpc, method, id, params);
@@ -80,11 +80,7 @@ final class DirectRecordsJsonMapper implements McpJsonMapper {
         return new McpSchema.CallToolRequest(name, arguments, meta);
     }
 
-    /** Params as Jackson parses them into an {@code Object}: absent, or a map with string keys. */
-    private static boolean plainParams(Object params) {
-        return params == null || stringKeyed(params);
-    }
-
+    /** Absent, or a map with string keys (params, arguments and _meta as Jackson parses them into an Object). */
     private static boolean stringKeyed(Object value) {
         if (value == null) {
             return true;
